@@ -1,0 +1,488 @@
+//! `MarketMakerConfig` (SPEC 2): one TOML file plus environment overrides, validated once at
+//! startup. Unknown keys are an error (typo protection) and every violation is reported at once,
+//! each naming its field and value.
+//!
+//! Limits may be given three ways: `max_position` (coin), `max_position_usd` (the source of
+//! truth when set: recomputed at the current mark), or `capital_usd` (derived at startup by
+//! `auto_derive` from the exchange's numbers). `resolve` turns any of them into concrete numbers.
+
+mod sections;
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::sections::*;
+use crate::governor::ZoneThresholds;
+use crate::mode::ModePolicy;
+use crate::params::{auto_derive, round_down, ExchangeContext, SpreadProfile};
+use crate::queue_value::QueueValueConfig;
+
+/// One rule a config breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Dotted path, e.g. `reconcile.max_bps_diff`.
+    pub field: String,
+    /// The value as given (TOML rendering), or empty for a missing field.
+    pub value: String,
+    pub reason: String,
+}
+
+/// Every violation of one config, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", render(.source_name, .violations))]
+pub struct ConfigError {
+    pub source_name: String,
+    pub violations: Vec<Violation>,
+}
+
+fn render(source: &str, v: &[Violation]) -> String {
+    let head = if v.len() == 1 {
+        format!("{source}: invalid configuration")
+    } else {
+        format!("{source}: {} configuration errors", v.len())
+    };
+    let body: Vec<String> = v
+        .iter()
+        .map(|x| {
+            if x.value.is_empty() {
+                format!("  {}: {}", x.field, x.reason)
+            } else {
+                format!("  {} = {}: {}", x.field, x.value, x.reason)
+            }
+        })
+        .collect();
+    format!("{head}\n{}", body.join("\n"))
+}
+
+impl ConfigError {
+    pub fn single(source: &str, field: &str, value: &str, reason: impl Into<String>) -> Self {
+        ConfigError {
+            source_name: source.to_string(),
+            violations: vec![Violation {
+                field: field.to_string(),
+                value: value.to_string(),
+                reason: reason.into(),
+            }],
+        }
+    }
+}
+
+/// Which market leads Hyperliquid for the cross-venue signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadVenue {
+    #[default]
+    Binance,
+    None,
+}
+
+/// The whole configuration. Field docs are in `examples/config.toml`. Unknown keys are caught by
+/// `serde_ignored` (all of them, with their paths) rather than `deny_unknown_fields` (first only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MarketMakerConfig {
+    /// Hyperliquid coin, e.g. "ETH", or "dex:NAME" for a HIP-3 asset (see `dex`).
+    pub asset: String,
+    /// Network: "mainnet" or "testnet" (selects the signing source "a" / "b").
+    pub network: Network,
+    pub spread_profile: SpreadProfile,
+    pub mode_policy: ModePolicy,
+    /// Capital to derive limits from when neither max_position nor max_position_usd is set.
+    pub capital_usd: Option<f64>,
+    /// Hard ceiling on |position| in coin.
+    pub max_position: Option<f64>,
+    /// Hard ceiling in USD; when set, the source of truth (recomputed at the current mark).
+    pub max_position_usd: Option<f64>,
+    /// Per-side liquidity in coin; derived from the profile when absent.
+    pub target_liquidity: Option<f64>,
+    /// GLFT gamma (bps units); the profile's when absent.
+    pub risk_aversion: Option<f64>,
+    /// Maker fee in bps until `userFees` says otherwise.
+    pub fee_bps: f64,
+    /// Leverage set with `updateLeverage` at startup.
+    pub leverage: u32,
+    pub multi_asset: bool,
+    pub initial_isolated_margin: f64,
+    /// HIP-3 dex name; empty for the main perp dex.
+    pub dex: String,
+    pub smart_reconcile: bool,
+    pub lead_venue: LeadVenue,
+    pub lead: LeadConfig,
+    pub zones: ZoneThresholds,
+    pub risk: RiskConfig,
+    pub signals: SignalConfig,
+    pub stochastic: StochasticConfig,
+    pub ladder: LadderConfig,
+    pub queue: QueueValueConfig,
+    pub reconcile: ReconcileConfig,
+    pub impulse_control: ImpulseControlConfig,
+    pub collateral: CollateralInfo,
+    /// Computed at startup from `meta`; never read from the file.
+    #[serde(skip_deserializing)]
+    pub runtime: AssetRuntimeConfig,
+}
+
+impl Default for MarketMakerConfig {
+    fn default() -> Self {
+        Self {
+            asset: "ETH".to_string(),
+            network: Network::Mainnet,
+            spread_profile: SpreadProfile::Default,
+            mode_policy: ModePolicy::Seed,
+            capital_usd: None,
+            max_position: None,
+            max_position_usd: None,
+            target_liquidity: None,
+            risk_aversion: None,
+            fee_bps: 1.5,
+            leverage: 3,
+            multi_asset: false,
+            initial_isolated_margin: 0.0,
+            dex: String::new(),
+            smart_reconcile: true,
+            lead_venue: LeadVenue::Binance,
+            lead: LeadConfig::default(),
+            zones: ZoneThresholds::default(),
+            risk: RiskConfig::default(),
+            signals: SignalConfig::default(),
+            stochastic: StochasticConfig::default(),
+            ladder: LadderConfig::default(),
+            queue: QueueValueConfig::default(),
+            reconcile: ReconcileConfig::default(),
+            impulse_control: ImpulseControlConfig::default(),
+            collateral: CollateralInfo::default(),
+            runtime: AssetRuntimeConfig::default(),
+        }
+    }
+}
+
+/// Concrete limits for one mark price, whichever way the config stated them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedLimits {
+    pub max_position: f64,
+    /// True when the operator set max_position or max_position_usd: margin may lower such a
+    /// max but never raise it.
+    pub max_position_user_specified: bool,
+    pub target_liquidity: f64,
+    pub risk_aversion: f64,
+    pub max_bps_diff: f64,
+}
+
+impl MarketMakerConfig {
+    /// Parses and validates TOML text. `overrides` are `(dotted.path, value)` pairs applied on
+    /// top of the file (from the environment); a value is read as a TOML literal when it parses
+    /// as one, else as a string.
+    ///
+    /// # Errors
+    /// One `ConfigError` listing malformed TOML, every unknown key and every invalid value.
+    pub fn from_toml_str(
+        text: &str,
+        source: &str,
+        overrides: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::single(
+                source,
+                "<file>",
+                "",
+                format!("malformed TOML: {}", e.message()),
+            )
+        })?;
+        for (path, raw) in overrides {
+            set_path(&mut table, path, parse_literal(raw));
+        }
+        Self::from_value(toml::Value::Table(table), source)
+    }
+
+    /// Builds a config from JSON text (the Python constructor's keyword arguments).
+    ///
+    /// # Errors
+    /// As `from_toml_str`.
+    pub fn from_json_str(text: &str, source: &str) -> Result<Self, ConfigError> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            ConfigError::single(source, "<arguments>", "", format!("malformed: {e}"))
+        })?;
+        let mut unknown = Vec::new();
+        let parsed: Result<Self, _> =
+            serde_ignored::deserialize(v, |p| unknown.push(p.to_string()));
+        Self::finish(parsed.map_err(|e| e.to_string()), unknown, source)
+    }
+
+    fn from_value(v: toml::Value, source: &str) -> Result<Self, ConfigError> {
+        let mut unknown = Vec::new();
+        let parsed: Result<Self, _> =
+            serde_ignored::deserialize(v, |p| unknown.push(p.to_string()));
+        Self::finish(parsed.map_err(|e| e.to_string()), unknown, source)
+    }
+
+    fn finish(
+        parsed: Result<Self, String>,
+        unknown: Vec<String>,
+        source: &str,
+    ) -> Result<Self, ConfigError> {
+        let mut violations: Vec<Violation> = unknown
+            .into_iter()
+            .map(|field| Violation {
+                field,
+                value: String::new(),
+                reason: "unknown key".to_string(),
+            })
+            .collect();
+        match parsed {
+            Ok(cfg) => {
+                cfg.validate_into(&mut violations);
+                if violations.is_empty() {
+                    Ok(cfg)
+                } else {
+                    Err(ConfigError {
+                        source_name: source.to_string(),
+                        violations,
+                    })
+                }
+            }
+            Err(msg) => {
+                // A type error stops serde at the first bad field; report it beside the unknown
+                // keys already found.
+                violations.push(type_violation(&msg));
+                Err(ConfigError {
+                    source_name: source.to_string(),
+                    violations,
+                })
+            }
+        }
+    }
+
+    /// Validates a config built in code.
+    ///
+    /// # Errors
+    /// Every violation at once.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut v = Vec::new();
+        self.validate_into(&mut v);
+        if v.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError {
+                source_name: "config".to_string(),
+                violations: v,
+            })
+        }
+    }
+
+    fn validate_into(&self, out: &mut Vec<Violation>) {
+        let mut c = Checker(out);
+        if self.asset.trim().is_empty() {
+            c.fail("asset", &self.asset, "must name a coin");
+        }
+        for (name, v) in [
+            ("capital_usd", self.capital_usd),
+            ("max_position", self.max_position),
+            ("max_position_usd", self.max_position_usd),
+            ("target_liquidity", self.target_liquidity),
+            ("risk_aversion", self.risk_aversion),
+        ] {
+            if let Some(x) = v {
+                c.positive(name, x);
+            }
+        }
+        if self.max_position.is_none()
+            && self.max_position_usd.is_none()
+            && self.capital_usd.is_none()
+        {
+            c.fail(
+                "max_position",
+                "",
+                "one of max_position, max_position_usd or capital_usd is required",
+            );
+        }
+        c.range("fee_bps", self.fee_bps, 0.0, 100.0, false);
+        if self.leverage == 0 {
+            c.fail("leverage", "0", "must be >= 1");
+        }
+        c.non_negative("initial_isolated_margin", self.initial_isolated_margin);
+        let z = &self.zones;
+        if !(z.yellow > 0.0 && z.yellow < z.red && z.red < z.kill && z.kill.is_finite()) {
+            c.fail(
+                "zones",
+                &format!("{}/{}/{}", z.yellow, z.red, z.kill),
+                "need 0 < yellow < red < kill",
+            );
+        }
+        let q = &self.queue;
+        for (name, x) in [
+            ("queue.as_benign_bps", q.as_benign_bps),
+            ("queue.as_normal_bps", q.as_normal_bps),
+            ("queue.as_toxic_bps", q.as_toxic_bps),
+        ] {
+            c.non_negative(name, x);
+        }
+        c.range("queue.queue_penalty", q.queue_penalty, 0.0, 1.0, true);
+        c.range("queue.bias_alpha", q.bias_alpha, 0.0, 1.0, true);
+        if self.lead_venue == LeadVenue::Binance && self.lead.symbol.trim().is_empty() {
+            c.fail("lead.symbol", "", "required when lead_venue = \"binance\"");
+        }
+        c.positive("lead.price_multiplier", self.lead.price_multiplier);
+        self.risk.validate(&mut c);
+        self.signals.validate(&mut c);
+        self.stochastic.validate(&mut c);
+        self.ladder.validate(&mut c);
+        self.reconcile.validate(&mut c);
+        self.impulse_control.validate(&mut c);
+    }
+
+    /// Turns whichever limit the config states into concrete numbers at `ctx`'s mark.
+    /// `max_position_usd` wins over `max_position`, which wins over `capital_usd`.
+    ///
+    /// # Errors
+    /// An invalid context (non-finite mark, ...).
+    pub fn resolve(&self, ctx: &ExchangeContext) -> crate::Result<ResolvedLimits> {
+        ctx.validate()?;
+        let derived = auto_derive(
+            self.capital_usd.unwrap_or(0.0),
+            self.spread_profile,
+            &ExchangeContext {
+                fee_bps: self.fee_bps,
+                ..*ctx
+            },
+        )?;
+        let user_max = match (self.max_position_usd, self.max_position) {
+            (Some(usd), _) => Some(round_down(usd / ctx.mark_px, ctx.sz_decimals)),
+            (None, Some(m)) => Some(m),
+            (None, None) => None,
+        };
+        let max_position = user_max.unwrap_or(derived.max_position);
+        let min_order = ctx.min_order();
+        let target = self.target_liquidity.unwrap_or_else(|| {
+            (max_position * self.spread_profile.liquidity_fraction())
+                .max(5.0 * min_order)
+                .min(max_position)
+        });
+        Ok(ResolvedLimits {
+            max_position,
+            max_position_user_specified: user_max.is_some(),
+            target_liquidity: target.min(max_position),
+            risk_aversion: self
+                .risk_aversion
+                .unwrap_or(self.spread_profile.risk_aversion()),
+            max_bps_diff: self.reconcile.max_bps_diff,
+        })
+    }
+
+    /// Every dotted key the config accepts, for environment overrides.
+    pub fn known_paths() -> BTreeSet<String> {
+        let v = serde_json::to_value(Self::default()).expect("config serializes");
+        let mut out = BTreeSet::new();
+        collect_paths(&v, "", &mut out);
+        for opt in [
+            "capital_usd",
+            "max_position",
+            "max_position_usd",
+            "target_liquidity",
+            "risk_aversion",
+        ] {
+            out.insert(opt.to_string());
+        }
+        out.retain(|p| !p.starts_with("runtime"));
+        out
+    }
+
+    /// The config as TOML text (what `load` would read back to the same value).
+    pub fn to_toml_string(&self) -> String {
+        let mut table = toml::Table::try_from(self).unwrap_or_default();
+        table.remove("runtime");
+        toml::to_string(&table).unwrap_or_default()
+    }
+}
+
+fn collect_paths(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
+    if let serde_json::Value::Object(map) = v {
+        for (k, child) in map {
+            let p = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            if child.is_object() {
+                collect_paths(child, &p, out);
+            } else {
+                out.insert(p);
+            }
+        }
+    }
+}
+
+fn type_violation(msg: &str) -> Violation {
+    Violation {
+        field: "<value>".to_string(),
+        value: String::new(),
+        reason: msg.replace('\n', " ").trim().to_string(),
+    }
+}
+
+fn parse_literal(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
+    let mut parts = path.split('.').peekable();
+    let mut cur = table;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(part.to_string(), value);
+            return;
+        }
+        let entry = cur
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        cur = entry.as_table_mut().expect("just made a table");
+    }
+}
+
+/// Collects violations; one method per kind of rule so sections stay one line per field.
+pub struct Checker<'a>(pub &'a mut Vec<Violation>);
+
+impl Checker<'_> {
+    pub fn fail(&mut self, field: &str, value: &str, reason: &str) {
+        self.0.push(Violation {
+            field: field.to_string(),
+            value: value.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    pub fn positive(&mut self, field: &str, v: f64) {
+        if !(v.is_finite() && v > 0.0) {
+            self.fail(field, &v.to_string(), "must be a finite number > 0");
+        }
+    }
+
+    pub fn non_negative(&mut self, field: &str, v: f64) {
+        if !(v.is_finite() && v >= 0.0) {
+            self.fail(field, &v.to_string(), "must be a finite number >= 0");
+        }
+    }
+
+    /// `lo <= v < hi`, or `lo <= v <= hi` when `inclusive`.
+    pub fn range(&mut self, field: &str, v: f64, lo: f64, hi: f64, inclusive: bool) {
+        let ok = v.is_finite() && v >= lo && if inclusive { v <= hi } else { v < hi };
+        if !ok {
+            let close = if inclusive { "]" } else { ")" };
+            self.fail(
+                field,
+                &v.to_string(),
+                &format!("must be in [{lo}, {hi}{close}"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,482 @@
+//! The config's sections. Each has the SPEC's defaults and a `validate` that reports through the
+//! shared `Checker`, one line per rule.
+
+use serde::{Deserialize, Serialize};
+
+use super::Checker;
+
+/// Hyperliquid network: selects URLs and the phantom-agent source ("a" mainnet, "b" testnet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    #[default]
+    Mainnet,
+    Testnet,
+}
+
+/// The lead market for cross-venue signals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LeadConfig {
+    /// Binance USD-M symbol, e.g. "ETHUSDT" (kPEPE leads from "1000PEPEUSDT").
+    pub symbol: String,
+    /// Hyperliquid price = Binance price x multiplier.
+    pub price_multiplier: f64,
+}
+
+impl Default for LeadConfig {
+    fn default() -> Self {
+        Self {
+            symbol: "ETHUSDT".to_string(),
+            price_multiplier: 1.0,
+        }
+    }
+}
+
+/// Risk overlay, circuit breakers and the pre-send guard (SPEC 3, 8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RiskConfig {
+    /// Cap on the product of zone and breaker multipliers on the increasing side.
+    pub overlay_cap: f64,
+    /// After Kill cancels everything, unwind a position at or above max with reduce-only quotes.
+    pub kill_unwind: bool,
+    /// Hyperliquid market data older than this cancels everything until fresh.
+    pub hl_stale_ms: u64,
+    /// Binance data older than this disables the lead signal and applies the lead-lost cap.
+    pub binance_stale_ms: u64,
+    /// Equity loss since the UTC day began that triggers Kill; 0 disables.
+    pub daily_loss_limit_usd: f64,
+    /// Pre-send guard: a quote further than this from mid is refused.
+    pub price_band_bps: f64,
+    /// Multiplier on the increasing side while a CUSUM alarm is active.
+    pub cusum_alarm_mult: f64,
+    /// Multiplier on both sides in the Extreme volatility regime.
+    pub extreme_vol_mult: f64,
+}
+
+impl Default for RiskConfig {
+    fn default() -> Self {
+        Self {
+            overlay_cap: 3.0,
+            kill_unwind: true,
+            hl_stale_ms: 3_000,
+            binance_stale_ms: 5_000,
+            daily_loss_limit_usd: 0.0,
+            price_band_bps: 200.0,
+            cusum_alarm_mult: 1.5,
+            extreme_vol_mult: 1.5,
+        }
+    }
+}
+
+impl RiskConfig {
+    pub(super) fn validate(&self, c: &mut Checker) {
+        c.range("risk.overlay_cap", self.overlay_cap, 1.0, 100.0, true);
+        if self.hl_stale_ms == 0 {
+            c.fail("risk.hl_stale_ms", "0", "must be > 0");
+        }
+        if self.binance_stale_ms == 0 {
+            c.fail("risk.binance_stale_ms", "0", "must be > 0");
+        }
+        c.non_negative("risk.daily_loss_limit_usd", self.daily_loss_limit_usd);
+        c.positive("risk.price_band_bps", self.price_band_bps);
+        c.range(
+            "risk.cusum_alarm_mult",
+            self.cusum_alarm_mult,
+            1.0,
+            10.0,
+            true,
+        );
+        c.range(
+            "risk.extreme_vol_mult",
+            self.extreme_vol_mult,
+            1.0,
+            10.0,
+            true,
+        );
+    }
+}
+
+/// Signal integration and no-signal safety (SPEC 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SignalConfig {
+    /// Quote cap as a fraction of max until the first valid cross-venue signal.
+    pub no_signal_cap: f64,
+    /// Quote cap while the lead feed is lost after having been live.
+    pub lead_lost_cap: f64,
+    /// Log the no-signal warning every this many cycles.
+    pub warn_every_cycles: u32,
+    /// Inventory + alpha skew is clamped to this fraction of the half-spread.
+    pub skew_clamp_fraction: f64,
+    /// Lead-lag: lags from -max to +max ms are scanned.
+    pub max_lag_ms: u32,
+    /// Lead-lag: step between candidate lags.
+    pub lag_step_ms: u32,
+    /// A lag below this is not actionable (too short to act on).
+    pub min_actionable_lag_ms: u32,
+    /// Cap on the predicted Hyperliquid move.
+    pub max_predicted_move_bps: f64,
+    /// Model gate: a signal whose rolling information coefficient falls below this is muted.
+    pub gate_ic_floor: f64,
+}
+
+impl Default for SignalConfig {
+    fn default() -> Self {
+        Self {
+            no_signal_cap: 0.30,
+            lead_lost_cap: 0.30,
+            warn_every_cycles: 10,
+            skew_clamp_fraction: 0.8,
+            max_lag_ms: 500,
+            lag_step_ms: 25,
+            min_actionable_lag_ms: 25,
+            max_predicted_move_bps: 5.0,
+            gate_ic_floor: 0.02,
+        }
+    }
+}
+
+impl SignalConfig {
+    pub(super) fn validate(&self, c: &mut Checker) {
+        c.range("signals.no_signal_cap", self.no_signal_cap, 0.0, 1.0, true);
+        c.range("signals.lead_lost_cap", self.lead_lost_cap, 0.0, 1.0, true);
+        c.range(
+            "signals.skew_clamp_fraction",
+            self.skew_clamp_fraction,
+            0.0,
+            1.0,
+            true,
+        );
+        c.positive(
+            "signals.max_predicted_move_bps",
+            self.max_predicted_move_bps,
+        );
+        c.range("signals.gate_ic_floor", self.gate_ic_floor, -1.0, 1.0, true);
+        if self.lag_step_ms == 0 || self.lag_step_ms > self.max_lag_ms.max(1) {
+            c.fail(
+                "signals.lag_step_ms",
+                &self.lag_step_ms.to_string(),
+                "must be in [1, max_lag_ms]",
+            );
+        }
+        if self.warn_every_cycles == 0 {
+            c.fail("signals.warn_every_cycles", "0", "must be >= 1");
+        }
+    }
+}
+
+/// Estimator half-lives and model priors (SPEC 4, 7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StochasticConfig {
+    pub vol_half_life_s: f64,
+    pub vol_slow_half_life_s: f64,
+    /// Volatility prior in bps/sqrt(s), used until the estimator is warm.
+    pub sigma_prior_bps: f64,
+    /// Fill-intensity decay per bps of depth.
+    pub kappa_prior: f64,
+    /// Fill intensity at the mid, per second.
+    pub a_prior: f64,
+    /// Weight of the robust kappa in the Hip3 blend (SPEC 4: 0.6).
+    pub hip3_kappa_blend: f64,
+    pub kappa_half_life_s: f64,
+    pub flow_half_life_s: f64,
+}
+
+impl Default for StochasticConfig {
+    fn default() -> Self {
+        Self {
+            vol_half_life_s: 60.0,
+            vol_slow_half_life_s: 1800.0,
+            sigma_prior_bps: 2.0,
+            kappa_prior: 0.25,
+            a_prior: 0.5,
+            hip3_kappa_blend: 0.6,
+            kappa_half_life_s: 300.0,
+            flow_half_life_s: 60.0,
+        }
+    }
+}
+
+impl StochasticConfig {
+    pub(super) fn validate(&self, c: &mut Checker) {
+        c.positive("stochastic.vol_half_life_s", self.vol_half_life_s);
+        c.positive("stochastic.vol_slow_half_life_s", self.vol_slow_half_life_s);
+        c.positive("stochastic.sigma_prior_bps", self.sigma_prior_bps);
+        c.positive("stochastic.kappa_prior", self.kappa_prior);
+        c.positive("stochastic.a_prior", self.a_prior);
+        c.range(
+            "stochastic.hip3_kappa_blend",
+            self.hip3_kappa_blend,
+            0.0,
+            1.0,
+            true,
+        );
+        c.positive("stochastic.kappa_half_life_s", self.kappa_half_life_s);
+        c.positive("stochastic.flow_half_life_s", self.flow_half_life_s);
+    }
+}
+
+/// Single-order cap as a fraction of effective max, per volatility regime (SPEC 7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SingleOrderFractions {
+    pub quiet: f64,
+    pub normal: f64,
+    pub volatile: f64,
+    pub extreme: f64,
+}
+
+impl Default for SingleOrderFractions {
+    fn default() -> Self {
+        Self {
+            quiet: 0.50,
+            normal: 0.25,
+            volatile: 0.15,
+            extreme: 0.10,
+        }
+    }
+}
+
+/// The GLFT ladder (SPEC 7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LadderConfig {
+    pub num_levels: u32,
+    /// Floor on each side's distance from mid (8.01 bps; 2.5 in the paper profile).
+    pub min_half_spread_bps: f64,
+    /// Prior of the adverse-selection buffer, blended with measured markouts by warm-up.
+    pub as_prior_bps: f64,
+    /// Geometric spacing of successive levels.
+    pub depth_ratio: f64,
+    pub single_order_fraction: SingleOrderFractions,
+    /// Mix of the calibrated risk model's gamma with the plain gamma (0 plain, 1 calibrated).
+    pub risk_model_blend: f64,
+    /// Kelly multiplier (quarter Kelly) and its activation rules.
+    pub kelly_fraction: f64,
+    pub kelly_min_fills: u32,
+    pub kelly_min_win_rate: f64,
+    pub kelly_min_edge_bps: f64,
+    pub kelly_max_fraction: f64,
+}
+
+impl Default for LadderConfig {
+    fn default() -> Self {
+        Self {
+            num_levels: 5,
+            min_half_spread_bps: 8.01,
+            as_prior_bps: 3.0,
+            depth_ratio: 1.5,
+            single_order_fraction: SingleOrderFractions::default(),
+            risk_model_blend: 1.0,
+            kelly_fraction: 0.25,
+            kelly_min_fills: 20,
+            kelly_min_win_rate: 0.55,
+            kelly_min_edge_bps: 2.0,
+            kelly_max_fraction: 0.5,
+        }
+    }
+}
+
+impl LadderConfig {
+    pub(super) fn validate(&self, c: &mut Checker) {
+        if self.num_levels == 0 || self.num_levels > 50 {
+            c.fail(
+                "ladder.num_levels",
+                &self.num_levels.to_string(),
+                "must be in [1, 50]",
+            );
+        }
+        c.positive("ladder.min_half_spread_bps", self.min_half_spread_bps);
+        c.non_negative("ladder.as_prior_bps", self.as_prior_bps);
+        c.range("ladder.depth_ratio", self.depth_ratio, 1.0, 10.0, true);
+        let f = &self.single_order_fraction;
+        for (name, x) in [
+            ("ladder.single_order_fraction.quiet", f.quiet),
+            ("ladder.single_order_fraction.normal", f.normal),
+            ("ladder.single_order_fraction.volatile", f.volatile),
+            ("ladder.single_order_fraction.extreme", f.extreme),
+        ] {
+            if !(x.is_finite() && x > 0.0 && x <= 1.0) {
+                c.fail(name, &x.to_string(), "must be in (0, 1]");
+            }
+        }
+        c.range(
+            "ladder.risk_model_blend",
+            self.risk_model_blend,
+            0.0,
+            1.0,
+            true,
+        );
+        c.range("ladder.kelly_fraction", self.kelly_fraction, 0.0, 1.0, true);
+        c.range(
+            "ladder.kelly_min_win_rate",
+            self.kelly_min_win_rate,
+            0.0,
+            1.0,
+            true,
+        );
+        c.non_negative("ladder.kelly_min_edge_bps", self.kelly_min_edge_bps);
+        c.range(
+            "ladder.kelly_max_fraction",
+            self.kelly_max_fraction,
+            0.0,
+            1.0,
+            true,
+        );
+    }
+}
+
+/// Keep-or-replace rules for resting orders (SPEC 8 step 6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReconcileConfig {
+    /// Keep a resting order whose price is within this many bps of the desired price.
+    pub max_bps_diff: f64,
+    /// Keep it when its size is within this fraction of the desired size.
+    pub size_tolerance: f64,
+    /// At most this many exchange actions per cycle.
+    pub max_actions_per_cycle: u32,
+    /// Use batchModify where the venue allows instead of cancel + place.
+    pub use_modify: bool,
+    /// The planner widens max_bps_diff up to this factor when the address quota runs low.
+    pub max_quota_widening: f64,
+    /// Expected value one exchange action costs, in bps, when the planner ranks actions.
+    pub action_cost_bps: f64,
+}
+
+impl Default for ReconcileConfig {
+    fn default() -> Self {
+        Self {
+            max_bps_diff: 3.0,
+            size_tolerance: 0.2,
+            max_actions_per_cycle: 20,
+            use_modify: true,
+            max_quota_widening: 3.0,
+            action_cost_bps: 3.0,
+        }
+    }
+}
+
+impl ReconcileConfig {
+    pub(super) fn validate(&self, c: &mut Checker) {
+        c.positive("reconcile.max_bps_diff", self.max_bps_diff);
+        c.range(
+            "reconcile.size_tolerance",
+            self.size_tolerance,
+            0.0,
+            1.0,
+            true,
+        );
+        if self.max_actions_per_cycle == 0 {
+            c.fail("reconcile.max_actions_per_cycle", "0", "must be >= 1");
+        }
+        c.range(
+            "reconcile.max_quota_widening",
+            self.max_quota_widening,
+            1.0,
+            10.0,
+            true,
+        );
+        c.non_negative("reconcile.action_cost_bps", self.action_cost_bps);
+    }
+}
+
+/// Pacing of requotes and of the exchange-action budget (SPEC 8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImpulseControlConfig {
+    /// A cycle runs at most this often.
+    pub min_requote_interval_ms: u64,
+    /// ... and at least this often.
+    pub max_cycle_interval_ms: u64,
+    /// Token budget of exchange actions per minute, below Hyperliquid's limits.
+    pub actions_per_minute: u32,
+    /// Bucket depth: actions that may be spent at once.
+    pub burst: u32,
+    /// Address quota headroom below which the planner starts to economise.
+    pub quota_low_watermark: u64,
+}
+
+impl Default for ImpulseControlConfig {
+    fn default() -> Self {
+        Self {
+            min_requote_interval_ms: 100,
+            max_cycle_interval_ms: 5_000,
+            actions_per_minute: 600,
+            burst: 40,
+            quota_low_watermark: 2_000,
+        }
+    }
+}
+
+impl ImpulseControlConfig {
+    pub(super) fn validate(&self, c: &mut Checker) {
+        if self.max_cycle_interval_ms < self.min_requote_interval_ms {
+            c.fail(
+                "impulse_control.max_cycle_interval_ms",
+                &self.max_cycle_interval_ms.to_string(),
+                "must be >= min_requote_interval_ms",
+            );
+        }
+        if self.actions_per_minute == 0 {
+            c.fail("impulse_control.actions_per_minute", "0", "must be >= 1");
+        }
+        if self.burst == 0 {
+            c.fail("impulse_control.burst", "0", "must be >= 1");
+        }
+    }
+}
+
+/// Collateral of the perp dex.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CollateralInfo {
+    pub token: String,
+}
+
+impl Default for CollateralInfo {
+    fn default() -> Self {
+        Self {
+            token: "USDC".to_string(),
+        }
+    }
+}
+
+/// Facts about the asset computed at startup from `meta` (never read from the file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetRuntimeConfig {
+    pub asset_id: u32,
+    pub sz_decimals: u32,
+    /// Max price decimals: 6 - szDecimals for perps.
+    pub price_decimals: u32,
+    pub lot_size: f64,
+    pub min_notional: f64,
+}
+
+impl Default for AssetRuntimeConfig {
+    fn default() -> Self {
+        Self {
+            asset_id: 0,
+            sz_decimals: 4,
+            price_decimals: 2,
+            lot_size: 1e-4,
+            min_notional: 10.0,
+        }
+    }
+}
+
+impl AssetRuntimeConfig {
+    /// Runtime facts for a perp with `sz_decimals` at `asset_id` (SPEC 0 price rules).
+    pub fn perp(asset_id: u32, sz_decimals: u32) -> Self {
+        Self {
+            asset_id,
+            sz_decimals,
+            price_decimals: 6u32.saturating_sub(sz_decimals),
+            lot_size: 10f64.powi(-(sz_decimals as i32)),
+            min_notional: 10.0,
+        }
+    }
+}

@@ -1,0 +1,123 @@
+use super::*;
+
+fn load(text: &str) -> Result<MarketMakerConfig, ConfigError> {
+    MarketMakerConfig::from_toml_str(text, "test.toml", &[])
+}
+
+#[test]
+fn minimal_file_gets_spec_defaults() {
+    let c = load("asset = \"BTC\"\nmax_position = 0.01\n").unwrap();
+    assert_eq!(c.asset, "BTC");
+    assert_eq!(c.reconcile.max_bps_diff, 3.0);
+    assert_eq!(c.impulse_control.min_requote_interval_ms, 100);
+    assert_eq!(c.signals.no_signal_cap, 0.30);
+    assert_eq!(c.ladder.min_half_spread_bps, 8.01);
+    assert_eq!(c.zones.red, 0.8);
+}
+
+#[test]
+fn every_violation_reported_at_once() {
+    let e = load(
+        "max_position = -1\nrisk_aversion = 0\nfee_bps = 100\ntypo_key = 1\n\
+         [reconcile]\nmax_bps_diff = nan\nsizetolerance = 0.1\n",
+    )
+    .unwrap_err();
+    let fields: Vec<&str> = e.violations.iter().map(|v| v.field.as_str()).collect();
+    for f in [
+        "typo_key",
+        "reconcile.sizetolerance",
+        "max_position",
+        "risk_aversion",
+        "fee_bps",
+        "reconcile.max_bps_diff",
+    ] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("test.toml: 6 configuration errors"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("max_position = -1: must be a finite number > 0"),
+        "{msg}"
+    );
+    assert!(msg.contains("reconcile.max_bps_diff = NaN"), "{msg}");
+}
+
+#[test]
+fn malformed_toml_names_the_source() {
+    let e = load("asset = \n").unwrap_err();
+    assert!(e.to_string().contains("test.toml"), "{e}");
+    assert!(e.to_string().contains("malformed TOML"), "{e}");
+}
+
+#[test]
+fn a_limit_is_required() {
+    let e = load("asset = \"ETH\"\n").unwrap_err();
+    assert_eq!(e.violations[0].field, "max_position");
+}
+
+#[test]
+fn overrides_apply_with_types() {
+    let c = MarketMakerConfig::from_toml_str(
+        "max_position = 1.0\n",
+        "t",
+        &[
+            ("asset".into(), "BTC".into()),
+            ("reconcile.max_bps_diff".into(), "5".into()),
+            ("risk.kill_unwind".into(), "false".into()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.asset, "BTC");
+    assert_eq!(c.reconcile.max_bps_diff, 5.0);
+    assert!(!c.risk.kill_unwind);
+}
+
+#[test]
+fn usd_max_is_the_source_of_truth() {
+    let ctx = ExchangeContext {
+        mark_px: 2000.0,
+        account_value: 1e4,
+        available_margin: 1e4,
+        max_leverage: 25.0,
+        fee_bps: 1.5,
+        sz_decimals: 4,
+        min_notional: 10.0,
+    };
+    let c = load("max_position = 3.0\nmax_position_usd = 1000\n").unwrap();
+    let r = c.resolve(&ctx).unwrap();
+    assert_eq!(r.max_position, 0.5);
+    assert!(r.max_position_user_specified);
+    let r = c
+        .resolve(&ExchangeContext {
+            mark_px: 4000.0,
+            ..ctx
+        })
+        .unwrap();
+    assert_eq!(r.max_position, 0.25);
+    let c = load("capital_usd = 1000\n").unwrap();
+    let r = c.resolve(&ctx).unwrap();
+    assert_eq!(r.max_position, 0.5);
+    assert!(!r.max_position_user_specified);
+    assert!((r.target_liquidity - 0.1).abs() < 1e-12);
+    assert_eq!(r.risk_aversion, 0.02);
+}
+
+#[test]
+fn known_paths_cover_nested_fields() {
+    let p = MarketMakerConfig::known_paths();
+    assert!(p.contains("asset"));
+    assert!(p.contains("reconcile.max_bps_diff"));
+    assert!(p.contains("ladder.single_order_fraction.quiet"));
+    assert!(p.contains("max_position_usd"));
+    assert!(!p.iter().any(|x| x.starts_with("runtime")));
+}
+
+#[test]
+fn round_trips_through_toml() {
+    let c = load("max_position = 0.5\nasset = \"SOL\"\n").unwrap();
+    let back = load(&c.to_toml_string()).unwrap();
+    assert_eq!(c, back);
+}

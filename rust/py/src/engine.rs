@@ -1,0 +1,7 @@
+//! Python classes of `mmfast_core::engine`.
+
+use pyo3::prelude::*;
+
+pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}
