@@ -189,7 +189,6 @@ pub struct LadderStrategy {
 /// Side-independent numbers of one computation.
 struct Common {
     as_buffer: f64,
-    floor: f64,
     tick_bps: f64,
     levels: usize,
 }
@@ -271,7 +270,6 @@ impl LadderStrategy {
         };
         let common = Common {
             as_buffer,
-            floor,
             tick_bps: price_tick(inp.mid, inp.sz_decimals) / inp.mid * 1e4,
             levels: levels_cfg,
         };
@@ -326,7 +324,7 @@ impl LadderStrategy {
                 Side::Bid => d.bid_touch_bps = touch,
                 Side::Ask => d.ask_touch_bps = touch,
             }
-            if !enabled || !(total > 0.0) {
+            if !enabled || total.is_nan() || total <= 0.0 {
                 continue;
             }
             let target = match side {
@@ -422,7 +420,7 @@ impl LadderStrategy {
                     _ => {}
                 }
             }
-            if !(p > 0.0) {
+            if p.is_nan() || p <= 0.0 {
                 break; // a bid at or below zero: no deeper level exists
             }
             prev = p;

@@ -1,10 +1,10 @@
 //! The GLFT ladder, depth generation, fill model, sizing and exchange rounding (SPEC 7, issue 5).
 //!
-//! - [`glft`]: the closed form and the `CalibratedRiskModel` (gamma)
-//! - [`depth`]: `DynamicDepthGenerator`
-//! - [`sizing`]: `BayesianFillModel`, `KellySizer`
-//! - [`rounding`]: Hyperliquid price and size rules
-//! - [`ladder`]: `LadderStrategy`, which puts them together into both sides' quotes
+//! - [`glft`][]: the closed form and the `CalibratedRiskModel` (gamma)
+//! - [`depth`][]: `DynamicDepthGenerator`
+//! - [`sizing`][]: `BayesianFillModel`, `KellySizer`
+//! - [`rounding`][]: Hyperliquid price and size rules
+//! - [`ladder`][]: `LadderStrategy`, which puts them together into both sides' quotes
 
 pub mod depth;
 pub mod glft;
