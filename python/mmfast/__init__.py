@@ -40,6 +40,7 @@ from mmfast.errors import (
 # Quote engine (issue 5)
 
 # Signing (issue 6)
+from mmfast._core import RecoveredRequest, Signer  # noqa: E402
 
 __all__ = [
     "BookError",
@@ -56,6 +57,8 @@ __all__ = [
     "PositionAssessment",
     "PositionZone",
     "QueueValueHeuristic",
+    "RecoveredRequest",
+    "Signer",
     "SigningError",
     "SpreadProfile",
     "ToxicityRegime",

@@ -108,6 +108,13 @@ impl Signer {
     }
 }
 
+/// Appends a request body around an action already serialised as JSON.
+pub fn write_body_with(out: &mut Vec<u8>, action_json: &[u8], env: &Envelope, sig: &Signature) {
+    out.extend_from_slice(b"{\"action\":");
+    out.extend_from_slice(action_json);
+    write_body_tail(out, env, sig);
+}
+
 /// Appends `,"nonce":..,"signature":{..},"vaultAddress":..,"expiresAfter":..}`.
 fn write_body_tail(out: &mut Vec<u8>, env: &Envelope, sig: &Signature) {
     out.extend_from_slice(b",\"nonce\":");
