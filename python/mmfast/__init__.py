@@ -38,6 +38,8 @@ from mmfast.errors import (
 # Signals (issue 4)
 
 # Quote engine (issue 5)
+# isort: split
+from mmfast._core import LadderStrategy, is_valid_price, round_price
 
 # Signing (issue 6)
 from mmfast._core import RecoveredRequest, Signer  # noqa: E402
@@ -51,6 +53,7 @@ __all__ = [
     "ExecutionMode",
     "InputError",
     "InventoryGovernor",
+    "LadderStrategy",
     "MarketMakerConfig",
     "MmfastError",
     "ModeSelectionInput",
@@ -65,6 +68,8 @@ __all__ = [
     "VenueError",
     "__version__",
     "auto_derive",
+    "is_valid_price",
     "load_config",
+    "round_price",
     "select_mode",
 ]

@@ -5,6 +5,9 @@
 from collections.abc import Mapping, Sequence
 from typing import Any, final
 
+import numpy as np
+import numpy.typing as npt
+
 __version__: str
 
 # ---- config (rust/py/src/config.rs) ----
@@ -192,6 +195,46 @@ class QueueValueHeuristic:
 # ---- signals (rust/py/src/signals.rs) ----
 
 # ---- engine (rust/py/src/engine.rs) ----
+
+@final
+class LadderStrategy:
+    def __new__(cls, config: MarketMakerConfig) -> LadderStrategy: ...
+    def quote(
+        self,
+        *,
+        mid: float,
+        best_bid: float,
+        best_ask: float,
+        sz_decimals: int,
+        position: float,
+        effective_max: float,
+        target_liquidity: float,
+        room_bid: float,
+        room_ask: float,
+        min_notional: float = 10.0,
+        sigma_bps: float = 2.0,
+        kappa: float = 0.25,
+        a_intensity: float = 0.5,
+        gamma_base: float = 0.02,
+        vol_ratio: float = 1.0,
+        inventory_ratio: float = 0.0,
+        toxicity_score: float = 0.0,
+        thin_book: float = 0.0,
+        alpha_bps: float = 0.0,
+        measured_as_bps: float = 0.0,
+        as_warmup: float = 0.0,
+        regime: str = "normal",
+        margin_notional: float = ...,
+        quote_bid: bool = True,
+        quote_ask: bool = True,
+        reduce_only: bool = False,
+        urgency: float = 0.0,
+        bid_mult: float = 1.0,
+        ask_mult: float = 1.0,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict[str, float]]: ...
+
+def round_price(px: float, sz_decimals: int, is_bid: bool) -> float: ...
+def is_valid_price(px: float, sz_decimals: int) -> bool: ...
 
 # ---- signing (rust/py/src/signing.rs) ----
 
