@@ -11,8 +11,9 @@ import threading
 import msgpack
 import orjson
 import pytest
-
+from conftest import SHARED
 from mmfast import Signer, SigningError
+from mmfast._core import agent_digest
 from mmfast.signing import (
     action_hash,
     action_msgpack,
@@ -22,9 +23,6 @@ from mmfast.signing import (
     recover_request,
     sign_l1_action,
 )
-from mmfast._core import agent_digest
-
-from conftest import SHARED
 
 VECTORS_PATH = SHARED / "data" / "hl_signing_vectors.json"
 KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"

@@ -42,7 +42,8 @@ from mmfast.errors import (
 from mmfast._core import LadderStrategy, is_valid_price, round_price
 
 # Signing (issue 6)
-from mmfast._core import RecoveredRequest, Signer  # noqa: E402
+# isort: split
+from mmfast._core import RecoveredRequest, Signer
 
 __all__ = [
     "BookError",
