@@ -39,15 +39,25 @@ from mmfast.errors import (
 
 # Quote engine (issue 5)
 # isort: split
-from mmfast._core import LadderStrategy, is_valid_price, round_price
+from mmfast._core import (
+    Action,
+    CycleOutput,
+    LadderStrategy,
+    Quote,
+    QuoteEngine,
+    is_valid_price,
+    round_price,
+)
 
 # Signing (issue 6)
 # isort: split
 from mmfast._core import RecoveredRequest, Signer
 
 __all__ = [
+    "Action",
     "BookError",
     "ConfigError",
+    "CycleOutput",
     "DerivedParams",
     "EngineError",
     "ExchangeContext",
@@ -61,6 +71,8 @@ __all__ = [
     "PositionAssessment",
     "PositionZone",
     "QueueValueHeuristic",
+    "Quote",
+    "QuoteEngine",
     "RecoveredRequest",
     "Signer",
     "SigningError",
