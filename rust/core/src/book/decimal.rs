@@ -166,12 +166,33 @@ mod tests {
         assert_eq!(parse_units(b"0", 0), Ok(0));
         assert_eq!(parse_units(b"007.50", 2), Ok(750));
         assert_eq!(parse_units(b"61800.20", 1), Ok(618_002));
-        assert_eq!(parse_units(b"1.2345", 3), Err("more decimals than the tick or lot allows"));
-        for bad in [&b""[..], b".", b"1.", b".5", b"-1", b"1e3", b"1.2.3", b" 1", b"1 ", b"+1"] {
-            assert!(parse_units(bad, 4).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        assert_eq!(
+            parse_units(b"1.2345", 3),
+            Err("more decimals than the tick or lot allows")
+        );
+        for bad in [
+            &b""[..],
+            b".",
+            b"1.",
+            b".5",
+            b"-1",
+            b"1e3",
+            b"1.2.3",
+            b" 1",
+            b"1 ",
+            b"+1",
+        ] {
+            assert!(
+                parse_units(bad, 4).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
             assert!(!is_decimal(bad), "{bad:?}");
         }
-        assert_eq!(parse_units(b"999999999999999999", 0), Ok(999_999_999_999_999_999));
+        assert_eq!(
+            parse_units(b"999999999999999999", 0),
+            Ok(999_999_999_999_999_999)
+        );
         assert!(parse_units(b"9999999999999999999", 0).is_err());
         assert!(parse_units(b"100000000000", 8).is_err());
         assert_eq!(Scale::new(1).unwrap().to_f64(1_050_550), 105055.0);

@@ -151,6 +151,15 @@ impl HlBook {
         self.snapshot_ms
     }
 
+    /// Everything but the scratch buffers, for tests that check a refused frame changed nothing.
+    #[cfg(test)]
+    pub(crate) fn state_fingerprint(&self) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?}",
+            self.book, self.coin, self.snapshot_ms, self.bbo
+        )
+    }
+
     /// Applies one raw frame.
     ///
     /// # Errors
@@ -252,7 +261,11 @@ impl HlBook {
             let s = self.book.side_mut(side);
             if let Some(top) = top {
                 stage.push(top);
-                stage.extend(s.iter().filter(|l| s.better(top.px, l.px)).take(HL_DEPTH - 1));
+                stage.extend(
+                    s.iter()
+                        .filter(|l| s.better(top.px, l.px))
+                        .take(HL_DEPTH - 1),
+                );
             }
             if REPORT {
                 s.replace_best_first_with(stage, on_change);
@@ -323,7 +336,11 @@ mod tests {
     #[test]
     fn snapshot_then_newer_bbo_then_snapshot() {
         let mut b = HlBook::new(5).unwrap();
-        let snap = l2(1000, &[("100.0", "1"), ("99.0", "2")], &[("101.0", "3"), ("102.0", "4")]);
+        let snap = l2(
+            1000,
+            &[("100.0", "1"), ("99.0", "2")],
+            &[("101.0", "3"), ("102.0", "4")],
+        );
         assert_eq!(b.apply(snap.as_bytes()).unwrap(), HlApplied::Snapshot);
         assert_eq!(b.best_bid_f64(), Some((100.0, 1.0)));
         assert_eq!(b.best_ask_f64(), Some((101.0, 3.0)));
@@ -332,7 +349,9 @@ mod tests {
         // Newer bbo: bid improves to 100.5, ask lifted to 102.0.
         let top = bbo(1001, Some(("100.5", "0.5")), Some(("102.0", "1.5")));
         let mut changes = vec![];
-        let r = b.apply_with(top.as_bytes(), |c| changes.push((c.side, c.px, c.prev_qty, c.new_qty)));
+        let r = b.apply_with(top.as_bytes(), |c| {
+            changes.push((c.side, c.px, c.prev_qty, c.new_qty))
+        });
         assert_eq!(r.unwrap(), HlApplied::Bbo);
         assert_eq!(
             changes,
@@ -347,7 +366,10 @@ mod tests {
         assert_eq!(b.best_ask_f64(), Some((102.0, 1.5)));
         assert_eq!(b.time_ms(), Some(1001));
         // A bbo not newer than the held one, or than the snapshot, is stale.
-        assert_eq!(b.apply(bbo(1000, None, None).as_bytes()).unwrap(), HlApplied::Stale);
+        assert_eq!(
+            b.apply(bbo(1000, None, None).as_bytes()).unwrap(),
+            HlApplied::Stale
+        );
         // A snapshot older than the bbo: book replaced, bbo still on top.
         let older = l2(1000, &[("99.0", "2")], &[("101.0", "3")]);
         assert_eq!(b.apply(older.as_bytes()).unwrap(), HlApplied::Snapshot);
@@ -360,7 +382,11 @@ mod tests {
         assert_eq!(b.best_ask_f64(), Some((101.0, 3.0)));
         // Older snapshot than held: stale. Empty bbo side empties the side.
         assert_eq!(b.apply(older.as_bytes()).unwrap(), HlApplied::Stale);
-        assert_eq!(b.apply(bbo(1003, None, Some(("101.0", "1"))).as_bytes()).unwrap(), HlApplied::Bbo);
+        assert_eq!(
+            b.apply(bbo(1003, None, Some(("101.0", "1"))).as_bytes())
+                .unwrap(),
+            HlApplied::Bbo
+        );
         assert_eq!(b.best_bid(), None);
         assert_eq!(b.mid(), None);
     }
@@ -368,7 +394,8 @@ mod tests {
     #[test]
     fn malformed_and_foreign_frames_leave_the_book() {
         let mut b = HlBook::new(5).unwrap().for_coin("BTC");
-        b.apply(l2(1, &[("100.0", "1")], &[("101.0", "1")]).as_bytes()).unwrap();
+        b.apply(l2(1, &[("100.0", "1")], &[("101.0", "1")]).as_bytes())
+            .unwrap();
         let before = format!("{:?}", b.book());
         for bad in [
             l2(2, &[("100.0", "1"), ("100.5", "1")], &[]), // bids not best first
@@ -393,7 +420,11 @@ mod tests {
             r#"{"channel":"trades","data":[]}"#,
             r#"{"channel":"allMids","data":{"mids":{"BTC":"1"}}}"#,
         ] {
-            assert_eq!(b.apply(other.as_bytes()).unwrap(), HlApplied::Ignored, "{other}");
+            assert_eq!(
+                b.apply(other.as_bytes()).unwrap(),
+                HlApplied::Ignored,
+                "{other}"
+            );
         }
         assert_eq!(format!("{:?}", b.book()), before);
         assert!(HlBook::new(7).is_err());

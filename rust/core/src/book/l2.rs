@@ -435,9 +435,15 @@ mod tests {
             }
         );
         let c = b.update(Side::Bid, 101, 0);
-        assert_eq!((c.prev_qty, c.new_qty, c.prev_best, c.new_best), (3, 0, Some(101), Some(100)));
+        assert_eq!(
+            (c.prev_qty, c.new_qty, c.prev_best, c.new_best),
+            (3, 0, Some(101), Some(100))
+        );
         let c = b.update(Side::Bid, 100, 7);
-        assert_eq!((c.prev_qty, c.new_qty, c.prev_best, c.new_best), (5, 7, Some(100), Some(100)));
+        assert_eq!(
+            (c.prev_qty, c.new_qty, c.prev_best, c.new_best),
+            (5, 7, Some(100), Some(100))
+        );
         let c = b.update(Side::Bid, 50, 0);
         assert_eq!((c.prev_qty, c.new_qty), (0, 0));
     }
@@ -470,7 +476,11 @@ mod tests {
             s.set(px, q);
         }
         let mut got = vec![];
-        let new = [Level { px: 101, qty: 1 }, Level { px: 100, qty: 5 }, Level { px: 99, qty: 3 }];
+        let new = [
+            Level { px: 101, qty: 1 },
+            Level { px: 100, qty: 5 },
+            Level { px: 99, qty: 3 },
+        ];
         s.replace_best_first_with(&new, &mut |c| got.push((c.px, c.prev_qty, c.new_qty)));
         assert_eq!(got, [(101, 0, 1), (99, 2, 3), (97, 1, 0)]);
         assert_eq!(s.iter().collect::<Vec<_>>(), new);

@@ -206,7 +206,11 @@ impl<'a> Cursor<'a> {
         }
         let (raw, escaped) = self.raw_string()?;
         if escaped {
-            return Err(BookError::field(field, raw, "escaped strings are not accepted here"));
+            return Err(BookError::field(
+                field,
+                raw,
+                "escaped strings are not accepted here",
+            ));
         }
         std::str::from_utf8(raw).map_err(|_| BookError::field(field, raw, "invalid UTF-8"))
     }
@@ -225,7 +229,7 @@ impl<'a> Cursor<'a> {
         std::str::from_utf8(raw).map_err(|_| BookError::field(field, raw, "invalid UTF-8"))
     }
 
-    /// An unsigned integer, as serde reads a `u64` (no fraction, exponent or sign; `-0` is 0).
+    /// An unsigned integer, as serde reads a `u64` (no fraction, exponent or sign).
     #[inline]
     pub fn u64_value(&mut self, field: &'static str) -> PResult<u64> {
         let start = match self.peek() {
@@ -239,11 +243,8 @@ impl<'a> Cursor<'a> {
             return Err(BookError::field(field, text, "expected an integer"));
         }
         if text[0] == b'-' {
-            return if digits == b"0" {
-                Ok(0)
-            } else {
-                Err(BookError::field(field, text, "must not be negative"))
-            };
+            // Even "-0": serde_json reads it as a float, which no integer field accepts.
+            return Err(BookError::field(field, text, "must not be negative"));
         }
         let mut v: u64 = 0;
         for &c in digits {
@@ -473,5 +474,9 @@ fn decode_key(raw: &[u8]) -> Result<Key<'static>, &'static str> {
         let mut buf = [0u8; 4];
         push(ch.encode_utf8(&mut buf).as_bytes());
     }
-    Ok(if long { Key::Long } else { Key::Decoded(out, n) })
+    Ok(if long {
+        Key::Long
+    } else {
+        Key::Decoded(out, n)
+    })
 }

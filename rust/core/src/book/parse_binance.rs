@@ -468,7 +468,9 @@ fn object<'a>(c: &mut Cursor<'a>, top: bool) -> PResult<BinanceMessage<'a>> {
         }
         let mut d = cursor_at(K::Data);
         return Ok(match object(&mut d, false)? {
-            BinanceMessage::DepthUpdate(u) => BinanceMessage::DepthUpdate(DepthUpdate { stream, ..u }),
+            BinanceMessage::DepthUpdate(u) => {
+                BinanceMessage::DepthUpdate(DepthUpdate { stream, ..u })
+            }
             BinanceMessage::Other { event, .. } => BinanceMessage::Other { stream, event },
             m => m,
         });
@@ -484,7 +486,7 @@ fn object<'a>(c: &mut Cursor<'a>, top: bool) -> PResult<BinanceMessage<'a>> {
         if at[k] == usize::MAX {
             continue;
         }
-        // SAFETY-free transmute alternative: K is repr(u8) and dense, so index k is its value.
+        // ALL_KEYS maps a bit position back to its key.
         let kk = ALL_KEYS[k];
         if !reads(kind, kk) {
             continue;
@@ -501,8 +503,30 @@ fn object<'a>(c: &mut Cursor<'a>, top: bool) -> PResult<BinanceMessage<'a>> {
 const ALL_KEYS: [K; N_KEYS] = {
     use K::*;
     [
-        LowerE, UpperE, UpperT, S, UpperU, LowerU, Pu, LowerT, F, L, LowerA, LowerB, UpperA,
-        UpperB, P, Q, M, LastUpdateId, Bids, Asks, Stream, Data, Result, Id,
+        LowerE,
+        UpperE,
+        UpperT,
+        S,
+        UpperU,
+        LowerU,
+        Pu,
+        LowerT,
+        F,
+        L,
+        LowerA,
+        LowerB,
+        UpperA,
+        UpperB,
+        P,
+        Q,
+        M,
+        LastUpdateId,
+        Bids,
+        Asks,
+        Stream,
+        Data,
+        Result,
+        Id,
     ]
 };
 

@@ -191,8 +191,13 @@ pub(crate) fn parse_with<'a, S: HlSink<'a>>(
         }
         return Err(c.err("expected a JSON object or the greeting"));
     }
-    c.begin_object()
-        .and_then(|nonempty| if nonempty { Ok(()) } else { Err(c.err("empty object")) })?;
+    c.begin_object().and_then(|nonempty| {
+        if nonempty {
+            Ok(())
+        } else {
+            Err(c.err("empty object"))
+        }
+    })?;
     let mut channel: Option<&'a str> = None;
     let mut msg: Option<HlMessage<'a>> = None;
     // Data seen before the channel key: validated now, decoded once the channel is known.
@@ -349,7 +354,11 @@ fn l2book<'a, S: HlSink<'a>>(c: &mut Cursor<'a>, sink: &mut S) -> PResult<HlL2Bo
 }
 
 #[inline]
-fn levels<'a, S: HlSink<'a>>(c: &mut Cursor<'a>, side: Side, sink: &mut S) -> PResult<HlLevels<'a>> {
+fn levels<'a, S: HlSink<'a>>(
+    c: &mut Cursor<'a>,
+    side: Side,
+    sink: &mut S,
+) -> PResult<HlLevels<'a>> {
     c.peek();
     let start = c.i;
     let mut len = 0;
@@ -536,7 +545,11 @@ fn trade<'a>(c: &mut Cursor<'a>) -> PResult<HlTrade<'a>> {
                 }
                 b"hash" => {
                     dup(c, &mut seen, 64, "duplicate field hash")?;
-                    hash = Some(c.str_value("hash")?);
+                    hash = if c.null()? {
+                        None
+                    } else {
+                        Some(c.str_value("hash")?)
+                    };
                 }
                 _ => c.skip_value()?,
             }
