@@ -287,3 +287,38 @@ def test_cycle_differential_against_reference():
         assert all(a.kind == "place" for a in out.actions)
         compared += 1
     assert compared > 1500
+
+
+def test_market_frames_drive_the_cycle(real_data):
+    """Real Hyperliquid BTC l2Book frames into an engine for BTC (szDecimals 5)."""
+    import gzip
+
+    cfg = MarketMakerConfig(asset="BTC", max_position=0.01, lead_venue="none")
+    e = QuoteEngine(cfg, seed=3)
+    e.set_runtime(0, 5)
+    e.set_account(position=0.0, available_margin=5000.0, account_value=5000.0, leverage=3.0)
+    n_books = 0
+    last_ms = 0
+    with gzip.open(real_data / "hyperliquid_btcusd_20250126.gz", "rb") as f:
+        for line in f:
+            ts, frame = line.split(b" ", 1)
+            recv_ms = int(ts) // 1_000_000
+            if e.on_hl_frame(frame.strip(), recv_ms):
+                n_books += 1
+            last_ms = recv_ms
+    assert n_books > 10
+    out = e.cycle(last_ms)
+    assert out.mode.kind == "Maker", out.diagnostics
+    mid = out.diagnostics["mid"]
+    assert 50_000 < mid < 200_000
+    for a in out.actions:
+        assert _core.is_valid_price(a.px, 5)
+        assert (a.px < mid) == (a.side == "bid")
+    with pytest.raises(_core_book_error()):
+        e.on_hl_frame(b'{"channel":"l2Book","data":{"coin":"BTC"', last_ms)
+
+
+def _core_book_error() -> type[Exception]:
+    from mmfast.errors import BookError
+
+    return BookError

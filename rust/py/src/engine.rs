@@ -529,6 +529,18 @@ impl PyQuoteEngine {
         self.inner.set_quota(used, cap);
     }
 
+    /// One raw Hyperliquid market frame (`l2Book`, `bbo`, `trades`, `pong`, ...) received at
+    /// `recv_ms`; returns True when the top of book changed.
+    fn on_hl_frame(&mut self, frame: &[u8], recv_ms: u64) -> PyResult<bool> {
+        self.inner.on_hl_frame(frame, recv_ms).py()
+    }
+
+    /// One raw Binance USD-M market frame (`bookTicker`, `aggTrade`, ...) received at
+    /// `recv_ms`; returns True when the lead venue's best bid/offer changed.
+    fn on_binance_frame(&mut self, frame: &[u8], recv_ms: u64) -> PyResult<bool> {
+        self.inner.on_binance_frame(frame, recv_ms).py()
+    }
+
     /// Hyperliquid top of book as numbers (the frame path does the same from raw bytes).
     fn on_hl_top(
         &mut self,

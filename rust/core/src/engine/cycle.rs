@@ -26,6 +26,7 @@ use super::reconcile::{
     reconcile_side, AddressQuota, Decision, Decisions, ReconcileParams, TokenBucket,
 };
 use super::EngineError;
+use crate::book::HlBook;
 use crate::config::{LeadVenue, MarketMakerConfig, ResolvedLimits};
 use crate::error::{check, Result};
 use crate::governor::{InventoryGovernor, PositionZone};
@@ -409,11 +410,12 @@ pub struct QuoteEngine {
     pub(super) ladder: LadderStrategy,
     pub(super) queue: QueueValueHeuristic,
     pub(super) adverse: AdverseSelection,
-    orders: OrderTracker,
+    pub(super) orders: OrderTracker,
     cloids: CloidGen,
     bucket: TokenBucket,
     quota: AddressQuota,
-    market: MarketView,
+    pub(super) market: MarketView,
+    pub(super) hl_book: HlBook,
     signals: SignalView,
     account: Account,
     limits: Option<ResolvedLimits>,
@@ -475,6 +477,7 @@ impl QuoteEngine {
             no_signal_cycles: 0,
             out: CycleOutput::default(),
             scratch: Box::default(),
+            hl_book: HlBook::new(cfg.runtime.sz_decimals)?.for_coin(&cfg.asset),
             cfg,
         })
     }
@@ -524,6 +527,7 @@ impl QuoteEngine {
                 "perps have at most 6",
             ));
         }
+        self.hl_book = HlBook::new(sz_decimals)?.for_coin(&self.cfg.asset);
         self.cfg.runtime = crate::config::AssetRuntimeConfig::perp(asset_id, sz_decimals);
         self.limits_dirty = true;
         Ok(())

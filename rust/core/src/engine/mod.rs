@@ -4,12 +4,14 @@
 //!
 //! - [`orders`][]: our orders resting and in flight, exposure per direction, cloids
 //! - [`reconcile`][]: keep / modify / cancel / place decisions, token bucket, address quota
+//! - [`market`][]: Hyperliquid and Binance market frames into the engine's market view
 //! - [`frames`][]: user frames (orderUpdates, userFills, userEvents) and exchange responses
 //! - [`cycle`][]: `QuoteEngine` and the cycle itself
 //! - [`state`][]: versioned learned state for warm restarts
 
 pub mod cycle;
 pub mod frames;
+pub mod market;
 pub mod orders;
 pub mod reconcile;
 pub mod state;
