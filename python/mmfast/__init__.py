@@ -34,6 +34,8 @@ from mmfast.errors import (
 )
 
 # Market data (issue 3)
+# isort: split
+from mmfast._core import BinanceBook, HlBook
 
 # Signals (issue 4)
 
@@ -55,6 +57,7 @@ from mmfast._core import RecoveredRequest, Signer
 
 __all__ = [
     "Action",
+    "BinanceBook",
     "BookError",
     "ConfigError",
     "CycleOutput",
@@ -62,6 +65,7 @@ __all__ = [
     "EngineError",
     "ExchangeContext",
     "ExecutionMode",
+    "HlBook",
     "InputError",
     "InventoryGovernor",
     "LadderStrategy",
