@@ -57,8 +57,7 @@ pub fn ack_all(e: &mut QuoteEngine, next_oid: &mut u64) {
             r#"{{"status":"ok","response":{{"type":"order","data":{{"statuses":[{}]}}}}}}"#,
             st.join(",")
         );
-        e.on_exchange_response(body.as_bytes(), T0, b)
-            .expect("ack");
+        e.on_exchange_response(body.as_bytes(), T0, b).expect("ack");
     }
 }
 

@@ -97,6 +97,9 @@ fn steady_state_cycles_do_not_allocate() {
         requotes += n;
         ack(&mut e, &mut oid);
     }
-    assert!(requotes > 1_000, "the loop must exercise requotes, got {requotes}");
+    assert!(
+        requotes > 1_000,
+        "the loop must exercise requotes, got {requotes}"
+    );
     assert_eq!(counted, 0, "allocations inside cycle()");
 }
