@@ -1636,6 +1636,10 @@ impl QuoteEngine {
                 count: b.1,
             });
         }
+        // The address quota counts every action of a batch (SPEC 8); `set_quota` resyncs it.
+        if self.quota.known {
+            self.quota.used += self.out.actions.len() as u64;
+        }
         let e = self.orders.exposure();
         let d = &mut self.out.diagnostics;
         d.exposure_buys = e.buys;
