@@ -354,6 +354,11 @@ impl MatchingEngine {
             .charge(ip, weight, self.cfg.ip_weight_per_min, now_ms)
     }
 
+    /// Sets the clock used to stamp events applied between blocks (replay).
+    pub fn set_time(&mut self, now_ms: u64) {
+        self.now = now_ms;
+    }
+
     pub fn pending(&self) -> usize {
         self.pending.len()
     }
@@ -445,10 +450,8 @@ impl MatchingEngine {
     /// market's own takers. Returns everything that happened.
     pub fn end_block(&mut self, now_ms: u64) -> BlockOutput {
         self.now = now_ms;
-        self.out = BlockOutput {
-            time: now_ms,
-            ..BlockOutput::default()
-        };
+        // Events of replayed frames applied since the last block are reported with this block.
+        self.out.time = now_ms;
         let mut market_orders = Vec::new();
         for i in 0..self.assets.len() {
             if let Some(m) = self.markets[i].as_mut() {

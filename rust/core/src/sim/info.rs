@@ -476,3 +476,67 @@ impl MatchingEngine {
         Value::Object(out)
     }
 }
+
+/// Wire input for the replay market: recorded `l2Book` and `trades` payloads.
+impl MatchingEngine {
+    /// Replaces an asset's background book with a recorded `l2Book` payload
+    /// (`{coin, time, levels: [bids, asks]}`). Returns false for an unknown coin.
+    ///
+    /// # Errors
+    /// A description of the malformed field.
+    pub fn apply_l2_wire(&mut self, data: &Value) -> std::result::Result<bool, String> {
+        let coin = data.get("coin").and_then(Value::as_str).ok_or("l2Book without coin")?;
+        let Some(i) = self.asset_index(coin) else {
+            return Ok(false);
+        };
+        let spec = self.assets[i].clone();
+        let levels = data.get("levels").and_then(Value::as_array).ok_or("l2Book without levels")?;
+        let mut sides: [Vec<(i64, i64, u32)>; 2] = [Vec::new(), Vec::new()];
+        for (s, side) in levels.iter().take(2).enumerate() {
+            for l in side.as_array().ok_or("levels side is not a list")? {
+                let px = l.get("px").and_then(Value::as_str).ok_or("level without px")?;
+                let sz = l.get("sz").and_then(Value::as_str).ok_or("level without sz")?;
+                let n = l.get("n").and_then(Value::as_u64).unwrap_or(1) as u32;
+                let px = super::rules::parse_scaled(px, spec.px_decimals())
+                    .map_err(|_| format!("bad px {px}"))?;
+                let sz = super::rules::parse_scaled(sz, spec.sz_decimals)
+                    .map_err(|_| format!("bad sz {sz}"))?;
+                sides[s].push((px, sz, n));
+            }
+        }
+        self.apply_book(i, &sides[0], &sides[1]);
+        if let (Some(b), Some(a)) = (sides[0].first(), sides[1].first()) {
+            self.mids[i] = (spec.px_to_f64(b.0) + spec.px_to_f64(a.0)) / 2.0;
+        }
+        Ok(true)
+    }
+
+    /// Applies recorded trades (`WsTrade[]`): each takes our orders strictly better than its
+    /// price, then its size at its price, background first (queue position).
+    ///
+    /// # Errors
+    /// A description of the malformed field.
+    pub fn apply_trades_wire(&mut self, data: &Value) -> std::result::Result<usize, String> {
+        let trades = data.as_array().ok_or("trades payload is not a list")?;
+        let mut n = 0;
+        for t in trades {
+            let coin = t.get("coin").and_then(Value::as_str).ok_or("trade without coin")?;
+            let Some(i) = self.asset_index(coin) else {
+                continue;
+            };
+            let spec = self.assets[i].clone();
+            let is_buy = t.get("side").and_then(Value::as_str) == Some("B");
+            let px = t.get("px").and_then(Value::as_str).ok_or("trade without px")?;
+            let sz = t.get("sz").and_then(Value::as_str).ok_or("trade without sz")?;
+            let px = super::rules::parse_scaled(px, spec.px_decimals()).map_err(|_| format!("bad px {px}"))?;
+            let sz = super::rules::parse_scaled(sz, spec.sz_decimals).map_err(|_| format!("bad sz {sz}"))?;
+            self.market_order(
+                i,
+                super::market::MarketOrder { is_buy, through_px: px, last_qty: sz },
+                Some(px),
+            );
+            n += 1;
+        }
+        Ok(n)
+    }
+}
