@@ -15,7 +15,6 @@ import pytest
 from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
 from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
-
 from mmfast.venue import VenueConfig, VenueThread
 
 pytestmark = pytest.mark.timeout(60)
@@ -29,10 +28,20 @@ SIM = {
     "queue": {"cancel_weight": 0.0, "power": 1.0},
     "ip_weight_per_min": 0,
     "assets": [
-        {"coin": "ETH", "sz_decimals": 4, "mid": 2000.0, "max_leverage": 25,
-         "synthetic": {"level_usd": 2000.0, "level_growth": 0.0, "levels": 5}},
-        {"coin": "xyz:GOLD", "sz_decimals": 2, "mid": 2500.0, "max_leverage": 10,
-         "binance_symbol": ""},
+        {
+            "coin": "ETH",
+            "sz_decimals": 4,
+            "mid": 2000.0,
+            "max_leverage": 25,
+            "synthetic": {"level_usd": 2000.0, "level_growth": 0.0, "levels": 5},
+        },
+        {
+            "coin": "xyz:GOLD",
+            "sz_decimals": 2,
+            "mid": 2500.0,
+            "max_leverage": 10,
+            "binance_symbol": "",
+        },
     ],
 }
 
@@ -159,10 +168,12 @@ def test_duplicate_nonce_is_rejected(maker):
     nonce = get_timestamp_ms()
     sig = sign_l1_action(MAKER, action, None, nonce, None, False)
     assert maker._post_action(action, sig, nonce) == {
-        "status": "ok", "response": {"type": "default"}
+        "status": "ok",
+        "response": {"type": "default"},
     }
     assert maker._post_action(action, sig, nonce) == {
-        "status": "err", "response": f"Invalid nonce: duplicate nonce {nonce}"
+        "status": "err",
+        "response": f"Invalid nonce: duplicate nonce {nonce}",
     }
 
 
@@ -196,8 +207,11 @@ def test_cancel_beats_a_taker_in_the_same_block(venue, maker, taker):
     results: dict[str, Any] = {}
     venue.pause()
     try:
-        t1 = threading.Thread(target=lambda: results.update(
-            taker=taker.order("ETH", True, 1.5, 2000.1, {"limit": {"tif": "Gtc"}})))
+        t1 = threading.Thread(
+            target=lambda: results.update(
+                taker=taker.order("ETH", True, 1.5, 2000.1, {"limit": {"tif": "Gtc"}})
+            )
+        )
         t1.start()
         venue.wait_pending(1)  # the taker is first in the block...
         t2 = threading.Thread(target=lambda: results.update(cancel=maker.cancel("ETH", oid)))
@@ -239,10 +253,26 @@ def test_agent_approved_by_the_sdk_trades_for_its_master(venue, maker):
 
 def test_venue_ledger_counts_breaches_of_the_configured_max(venue, maker):
     before = venue.ledger()[MAKER.address.lower()]["breaches"]
-    r = maker.bulk_orders([
-        {"coin": "ETH", "is_buy": True, "sz": 3.0, "limit_px": 1990, "order_type": {"limit": {"tif": "Alo"}}, "reduce_only": False},
-        {"coin": "ETH", "is_buy": True, "sz": 3.0, "limit_px": 1989, "order_type": {"limit": {"tif": "Alo"}}, "reduce_only": False},
-    ])
+    r = maker.bulk_orders(
+        [
+            {
+                "coin": "ETH",
+                "is_buy": True,
+                "sz": 3.0,
+                "limit_px": 1990,
+                "order_type": {"limit": {"tif": "Alo"}},
+                "reduce_only": False,
+            },
+            {
+                "coin": "ETH",
+                "is_buy": True,
+                "sz": 3.0,
+                "limit_px": 1989,
+                "order_type": {"limit": {"tif": "Alo"}},
+                "reduce_only": False,
+            },
+        ]
+    )
     assert "resting" in status(r, 1)
     ledger = venue.ledger()[MAKER.address.lower()]
     assert ledger["breaches"] == before + 1  # position + resting buys > 5 coins

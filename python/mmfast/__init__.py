@@ -12,6 +12,7 @@ from mmfast._core import (
     ExecutionMode,
     InventoryGovernor,
     MarketMakerConfig,
+    MatchingEngine,
     ModeSelectionInput,
     PositionAssessment,
     PositionZone,
@@ -41,6 +42,8 @@ from mmfast.errors import (
 
 # Signing (issue 6)
 
+# Matching engine (issue 6; the venue itself is `mmfast.venue`): MatchingEngine, imported above
+
 __all__ = [
     "BookError",
     "ConfigError",
@@ -51,6 +54,7 @@ __all__ = [
     "InputError",
     "InventoryGovernor",
     "MarketMakerConfig",
+    "MatchingEngine",
     "MmfastError",
     "ModeSelectionInput",
     "PositionAssessment",

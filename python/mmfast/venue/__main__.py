@@ -35,7 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fund", action="append", default=[], metavar="ADDRESS=USDC")
     p.add_argument("--agent", action="append", default=[], metavar="AGENT=MASTER")
     p.add_argument(
-        "--max-position", action="append", default=[], metavar="ADDRESS:COIN=SIZE",
+        "--max-position",
+        action="append",
+        default=[],
+        metavar="ADDRESS:COIN=SIZE",
         help="the bot's max position, for the venue's own breach count",
     )
     p.add_argument("--replay", action="append", default=[], metavar="FILE.gz")

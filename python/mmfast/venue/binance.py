@@ -150,12 +150,30 @@ class BinanceFeed:
                 book.time = t
                 await self._publish(sym, "bookTicker", self._book_ticker(book))
             for t, px, qty, m, tid in data["trades"]:
-                agg = {"e": "aggTrade", "E": t, "s": book.symbol, "a": tid,
-                       "p": f"{px:.{book.dp}f}", "q": f"{qty:.3f}", "f": tid, "l": tid,
-                       "T": t, "m": m}
+                agg = {
+                    "e": "aggTrade",
+                    "E": t,
+                    "s": book.symbol,
+                    "a": tid,
+                    "p": f"{px:.{book.dp}f}",
+                    "q": f"{qty:.3f}",
+                    "f": tid,
+                    "l": tid,
+                    "T": t,
+                    "m": m,
+                }
                 await self._publish(sym, "aggTrade", agg)
-                trade = {"e": "trade", "E": t, "T": t, "s": book.symbol, "t": tid,
-                         "p": agg["p"], "q": agg["q"], "X": "MARKET", "m": m}
+                trade = {
+                    "e": "trade",
+                    "E": t,
+                    "T": t,
+                    "s": book.symbol,
+                    "t": tid,
+                    "p": agg["p"],
+                    "q": agg["q"],
+                    "X": "MARKET",
+                    "m": m,
+                }
                 await self._publish(sym, "trade", trade)
             await self._depth(sym, book, now)
 
@@ -163,9 +181,17 @@ class BinanceFeed:
     def _book_ticker(book: _Book) -> dict[str, Any]:
         assert book.bbo is not None
         bid, bq, ask, aq = book.bbo
-        return {"e": "bookTicker", "u": book.u, "E": book.time, "T": book.time,
-                "s": book.symbol, "b": f"{bid:.{book.dp}f}", "B": f"{bq:.3f}",
-                "a": f"{ask:.{book.dp}f}", "A": f"{aq:.3f}"}
+        return {
+            "e": "bookTicker",
+            "u": book.u,
+            "E": book.time,
+            "T": book.time,
+            "s": book.symbol,
+            "b": f"{bid:.{book.dp}f}",
+            "B": f"{bq:.3f}",
+            "a": f"{ask:.{book.dp}f}",
+            "A": f"{aq:.3f}",
+        }
 
     async def _publish(self, sym: str, kind: str, data: Any) -> None:
         for c in list(self.clients):
@@ -183,9 +209,15 @@ class BinanceFeed:
                 if st.get("u") == book.u or now - st.get("t", 0) < p[3]:
                     continue
                 bids, asks = book.levels(p[2] or LEVELS)
-                msg: dict[str, Any] = {"e": "depthUpdate", "E": now, "T": book.time,
-                                       "s": book.symbol, "U": st.get("u", book.u - 1) + 1,
-                                       "u": book.u, "pu": st.get("u", book.u - 1)}
+                msg: dict[str, Any] = {
+                    "e": "depthUpdate",
+                    "E": now,
+                    "T": book.time,
+                    "s": book.symbol,
+                    "U": st.get("u", book.u - 1) + 1,
+                    "u": book.u,
+                    "pu": st.get("u", book.u - 1),
+                }
                 if p[1] == "partial":
                     msg["b"], msg["a"] = bids, asks
                 else:
@@ -207,7 +239,9 @@ class BinanceFeed:
         book = self.books.get(sym)
         if book is None:
             body = {"code": -1121, "msg": "Invalid symbol."}
-            return web.Response(status=400, body=orjson.dumps(body), content_type="application/json")
+            return web.Response(
+                status=400, body=orjson.dumps(body), content_type="application/json"
+            )
         limit = int(request.query.get("limit", "500"))
         bids, asks = book.levels(limit)
         body = {"lastUpdateId": book.u, "E": book.time, "T": book.time, "bids": bids, "asks": asks}
@@ -221,7 +255,9 @@ class BinanceFeed:
         streams = [s for s in request.query.get("streams", "").split("/") if s]
         return await self._serve(request, streams, combined=True)
 
-    async def _serve(self, request: web.Request, streams: list[str], combined: bool) -> web.WebSocketResponse:
+    async def _serve(
+        self, request: web.Request, streams: list[str], combined: bool
+    ) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=180.0)
         await ws.prepare(request)
         client = _Client(ws, combined)
@@ -244,7 +280,9 @@ class BinanceFeed:
                     for s in params:
                         client.streams.pop(s, None)
                 elif method == "LIST_SUBSCRIPTIONS":
-                    await ws.send_str(orjson.dumps({"result": list(client.streams), "id": req.get("id")}).decode())
+                    await ws.send_str(
+                        orjson.dumps({"result": list(client.streams), "id": req.get("id")}).decode()
+                    )
                     continue
                 await ws.send_str(orjson.dumps({"result": None, "id": req.get("id")}).decode())
         finally:

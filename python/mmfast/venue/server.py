@@ -54,6 +54,7 @@ class _Client:
         self.ws = ws
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.subs: dict[bytes, dict[str, Any]] = {}
+        self.posts: set[asyncio.Task[None]] = set()
         self.task = asyncio.create_task(self._writer())
 
     def send(self, text: str) -> None:
@@ -228,7 +229,9 @@ class Venue:
     def _l2_frame(self, coin: str, depth: int, cache: dict[tuple[str, int], str]) -> str:
         key = (coin, depth)
         if key not in cache:
-            cache[key] = '{"channel":"l2Book","data":' + self.engine.l2_book(coin, depth).decode() + "}"
+            cache[key] = (
+                '{"channel":"l2Book","data":' + self.engine.l2_book(coin, depth).decode() + "}"
+            )
         return cache[key]
 
     def _bbo(self, coin: str) -> dict[str, Any]:
@@ -387,14 +390,18 @@ class Venue:
                     data = orjson.loads(msg.data)
                     method = data.get("method")
                 except (orjson.JSONDecodeError, AttributeError):
-                    client.send(_dumps({"channel": "error", "data": f"Invalid request: {msg.data}"}))
+                    client.send(
+                        _dumps({"channel": "error", "data": f"Invalid request: {msg.data}"})
+                    )
                     continue
                 if method == "ping":
                     client.send('{"channel":"pong"}')
                 elif method in ("subscribe", "unsubscribe"):
                     self._subscription(client, method, data.get("subscription"))
                 elif method == "post":
-                    asyncio.create_task(self._post(client, data))
+                    task = asyncio.create_task(self._post(client, data))
+                    client.posts.add(task)
+                    task.add_done_callback(client.posts.discard)
                 else:
                     client.send(_dumps({"channel": "error", "data": f"Invalid method: {method}"}))
         finally:

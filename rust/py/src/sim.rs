@@ -54,7 +54,15 @@ impl PyMatchingEngine {
         self.inner
             .assets()
             .iter()
-            .map(|a| (a.coin.clone(), a.id, a.sz_decimals, a.max_leverage, a.dex.clone()))
+            .map(|a| {
+                (
+                    a.coin.clone(),
+                    a.id,
+                    a.sz_decimals,
+                    a.max_leverage,
+                    a.dex.clone(),
+                )
+            })
             .collect()
     }
 
@@ -94,7 +102,14 @@ impl PyMatchingEngine {
         now_ms: u64,
     ) -> PyResult<u64> {
         self.inner
-            .submit(signer, action_json, nonce, vault_address, expires_after, now_ms)
+            .submit(
+                signer,
+                action_json,
+                nonce,
+                vault_address,
+                expires_after,
+                now_ms,
+            )
             .map_err(rejected)
     }
 
@@ -117,7 +132,12 @@ impl PyMatchingEngine {
     }
 
     /// `{coin, time, levels}` JSON with at most `depth` levels per side.
-    fn l2_book<'py>(&self, py: Python<'py>, coin: &str, depth: usize) -> PyResult<Bound<'py, PyBytes>> {
+    fn l2_book<'py>(
+        &self,
+        py: Python<'py>,
+        coin: &str,
+        depth: usize,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let i = self.asset(coin)?;
         Ok(to_bytes(py, &self.inner.l2_json(i, depth)))
     }
@@ -148,7 +168,12 @@ impl PyMatchingEngine {
 
     /// Binance feed of `coin`'s synthetic market since the last poll, JSON
     /// `{"bbo": [[t, bid, bid_qty, ask, ask_qty]...], "trades": [[t, px, qty, buyer_is_maker, id]...]}`.
-    fn binance_poll<'py>(&mut self, py: Python<'py>, coin: &str, now_ms: u64) -> PyResult<Bound<'py, PyBytes>> {
+    fn binance_poll<'py>(
+        &mut self,
+        py: Python<'py>,
+        coin: &str,
+        now_ms: u64,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let i = self.asset(coin)?;
         let u = self.inner.binance_poll(i, now_ms);
         let v = serde_json::json!({
@@ -173,8 +198,16 @@ impl PyMatchingEngine {
     }
 
     fn __repr__(&self) -> String {
-        let coins: Vec<&str> = self.inner.assets().iter().map(|a| a.coin.as_str()).collect();
-        format!("MatchingEngine(assets={coins:?}, pending={})", self.inner.pending())
+        let coins: Vec<&str> = self
+            .inner
+            .assets()
+            .iter()
+            .map(|a| a.coin.as_str())
+            .collect();
+        format!(
+            "MatchingEngine(assets={coins:?}, pending={})",
+            self.inner.pending()
+        )
     }
 }
 

@@ -485,17 +485,29 @@ impl MatchingEngine {
     /// # Errors
     /// A description of the malformed field.
     pub fn apply_l2_wire(&mut self, data: &Value) -> std::result::Result<bool, String> {
-        let coin = data.get("coin").and_then(Value::as_str).ok_or("l2Book without coin")?;
+        let coin = data
+            .get("coin")
+            .and_then(Value::as_str)
+            .ok_or("l2Book without coin")?;
         let Some(i) = self.asset_index(coin) else {
             return Ok(false);
         };
         let spec = self.assets[i].clone();
-        let levels = data.get("levels").and_then(Value::as_array).ok_or("l2Book without levels")?;
+        let levels = data
+            .get("levels")
+            .and_then(Value::as_array)
+            .ok_or("l2Book without levels")?;
         let mut sides: [Vec<(i64, i64, u32)>; 2] = [Vec::new(), Vec::new()];
         for (s, side) in levels.iter().take(2).enumerate() {
             for l in side.as_array().ok_or("levels side is not a list")? {
-                let px = l.get("px").and_then(Value::as_str).ok_or("level without px")?;
-                let sz = l.get("sz").and_then(Value::as_str).ok_or("level without sz")?;
+                let px = l
+                    .get("px")
+                    .and_then(Value::as_str)
+                    .ok_or("level without px")?;
+                let sz = l
+                    .get("sz")
+                    .and_then(Value::as_str)
+                    .ok_or("level without sz")?;
                 let n = l.get("n").and_then(Value::as_u64).unwrap_or(1) as u32;
                 let px = super::rules::parse_scaled(px, spec.px_decimals())
                     .map_err(|_| format!("bad px {px}"))?;
@@ -520,19 +532,34 @@ impl MatchingEngine {
         let trades = data.as_array().ok_or("trades payload is not a list")?;
         let mut n = 0;
         for t in trades {
-            let coin = t.get("coin").and_then(Value::as_str).ok_or("trade without coin")?;
+            let coin = t
+                .get("coin")
+                .and_then(Value::as_str)
+                .ok_or("trade without coin")?;
             let Some(i) = self.asset_index(coin) else {
                 continue;
             };
             let spec = self.assets[i].clone();
             let is_buy = t.get("side").and_then(Value::as_str) == Some("B");
-            let px = t.get("px").and_then(Value::as_str).ok_or("trade without px")?;
-            let sz = t.get("sz").and_then(Value::as_str).ok_or("trade without sz")?;
-            let px = super::rules::parse_scaled(px, spec.px_decimals()).map_err(|_| format!("bad px {px}"))?;
-            let sz = super::rules::parse_scaled(sz, spec.sz_decimals).map_err(|_| format!("bad sz {sz}"))?;
+            let px = t
+                .get("px")
+                .and_then(Value::as_str)
+                .ok_or("trade without px")?;
+            let sz = t
+                .get("sz")
+                .and_then(Value::as_str)
+                .ok_or("trade without sz")?;
+            let px = super::rules::parse_scaled(px, spec.px_decimals())
+                .map_err(|_| format!("bad px {px}"))?;
+            let sz = super::rules::parse_scaled(sz, spec.sz_decimals)
+                .map_err(|_| format!("bad sz {sz}"))?;
             self.market_order(
                 i,
-                super::market::MarketOrder { is_buy, through_px: px, last_qty: sz },
+                super::market::MarketOrder {
+                    is_buy,
+                    through_px: px,
+                    last_qty: sz,
+                },
                 Some(px),
             );
             n += 1;
