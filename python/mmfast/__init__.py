@@ -39,8 +39,12 @@ from mmfast.errors import (
 # Signals (issue 4)
 
 # Quote engine (issue 5)
+# isort: split
+from mmfast._core import LadderStrategy, is_valid_price, round_price
 
 # Signing (issue 6)
+# isort: split
+from mmfast._core import RecoveredRequest, Signer
 
 # Matching engine (issue 6; the venue itself is `mmfast.venue`): MatchingEngine, imported above
 
@@ -53,6 +57,7 @@ __all__ = [
     "ExecutionMode",
     "InputError",
     "InventoryGovernor",
+    "LadderStrategy",
     "MarketMakerConfig",
     "MatchingEngine",
     "MmfastError",
@@ -60,12 +65,16 @@ __all__ = [
     "PositionAssessment",
     "PositionZone",
     "QueueValueHeuristic",
+    "RecoveredRequest",
+    "Signer",
     "SigningError",
     "SpreadProfile",
     "ToxicityRegime",
     "VenueError",
     "__version__",
     "auto_derive",
+    "is_valid_price",
     "load_config",
+    "round_price",
     "select_mode",
 ]
