@@ -1,9 +1,11 @@
 """Signer recovery for the venue (SPEC 11, PROTOCOL 4).
 
-`recover_l1_signer` is the one place the venue recovers the address that signed an L1 action.
-It uses mmfast's own Rust recovery (`mmfast.signing`) when the package has it and falls back to
-the official SDK's `recover_agent_or_user_from_l1_action` otherwise (slow: pure-Python EIP-712).
-`recover_agent_approver` does the same for the user-signed `approveAgent` action.
+`recover_body` (a raw `/exchange` body, hashed in the key order it arrived in) and
+`recover_l1_signer` (an action dict) are the only places the venue recovers the address that
+signed an L1 action. Both use mmfast's own Rust recovery (`mmfast._core.recover_request`,
+`mmfast.signing`); the official SDK's `recover_agent_or_user_from_l1_action` remains as the
+fallback for a build without it. `recover_agent_approver` handles the user-signed
+`approveAgent` action with the SDK (rare, off the hot path).
 """
 
 from __future__ import annotations
@@ -28,6 +30,25 @@ AGENT_TYPES = [
     {"name": "agentName", "type": "string"},
     {"name": "nonce", "type": "uint64"},
 ]
+
+
+def recover_body(body: bytes, is_mainnet: bool) -> str:
+    """Returns the lower-case address that signed the L1 action of a raw `/exchange` body."""
+    try:
+        from mmfast._core import recover_request
+    except ImportError:  # pragma: no cover - a build without the signing area
+        import orjson
+
+        p = orjson.loads(body)
+        return recover_l1_signer(
+            p["action"],
+            p["nonce"],
+            p.get("vaultAddress"),
+            p.get("expiresAfter"),
+            is_mainnet,
+            p["signature"],
+        )
+    return str(recover_request(body, is_mainnet).signer).lower()
 
 
 def recover_l1_signer(

@@ -22,7 +22,7 @@ from aiohttp import WSMsgType, web
 
 from mmfast._core import MatchingEngine
 from mmfast.errors import VenueError
-from mmfast.venue.auth import recover_agent_approver, recover_l1_signer
+from mmfast.venue.auth import recover_agent_approver, recover_body
 from mmfast.venue.config import VenueConfig
 
 log = logging.getLogger("mmfast.venue")
@@ -302,8 +302,9 @@ class Venue:
         except VenueError as e:
             return 422, str(e).encode()
 
-    async def handle_action(self, payload: Any) -> dict[str, Any]:
-        """Runs one `/exchange` body and returns its JSON answer (after the block closes)."""
+    async def handle_action(self, payload: Any, body: bytes | None = None) -> dict[str, Any]:
+        """Runs one `/exchange` body (parsed, and raw when it came over HTTP) and returns its
+        JSON answer once the block that ran it closes."""
         if not isinstance(payload, dict):
             return _err(BAD_BODY)
         action, nonce, sig = payload.get("action"), payload.get("nonce"), payload.get("signature")
@@ -321,7 +322,8 @@ class Venue:
             self.engine.add_agent(str(action["agentAddress"]), master)
             return {"status": "ok", "response": {"type": "default"}}
         try:
-            signer = recover_l1_signer(action, nonce, vault, expires, mainnet, sig)
+            # orjson keeps the arrival key order, which is the order the action was hashed in.
+            signer = recover_body(body if body is not None else orjson.dumps(payload), mainnet)
         except Exception:
             return _err("Unable to recover signer.")
         try:
@@ -361,13 +363,14 @@ class Venue:
         return web.Response(body=out, content_type="application/json")
 
     async def _http_exchange(self, request: web.Request) -> web.Response:
+        body = await request.read()
         try:
-            payload = orjson.loads(await request.read())
+            payload = orjson.loads(body)
         except orjson.JSONDecodeError:
             return web.Response(status=422, text=BAD_BODY)
         if self._limited(request, self.engine.exchange_weight(self._batch_len(payload))):
             return web.Response(status=429, text="null", content_type="application/json")
-        resp = await self.handle_action(payload)
+        resp = await self.handle_action(payload, body)
         return web.Response(body=orjson.dumps(resp), content_type="application/json")
 
     async def _http_ledger(self, request: web.Request) -> web.Response:
