@@ -35,6 +35,8 @@ from mmfast.errors import (
 )
 
 # Market data (issue 3)
+# isort: split
+from mmfast._core import BinanceBook, HlBook
 
 # Signals (issue 4)
 
@@ -49,12 +51,14 @@ from mmfast._core import RecoveredRequest, Signer
 # Matching engine (issue 6; the venue itself is `mmfast.venue`): MatchingEngine, imported above
 
 __all__ = [
+    "BinanceBook",
     "BookError",
     "ConfigError",
     "DerivedParams",
     "EngineError",
     "ExchangeContext",
     "ExecutionMode",
+    "HlBook",
     "InputError",
     "InventoryGovernor",
     "LadderStrategy",
