@@ -42,7 +42,15 @@ from mmfast._core import BinanceBook, HlBook
 
 # Quote engine (issue 5)
 # isort: split
-from mmfast._core import LadderStrategy, is_valid_price, round_price
+from mmfast._core import (
+    Action,
+    CycleOutput,
+    LadderStrategy,
+    Quote,
+    QuoteEngine,
+    is_valid_price,
+    round_price,
+)
 
 # Signing (issue 6)
 # isort: split
@@ -51,9 +59,11 @@ from mmfast._core import RecoveredRequest, Signer
 # Matching engine (issue 6; the venue itself is `mmfast.venue`): MatchingEngine, imported above
 
 __all__ = [
+    "Action",
     "BinanceBook",
     "BookError",
     "ConfigError",
+    "CycleOutput",
     "DerivedParams",
     "EngineError",
     "ExchangeContext",
@@ -69,6 +79,8 @@ __all__ = [
     "PositionAssessment",
     "PositionZone",
     "QueueValueHeuristic",
+    "Quote",
+    "QuoteEngine",
     "RecoveredRequest",
     "Signer",
     "SigningError",
