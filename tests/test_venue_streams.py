@@ -71,6 +71,17 @@ class Ws:
                 return msg
         raise AssertionError("no matching frame")
 
+    def collect(self, channels: set[str], timeout: float = 10.0) -> dict[str, Any]:
+        """The first frame's data of each channel, whatever order they arrive in."""
+        got: dict[str, Any] = {}
+        deadline = time.monotonic() + timeout
+        while set(got) != channels and time.monotonic() < deadline:
+            msg = orjson.loads(self.ws.recv())
+            if msg["channel"] in channels:
+                got.setdefault(msg["channel"], msg["data"])
+        assert set(got) == channels, f"missing {channels - set(got)}"
+        return got
+
     def close(self) -> None:
         self.ws.close()
 
@@ -112,22 +123,22 @@ def test_greeting_pong_subscriptions_and_streams(venue):
         oid = maker.order("ETH", True, 0.5, 2000, {"limit": {"tif": "Alo"}})["response"]["data"][
             "statuses"
         ][0]["resting"]["oid"]
-        upd = ws.until(lambda m: m["channel"] == "orderUpdates")["data"][0]
+        got = ws.collect({"orderUpdates", "bbo"})
+        upd = got["orderUpdates"][0]
         assert (upd["status"], upd["order"]["oid"], upd["order"]["limitPx"]) == (
             "open",
             oid,
             "2000",
         )
-        bbo = ws.until(lambda m: m["channel"] == "bbo")["data"]  # we improved the bid
-        assert bbo["bbo"][0] == {"px": "2000", "sz": "0.5", "n": 1}
+        assert got["bbo"]["bbo"][0] == {"px": "2000", "sz": "0.5", "n": 1}  # we improved the bid
         taker.order("ETH", False, 0.5, 2000, {"limit": {"tif": "Ioc"}})
-        trades = ws.until(lambda m: m["channel"] == "trades")["data"]
+        got = ws.collect({"trades", "user", "orderUpdates"})
+        trades = got["trades"]
         assert trades[0]["side"] == "A" and trades[0]["px"] == "2000" and trades[0]["sz"] == "0.5"
         assert trades[0]["users"] == [MAKER.address.lower(), TAKER.address.lower()]
-        user = ws.until(lambda m: m["channel"] == "user")["data"]
-        assert user["fills"][0]["oid"] == oid and user["fills"][0]["dir"] == "Open Long"
-        filled = ws.until(lambda m: m["channel"] == "orderUpdates")["data"][0]
-        assert filled["status"] == "filled"
+        fill = got["user"]["fills"][0]
+        assert fill["oid"] == oid and fill["dir"] == "Open Long"
+        assert got["orderUpdates"][0]["status"] == "filled"
     finally:
         ws.close()
 
