@@ -20,7 +20,11 @@ USER = "0x" + "a1" * 20
 
 @pytest.fixture
 def engine() -> MatchingEngine:
-    e = MatchingEngine(orjson.dumps({"market": "static", "open_order_limit": 10**8}).decode())
+    e = MatchingEngine(
+        orjson.dumps(
+            {"market": "static", "open_order_limit": 10**8, "request_buffer": 10**12}
+        ).decode()
+    )
     e.add_account(USER, 1e12)
     e.end_block(int(time.time() * 1000))
     return e

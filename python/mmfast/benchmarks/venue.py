@@ -121,7 +121,11 @@ async def _load(url: str, bodies: list[bytes], check: bool) -> float:
 def _engine_rate(n: int) -> float:
     from mmfast._core import MatchingEngine
 
-    e = MatchingEngine(orjson.dumps({"market": "static", "open_order_limit": 10**7}).decode())
+    e = MatchingEngine(
+        orjson.dumps(
+            {"market": "static", "open_order_limit": 10**7, "request_buffer": 10**9}
+        ).decode()
+    )
     user = "0x" + "a1" * 20
     e.add_account(user, 1e9)
     now = int(time.time() * 1000)
