@@ -38,8 +38,12 @@ from mmfast.errors import (
 # Signals (issue 4)
 
 # Quote engine (issue 5)
+# isort: split
+from mmfast._core import LadderStrategy, is_valid_price, round_price
 
 # Signing (issue 6)
+# isort: split
+from mmfast._core import RecoveredRequest, Signer
 
 __all__ = [
     "BookError",
@@ -50,18 +54,23 @@ __all__ = [
     "ExecutionMode",
     "InputError",
     "InventoryGovernor",
+    "LadderStrategy",
     "MarketMakerConfig",
     "MmfastError",
     "ModeSelectionInput",
     "PositionAssessment",
     "PositionZone",
     "QueueValueHeuristic",
+    "RecoveredRequest",
+    "Signer",
     "SigningError",
     "SpreadProfile",
     "ToxicityRegime",
     "VenueError",
     "__version__",
     "auto_derive",
+    "is_valid_price",
     "load_config",
+    "round_price",
     "select_mode",
 ]

@@ -2,7 +2,11 @@
 # `python -m mypy.stubtest mmfast._core` in CI: keep it in step with rust/py/src.
 # Sections follow the binding's modules.
 
+from collections.abc import Mapping, Sequence
 from typing import Any, final
+
+import numpy as np
+import numpy.typing as npt
 
 __version__: str
 
@@ -192,6 +196,192 @@ class QueueValueHeuristic:
 
 # ---- engine (rust/py/src/engine.rs) ----
 
+@final
+class LadderStrategy:
+    def __new__(cls, config: MarketMakerConfig) -> LadderStrategy: ...
+    def quote(
+        self,
+        *,
+        mid: float,
+        best_bid: float,
+        best_ask: float,
+        sz_decimals: int,
+        position: float,
+        effective_max: float,
+        target_liquidity: float,
+        room_bid: float,
+        room_ask: float,
+        min_notional: float = 10.0,
+        sigma_bps: float = 2.0,
+        kappa: float = 0.25,
+        a_intensity: float = 0.5,
+        gamma_base: float = 0.02,
+        vol_ratio: float = 1.0,
+        inventory_ratio: float = 0.0,
+        toxicity_score: float = 0.0,
+        thin_book: float = 0.0,
+        alpha_bps: float = 0.0,
+        measured_as_bps: float = 0.0,
+        as_warmup: float = 0.0,
+        regime: str = "normal",
+        margin_notional: float = ...,
+        quote_bid: bool = True,
+        quote_ask: bool = True,
+        reduce_only: bool = False,
+        urgency: float = 0.0,
+        bid_mult: float = 1.0,
+        ask_mult: float = 1.0,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict[str, float]]: ...
+
+def round_price(px: float, sz_decimals: int, is_bid: bool) -> float: ...
+def is_valid_price(px: float, sz_decimals: int) -> bool: ...
+
 # ---- signing (rust/py/src/signing.rs) ----
+
+# An order as Signer takes it: (asset, is_buy, px, sz, reduce_only, tif[, cloid]); px and sz are
+# floats (converted like the SDK's float_to_wire) or canonical decimal strings.
+_Order = (
+    tuple[int, bool, float | str, float | str, bool, str]
+    | tuple[int, bool, float | str, float | str, bool, str, str | int | None]
+)
+
+@final
+class Signer:
+    def __new__(
+        cls,
+        key_hex: str | bytes | Any,
+        *,
+        is_mainnet: bool = True,
+        vault_address: str | None = None,
+    ) -> Signer: ...
+    @staticmethod
+    def from_env(
+        var: str = "MMFAST_PRIVATE_KEY",
+        *,
+        is_mainnet: bool = True,
+        vault_address: str | None = None,
+    ) -> Signer: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def is_mainnet(self) -> bool: ...
+    @property
+    def vault_address(self) -> str | None: ...
+    @property
+    def last_nonce(self) -> int: ...
+    def next_nonce(self) -> int: ...
+    def sign_orders(
+        self,
+        orders: Sequence[_Order],
+        *,
+        grouping: str | dict[str, int] | None = None,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_cancel(
+        self,
+        cancels: Sequence[tuple[int, int]],
+        *,
+        fast: bool = True,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_cancel_by_cloid(
+        self,
+        cancels: Sequence[tuple[int, str | int]],
+        *,
+        fast: bool = True,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_batch_modify(
+        self,
+        modifies: Sequence[tuple[int | str, _Order]],
+        *,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_schedule_cancel(
+        self,
+        time: int | None = None,
+        *,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_noop(
+        self,
+        *,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_update_leverage(
+        self,
+        asset: int,
+        is_cross: bool,
+        leverage: int,
+        *,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_action_json(
+        self,
+        action_json: bytes | str,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_action(
+        self,
+        action: Mapping[str, Any],
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class RecoveredRequest:
+    @property
+    def signer(self) -> str: ...
+    @property
+    def nonce(self) -> int: ...
+    @property
+    def vault_address(self) -> str | None: ...
+    @property
+    def expires_after(self) -> int | None: ...
+    @property
+    def action_type(self) -> str: ...
+
+def recover_request(body: bytes, is_mainnet: bool) -> RecoveredRequest: ...
+def action_msgpack(action: Any) -> bytes: ...
+def action_hash(
+    action: Any, vault_address: str | None, nonce: int, expires_after: int | None = None
+) -> bytes: ...
+def agent_digest(connection_id: bytes, is_mainnet: bool) -> bytes: ...
+def sign_l1_action(
+    private_key: str | bytes | Any,
+    action: Any,
+    nonce: int,
+    vault_address: str | None,
+    expires_after: int | None,
+    is_mainnet: bool,
+) -> dict[str, Any]: ...
+def recover_l1_signer(
+    action: Any,
+    nonce: int,
+    vault_address: str | None,
+    expires_after: int | None,
+    is_mainnet: bool,
+    signature: Any,
+) -> str: ...
+def address_from_key(key: str | bytes | Any) -> str: ...
+def float_to_wire(x: float) -> str: ...
 
 # ---- matching engine (rust/py/src/sim.rs) ----

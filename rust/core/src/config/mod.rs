@@ -118,6 +118,7 @@ pub struct MarketMakerConfig {
     pub reconcile: ReconcileConfig,
     pub impulse_control: ImpulseControlConfig,
     pub collateral: CollateralInfo,
+    pub live: LiveConfig,
     /// Computed at startup from `meta`; never read from the file.
     #[serde(skip_deserializing)]
     pub runtime: AssetRuntimeConfig,
@@ -152,6 +153,7 @@ impl Default for MarketMakerConfig {
             reconcile: ReconcileConfig::default(),
             impulse_control: ImpulseControlConfig::default(),
             collateral: CollateralInfo::default(),
+            live: LiveConfig::default(),
             runtime: AssetRuntimeConfig::default(),
         }
     }
@@ -329,6 +331,7 @@ impl MarketMakerConfig {
         self.ladder.validate(&mut c);
         self.reconcile.validate(&mut c);
         self.impulse_control.validate(&mut c);
+        self.live.validate(&mut c);
     }
 
     /// Turns whichever limit the config states into concrete numbers at `ctx`'s mark.

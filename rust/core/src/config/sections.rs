@@ -750,3 +750,117 @@ impl AssetRuntimeConfig {
         }
     }
 }
+
+/// The live loop: endpoints, keys, connection health, gateway pacing and the watchdog (SPEC 10).
+/// Secrets are never here: the key comes from `MMFAST_PRIVATE_KEY` or the keystore file named
+/// below, whose password comes from `MMFAST_KEYSTORE_PASSWORD`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LiveConfig {
+    /// Hyperliquid REST base URL; empty selects the network's (mainnet or testnet).
+    pub api_url: String,
+    /// Hyperliquid websocket URL; empty derives it from `api_url` (`ws(s)://.../ws`).
+    pub ws_url: String,
+    /// Binance USD-M websocket base; the routed paths `/public` and `/market` are appended.
+    pub binance_ws_url: String,
+    /// Subscribe to Binance partial depth (`<s>@depth5@100ms`) beside bookTicker and aggTrade.
+    pub binance_depth: bool,
+    /// Encrypted keystore JSON used when `MMFAST_PRIVATE_KEY` is unset; empty for none.
+    pub keystore: String,
+    /// The account an agent (API wallet) key trades for; empty when the key is the account's.
+    pub master_address: String,
+    /// Application-level ping cadence on Hyperliquid sockets.
+    pub ping_interval_s: f64,
+    /// A socket whose ping has had no pong for this long is dead and reconnected.
+    pub pong_timeout_s: f64,
+    /// Reconnect backoff: first delay, doubling (with full jitter) up to the max.
+    pub reconnect_min_s: f64,
+    pub reconnect_max_s: f64,
+    /// Posts in flight on the order socket; the exchange allows 100.
+    pub max_inflight_posts: u32,
+    /// A post with no answer after this long is looked up with `orderStatus`.
+    pub post_timeout_ms: u64,
+    /// `expiresAfter` on quote actions: now + this.
+    pub expires_after_ms: u64,
+    /// Periodic reconciliation of orders and position against the exchange.
+    pub reconcile_interval_s: f64,
+    /// Refuse to start when the local clock is further than this from the exchange's.
+    pub max_clock_skew_ms: u64,
+    /// The watchdog cancels everything when the event loop has not run for this long.
+    pub loop_stall_ms: u64,
+    /// Refresh the exchange's dead-man switch (`scheduleCancel`) while healthy.
+    pub schedule_cancel: bool,
+    /// Horizon of the dead-man switch (>= 5 s).
+    pub schedule_cancel_s: f64,
+    /// REST weight budget per minute and IP (Hyperliquid: 1200).
+    pub ip_weight_per_minute: u32,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            api_url: String::new(),
+            ws_url: String::new(),
+            binance_ws_url: "wss://fstream.binance.com".to_string(),
+            binance_depth: false,
+            keystore: String::new(),
+            master_address: String::new(),
+            ping_interval_s: 30.0,
+            pong_timeout_s: 10.0,
+            reconnect_min_s: 0.25,
+            reconnect_max_s: 30.0,
+            max_inflight_posts: 100,
+            post_timeout_ms: 5_000,
+            expires_after_ms: 10_000,
+            reconcile_interval_s: 60.0,
+            max_clock_skew_ms: 2_000,
+            loop_stall_ms: 1_000,
+            schedule_cancel: false,
+            schedule_cancel_s: 30.0,
+            ip_weight_per_minute: 1_200,
+        }
+    }
+}
+
+impl LiveConfig {
+    pub(super) fn validate(&self, c: &mut Checker) {
+        c.positive("live.ping_interval_s", self.ping_interval_s);
+        c.positive("live.pong_timeout_s", self.pong_timeout_s);
+        c.positive("live.reconnect_min_s", self.reconnect_min_s);
+        if !(self.reconnect_max_s.is_finite() && self.reconnect_max_s >= self.reconnect_min_s) {
+            c.fail(
+                "live.reconnect_max_s",
+                &self.reconnect_max_s.to_string(),
+                "must be >= live.reconnect_min_s",
+            );
+        }
+        if !(1..=100).contains(&self.max_inflight_posts) {
+            c.fail(
+                "live.max_inflight_posts",
+                &self.max_inflight_posts.to_string(),
+                "must be in [1, 100] (the exchange's limit)",
+            );
+        }
+        for (name, v) in [
+            ("live.post_timeout_ms", self.post_timeout_ms),
+            ("live.expires_after_ms", self.expires_after_ms),
+            ("live.max_clock_skew_ms", self.max_clock_skew_ms),
+            ("live.loop_stall_ms", self.loop_stall_ms),
+        ] {
+            if v == 0 {
+                c.fail(name, "0", "must be > 0");
+            }
+        }
+        c.positive("live.reconcile_interval_s", self.reconcile_interval_s);
+        if !(self.schedule_cancel_s.is_finite() && self.schedule_cancel_s >= 5.0) {
+            c.fail(
+                "live.schedule_cancel_s",
+                &self.schedule_cancel_s.to_string(),
+                "must be >= 5 (the exchange's minimum)",
+            );
+        }
+        if self.ip_weight_per_minute == 0 {
+            c.fail("live.ip_weight_per_minute", "0", "must be > 0");
+        }
+    }
+}

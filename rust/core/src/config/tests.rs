@@ -170,3 +170,26 @@ fn signal_knobs_are_validated() {
         assert!(fields.contains(&f), "{f} missing from {fields:?}");
     }
 }
+
+#[test]
+fn live_section_defaults_and_validation() {
+    let c = load("max_position = 1\n").unwrap();
+    assert_eq!(c.live.ping_interval_s, 30.0);
+    assert_eq!(c.live.pong_timeout_s, 10.0);
+    assert_eq!(c.live.max_inflight_posts, 100);
+    assert!(!c.live.schedule_cancel);
+    let e = load(
+        "max_position = 1\n[live]\nmax_inflight_posts = 101\nschedule_cancel_s = 4\n\
+         reconnect_min_s = 2\nreconnect_max_s = 1\n",
+    )
+    .unwrap_err();
+    let fields: Vec<&str> = e.violations.iter().map(|v| v.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "live.reconnect_max_s",
+            "live.max_inflight_posts",
+            "live.schedule_cancel_s"
+        ]
+    );
+}

@@ -1,0 +1,2 @@
+"""pytest-benchmark suites: run on purpose with `pytest benches` (CI's `pytest tests` does not
+collect them). Each suite benchmarks a figure of SPEC section 12 beside its same-run baseline."""

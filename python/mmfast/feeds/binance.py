@@ -1,0 +1,20 @@
+"""Binance USD-M public streams for the lead signal (PROTOCOL 6.1; SPEC 4, 10).
+
+Since the 2026 routing change each stream class has its own base: `bookTicker` and depth on
+`/public`, `aggTrade` on `/market`. Both sockets use the combined mode
+(`/stream?streams=...`), whose frames are wrapped `{"stream": ..., "data": ...}` as in the
+recordings, so live and replayed frames take the same parser path.
+"""
+
+from __future__ import annotations
+
+
+def stream_urls(base: str, symbol: str, depth: bool = False) -> dict[str, str]:
+    """`{"public": url, "market": url}` for one symbol (lowercased as Binance requires)."""
+    s = symbol.lower()
+    base = base.rstrip("/")
+    public = [f"{s}@bookTicker"] + ([f"{s}@depth5@100ms"] if depth else [])
+    return {
+        "public": f"{base}/public/stream?streams={'/'.join(public)}",
+        "market": f"{base}/market/stream?streams={s}@aggTrade",
+    }

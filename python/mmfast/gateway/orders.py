@@ -1,0 +1,368 @@
+"""The order gateway (SPEC 8 step 7, SPEC 10; PROTOCOL 1.5, 3, 5).
+
+Signed request bodies (bytes, from the `Signer`) leave through the websocket `post` method on a
+connection of their own, at most `live.max_inflight_posts` (100) awaiting an answer, each with a
+unique id matched to its answer; when that socket is down or full they go by REST `/exchange`.
+Before anything leaves, the pre-send guard reads the action from the body and may refuse it, and
+the address budget must have room. Every outcome, answered, refused locally, or found out later,
+reaches `on_answer(sent, answer_bytes, result, recv_ms)` exactly once, with `answer_bytes` in the
+`/exchange` answer shape, so the engine and the ledger read one format whatever happened.
+
+An action with no answer after `live.post_timeout_ms` (or whose socket dropped) is not declared
+lost at once: its orders are looked up with `orderStatus` by cloid (cancels by oid) and the answer
+is rebuilt from what the exchange knows. An order the exchange does not know is declared lost
+only once its `expiresAfter` has passed, since until then the action may still land.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from mmfast.feeds.ws import WsConnection, mono_ms
+from mmfast.gateway.guard import PreSendGuard
+from mmfast.gateway.ledger import OrderLedger
+from mmfast.gateway.limits import AddressBudget, WeightBucket
+from mmfast.gateway.responses import ActionResult, ErrorKind, failed, parse_exchange, parse_post
+from mmfast.gateway.rest import RateLimited, RestClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Sent:
+    """One action handed to the gateway."""
+
+    id: int
+    body: bytes
+    action: dict[str, Any]
+    kind: str
+    n_items: int
+    sent_ms: int
+    #: Wall-clock ms after which the exchange refuses the action (None: never expires).
+    expires_after: int | None
+    via: str = "ws"
+    tag: Any = None
+    lookups: int = 0
+
+
+def items_of(action: dict[str, Any]) -> int:
+    """How many orders / cancels / modifies an action carries (0 for the others)."""
+    for key in ("orders", "cancels", "modifies"):
+        v = action.get(key)
+        if v is not None:
+            return len(v)
+    return 1 if action.get("type") == "modify" else 0
+
+
+def answer_bytes(result_statuses: list[Any], response_type: str) -> bytes:
+    """An answer in the `/exchange` shape built from statuses (for lookups and local refusals)."""
+    return orjson.dumps(
+        {"status": "ok", "response": {"type": response_type, "data": {"statuses": result_statuses}}}
+    )
+
+
+def error_bytes(message: str) -> bytes:
+    return orjson.dumps({"status": "err", "response": message})
+
+
+AnswerSink = Callable[[Sent, bytes, ActionResult, int], None]
+#: `info(request_type, **fields)` -> decoded JSON (the REST client's `info`).
+InfoFn = Callable[..., Awaitable[Any]]
+
+
+class OrderGateway:
+    def __init__(
+        self,
+        *,
+        rest: RestClient,
+        ledger: OrderLedger,
+        guard: PreSendGuard,
+        budget: AddressBudget,
+        on_answer: AnswerSink,
+        account: str,
+        max_inflight: int = 100,
+        post_timeout_ms: int = 5_000,
+        ws_messages_per_minute: int = 2_000,
+    ) -> None:
+        self.ws: WsConnection | None = None
+        self.rest = rest
+        self.ledger = ledger
+        self.guard = guard
+        self.budget = budget
+        self.on_answer = on_answer
+        self.account = account
+        self.max_inflight = max_inflight
+        self.post_timeout_ms = post_timeout_ms
+        self.ws_bucket = WeightBucket(ws_messages_per_minute)
+        self.inflight: dict[int, Sent] = {}
+        self._ids = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.sent = 0
+        self.sent_rest = 0
+        self.rejected = 0
+        self.refused = 0
+        self.lost = 0
+        self.answers = 0
+        self.errors_by_kind: dict[str, int] = {}
+        #: Callbacks for specific error kinds (e.g. the refused scheduleCancel, a bad signer).
+        self.on_error_kind: dict[ErrorKind, Callable[[Sent, ActionResult], None]] = {}
+
+    # ---- sending ----
+
+    def submit(self, body: bytes, tag: Any = None) -> Sent:
+        """Checks and sends one signed body. Never raises for a refusal: the outcome arrives at
+        `on_answer` (synchronously when refused locally)."""
+        doc = orjson.loads(body)
+        action = doc["action"]
+        kind = str(action.get("type"))
+        n = items_of(action)
+        s = Sent(
+            next(self._ids), body, action, kind, n, mono_ms(), doc.get("expiresAfter"), tag=tag
+        )
+        why = self.guard.check(action)
+        if why is None and not self.budget.allows(kind, n):
+            why = (
+                f"address budget: {self.budget.headroom} actions left "
+                f"(used {self.budget.used} of {self.budget.cap})"
+            )
+        if why is not None:
+            self.refused += 1
+            log.warning("refused %s (%d items): %s", kind, n, why)
+            self._finish(
+                s,
+                error_bytes(f"refused before sending: {why}"),
+                failed(why, n, ErrorKind.LOCAL),
+                mono_ms(),
+                ledger_known=False,
+            )
+            return s
+        self.ledger.on_send(s.id, action)
+        self.budget.spend(n)
+        self.inflight[s.id] = s
+        self.sent += 1
+        ws = self.ws
+        if (
+            ws is not None
+            and ws.connected
+            and sum(1 for x in self.inflight.values() if x.via == "ws") <= self.max_inflight
+            and self.ws_bucket.take(1)
+        ):
+            ws.send(
+                b'{"method":"post","id":%d,"request":{"type":"action","payload":%b}}' % (s.id, body)
+            )
+        else:
+            self._rest_send(s)
+        return s
+
+    def _rest_send(self, s: Sent) -> None:
+        s.via = "rest"
+        s.sent_ms = mono_ms()
+        self.sent_rest += 1
+        self._spawn(self._rest_roundtrip(s))
+
+    async def _rest_roundtrip(self, s: Sent) -> None:
+        try:
+            data = await self.rest.exchange(s.body, s.n_items)
+        except RateLimited as e:
+            self._answer(
+                s.id, error_bytes(str(e)), failed(str(e), s.n_items, ErrorKind.IP_RATE_LIMIT)
+            )
+            return
+        except (OSError, asyncio.TimeoutError, Exception) as e:
+            log.warning("REST /exchange for %s #%d failed (%s): looking it up", s.kind, s.id, e)
+            await self._lookup(s)
+            return
+        try:
+            result = parse_exchange(orjson.loads(data), s.n_items)
+        except orjson.JSONDecodeError:
+            result = failed(f"unreadable answer {data[:200]!r}", s.n_items)
+            data = error_bytes(result.error or "")
+        self._answer(s.id, data, result)
+
+    # ---- answers ----
+
+    def on_frame(self, frame: bytes, recv_ms: int) -> None:
+        """Sink of the order socket: post answers, error frames, pongs."""
+        if frame.startswith(b'{"channel":"pong"'):
+            return
+        msg = orjson.loads(frame)
+        ch = msg.get("channel")
+        if ch == "post":
+            data = msg.get("data") or {}
+            pid = data.get("id")
+            s = self.inflight.get(pid)
+            if s is None:
+                log.warning("answer to unknown post id %r", pid)
+                return
+            resp = data.get("response") or {}
+            result = parse_post(resp, s.n_items)
+            if resp.get("type") == "action":
+                answer = orjson.dumps(resp.get("payload"))
+            else:
+                answer = error_bytes(str(resp.get("payload")))
+            self._answer(pid, answer, result, recv_ms)
+        elif ch == "error":
+            text = str(msg.get("data"))
+            if "too many pending post requests" in text:
+                # The exchange did not take it: resend the same body (same nonce) by REST.
+                pid = _trailing_int(text)
+                s = self.inflight.get(pid) if pid is not None else None
+                if s is not None and s.via == "ws":
+                    self._rest_send(s)
+                    return
+            log.warning("order socket error frame: %s", text[:300])
+
+    def _answer(
+        self, pid: int, answer: bytes, result: ActionResult, recv_ms: int | None = None
+    ) -> None:
+        s = self.inflight.pop(pid, None)
+        if s is None:
+            return
+        self._finish(s, answer, result, recv_ms if recv_ms is not None else mono_ms())
+
+    def _finish(
+        self, s: Sent, answer: bytes, result: ActionResult, recv_ms: int, ledger_known: bool = True
+    ) -> None:
+        self.answers += 1
+        if ledger_known:
+            self.ledger.on_result(s.id, result)
+        bad = [st for st in result.statuses if not st.ok]
+        if bad or not result.ok:
+            # A cancel of an order that is already gone is the expected race, not a rejection.
+            real = [st for st in bad if st.error_kind is not ErrorKind.MISSING_ORDER]
+            if real or not result.ok:
+                self.rejected += 1
+            for st in bad or [None]:
+                k = (st.error_kind if st is not None else result.error_kind) or ErrorKind.OTHER
+                self.errors_by_kind[k.value] = self.errors_by_kind.get(k.value, 0) + 1
+            kinds = {st.error_kind for st in bad} | {result.error_kind}
+            for k in kinds:
+                cb = self.on_error_kind.get(k) if k is not None else None
+                if cb is not None:
+                    cb(s, result)
+        self.on_answer(s, answer, result, recv_ms)
+
+    # ---- unanswered actions ----
+
+    def on_socket_down(self) -> None:
+        """The order socket dropped: its unanswered posts will never be answered there."""
+        for s in list(self.inflight.values()):
+            if s.via == "ws":
+                s.via = "lost-socket"
+                self._spawn(self._lookup(s))
+
+    async def sweep(self) -> None:
+        """Looks up every action unanswered for longer than the post timeout (run periodically)."""
+        now = mono_ms()
+        for s in list(self.inflight.values()):
+            if s.via in ("ws", "rest") and now - s.sent_ms > self.post_timeout_ms:
+                s.via = "lookup"
+                self._spawn(self._lookup(s))
+
+    async def _lookup(self, s: Sent) -> None:
+        """Rebuilds the answer of `s` from `orderStatus`; retries until it can decide."""
+        s.lookups += 1
+        statuses: list[Any] = []
+        undecided = False
+        try:
+            if s.kind == "order":
+                for w in s.action.get("orders", ()):
+                    st, und = await self._order_status(w.get("c"), s)
+                    statuses.append(st)
+                    undecided |= und
+            elif s.kind in ("cancel", "cancelByCloid"):
+                for c in s.action.get("cancels", ()):
+                    ref = c.get("o") if s.kind == "cancel" else c.get("cloid")
+                    st = await self._cancel_status(ref)
+                    statuses.append(st)
+            elif s.kind == "batchModify":
+                for m in s.action.get("modifies", ()):
+                    st, und = await self._order_status(m.get("order", {}).get("c"), s)
+                    statuses.append(st)
+                    undecided |= und
+            else:
+                # Housekeeping actions (scheduleCancel, updateLeverage, noop): nothing to look up.
+                self._answer(s.id, error_bytes("no answer"), failed("no answer", s.n_items))
+                return
+        except (RateLimited, OSError, asyncio.TimeoutError) as e:
+            log.warning("orderStatus lookup of %s #%d failed (%s); retrying", s.kind, s.id, e)
+            undecided = True
+        if undecided:
+            await asyncio.sleep(min(2.0, 0.25 * s.lookups))
+            if s.id in self.inflight:
+                await self._lookup(s)
+            return
+        rtype = "cancel" if s.kind in ("cancel", "cancelByCloid") else "order"
+        self.lost += sum(1 for st in statuses if isinstance(st, dict) and "error" in st)
+        data = answer_bytes(statuses, rtype)
+        self._answer(s.id, data, parse_exchange(orjson.loads(data), s.n_items))
+
+    async def _order_status(self, cloid: str | None, s: Sent) -> tuple[Any, bool]:
+        """An order's status entry rebuilt from `orderStatus`, and whether to ask again later."""
+        if cloid is None:
+            return {"error": "no answer and no cloid to look the order up by"}, False
+        r = await self.rest.info("orderStatus", user=self.account, oid=cloid)
+        if r.get("status") == "order":
+            o = r["order"]["order"]
+            st = r["order"].get("status")
+            if st == "open":
+                return {"resting": {"oid": o["oid"], "cloid": cloid}}, False
+            if st == "filled":
+                return {
+                    "filled": {
+                        "totalSz": o.get("origSz", o.get("sz")),
+                        "avgPx": o.get("limitPx"),
+                        "oid": o["oid"],
+                        "cloid": cloid,
+                    }
+                }, False
+            # canceled / rejected after it rested: the order stream tells the rest.
+            return {"resting": {"oid": o["oid"], "cloid": cloid}}, False
+        expires = s.expires_after
+        if expires is not None and time.time() * 1000 <= expires + 1_000:
+            return None, True  # may still land: ask again after expiresAfter
+        return {"error": "lost: no answer, and the exchange does not know the order"}, False
+
+    async def _cancel_status(self, ref: Any) -> Any:
+        r = await self.rest.info("orderStatus", user=self.account, oid=ref)
+        if r.get("status") == "order" and r["order"].get("status") == "open":
+            return {"error": "cancel lost: the order is still open"}
+        if r.get("status") == "order":
+            return "success"
+        return {"error": "Order was never placed, already canceled, or filled."}
+
+    # ---- tasks ----
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        t = asyncio.ensure_future(coro)
+        self._tasks.add(t)
+        t.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Waits until nothing is in flight (or the timeout); True when drained."""
+        deadline = time.monotonic() + timeout_s
+        while self.inflight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return not self.inflight
+
+    async def close(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _trailing_int(text: str) -> int | None:
+    digits = ""
+    for ch in reversed(text):
+        if ch.isdigit():
+            digits = ch + digits
+        elif digits:
+            break
+    return int(digits) if digits else None

@@ -1,0 +1,530 @@
+//! `LadderStrategy` (SPEC 7): from the cycle's market, model and limit inputs to the desired
+//! quotes of both sides. Allocation-free: the output lives in fixed arrays of `MAX_LEVELS`.
+//!
+//! Order of operations per side (mirrored line for line by `tests/reference/cycle.py`):
+//! 1. gamma from the calibrated risk model, blended with the plain gamma;
+//! 2. GLFT half-spread at q = 0, plus the inventory skew `q * c2` and minus the alpha (lead
+//!    signal) skew, their sum clamped to `skew_clamp_fraction` of the half-spread;
+//! 3. plus the adverse-selection buffer, then the `min_half_spread_bps` floor, then the overlay
+//!    multiplier (zone x breakers, capped at `overlay_cap`, on the increasing side);
+//! 4. reduce-only sides move toward the touch by urgency (1.0 joins the best price);
+//! 5. geometric depths, prices rounded away from the touch, never crossing, strictly apart;
+//! 6. level weights = fill probability x edge; side total = Kelly-scaled target within the room
+//!    left; the best-weighted k levels that each clear min notional, water-filled under the
+//!    single-order cap; sizes rounded down to lots.
+
+use serde::{Deserialize, Serialize};
+
+use super::depth::DynamicDepthGenerator;
+use super::glft::{CalibratedRiskModel, GlftCoefficients, RiskFeatures};
+use super::rounding::{price_tick, round_price, round_size_down, round_size_up};
+use super::sizing::{BayesianFillModel, KellyParams, KellySizer};
+use crate::config::{LadderConfig, MarketMakerConfig};
+use crate::params::MIN_NOTIONAL_BUFFER;
+use crate::types::{Side, VolRegime};
+
+/// Upper bound of `ladder.num_levels` (validated by the config).
+pub const MAX_LEVELS: usize = 50;
+/// Multiple of the adverse-selection buffer held as risk premium in the seed's floor
+/// (8.01 = fee 1.5 + AS 3.0 + 1.17 x 3.0); reported in diagnostics only.
+pub const AS_RISK_MULT: f64 = 1.17;
+
+/// One desired order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    pub side: Side,
+    /// 0 is the level nearest the touch, in the side's full ladder (dropped levels leave gaps).
+    pub level: u32,
+    pub px: f64,
+    pub sz: f64,
+    /// Distance from mid of the rounded price, bps.
+    pub depth_bps: f64,
+}
+
+const EMPTY_QUOTE: Quote = Quote {
+    side: Side::Bid,
+    level: 0,
+    px: 0.0,
+    sz: 0.0,
+    depth_bps: 0.0,
+};
+
+/// The quotes of one side, nearest the touch first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SideQuotes {
+    len: usize,
+    items: [Quote; MAX_LEVELS],
+}
+
+impl Default for SideQuotes {
+    fn default() -> Self {
+        Self {
+            len: 0,
+            items: [EMPTY_QUOTE; MAX_LEVELS],
+        }
+    }
+}
+
+impl SideQuotes {
+    pub fn as_slice(&self) -> &[Quote] {
+        &self.items[..self.len]
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn push(&mut self, q: Quote) {
+        if self.len < MAX_LEVELS {
+            self.items[self.len] = q;
+            self.len += 1;
+        }
+    }
+
+    /// Total size of the side.
+    pub fn total(&self) -> f64 {
+        self.as_slice().iter().map(|q| q.sz).sum()
+    }
+}
+
+/// Everything one ladder computation depends on, supplied by the engine each cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LadderInput {
+    pub mid: f64,
+    /// Best prices of the Hyperliquid book; 0 or non-finite when that side is empty.
+    pub best_bid: f64,
+    pub best_ask: f64,
+    pub sz_decimals: u32,
+    pub min_notional: f64,
+    pub sigma_bps: f64,
+    pub kappa: f64,
+    pub a_intensity: f64,
+    pub gamma_base: f64,
+    pub risk: RiskFeatures,
+    /// Predicted Hyperliquid move from the lead signal, bps (> 0: up). 0 when not actionable.
+    pub alpha_bps: f64,
+    /// Measured 5 s markout (adverse selection) of our fills, bps, and warm-up progress in [0, 1].
+    pub measured_as_bps: f64,
+    pub as_warmup: f64,
+    pub regime: VolRegime,
+    pub position: f64,
+    /// Effective max after margin, regime and caps (SPEC 8 step 3), coin.
+    pub effective_max: f64,
+    pub target_liquidity: f64,
+    /// Total each side may have outstanding (desired ladder), coin; computed by the engine from
+    /// the effective max, the zone's new-exposure allowance and reduce-only rules.
+    pub room_bid: f64,
+    pub room_ask: f64,
+    /// `available_margin * leverage`, USD: bounds how many levels can be funded.
+    pub margin_notional: f64,
+    pub quote_bid: bool,
+    pub quote_ask: bool,
+    /// Reduce-only: sides are limited to |position| and move toward the touch by `urgency`.
+    pub reduce_only: bool,
+    pub urgency: f64,
+    /// Overlay multiplier per side (already capped).
+    pub bid_mult: f64,
+    pub ask_mult: f64,
+}
+
+/// What the ladder decided, for the cycle's diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct LadderDiagnostics {
+    pub gamma: f64,
+    pub c1: f64,
+    pub c2: f64,
+    /// GLFT half-spread at q = 0, bps.
+    pub half_spread_bps: f64,
+    /// Inventory + alpha skew after the clamp, bps (> 0 lowers both quotes).
+    pub skew_bps: f64,
+    pub as_buffer_bps: f64,
+    pub floor_bps: f64,
+    /// Touch depth of each side after floors, overlay and urgency, bps.
+    pub bid_touch_bps: f64,
+    pub ask_touch_bps: f64,
+    pub bid_total: f64,
+    pub ask_total: f64,
+    pub single_order_fraction: f64,
+    pub levels_fundable: u32,
+    /// Kelly fraction when active, else -1.
+    pub kelly_fraction: f64,
+}
+
+/// The desired quotes of both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LadderOutput {
+    pub bids: SideQuotes,
+    pub asks: SideQuotes,
+    pub diag: LadderDiagnostics,
+}
+
+impl LadderOutput {
+    pub fn side(&self, side: Side) -> &SideQuotes {
+        match side {
+            Side::Bid => &self.bids,
+            Side::Ask => &self.asks,
+        }
+    }
+}
+
+/// The ladder and its learned state (fill posteriors, Kelly statistics).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LadderStrategy {
+    pub cfg: LadderConfig,
+    pub fee_bps: f64,
+    pub skew_clamp_fraction: f64,
+    pub risk_model: CalibratedRiskModel,
+    pub fill_model: BayesianFillModel,
+    pub kelly: KellySizer,
+}
+
+/// Side-independent numbers of one computation.
+struct Common {
+    as_buffer: f64,
+    tick_bps: f64,
+    levels: usize,
+}
+
+impl LadderStrategy {
+    pub fn new(cfg: &MarketMakerConfig) -> Self {
+        Self {
+            cfg: cfg.ladder.clone(),
+            fee_bps: cfg.fee_bps,
+            skew_clamp_fraction: cfg.signals.skew_clamp_fraction,
+            risk_model: CalibratedRiskModel::default(),
+            fill_model: BayesianFillModel::default(),
+            kelly: KellySizer::default(),
+        }
+    }
+
+    fn kelly_params(&self) -> KellyParams {
+        KellyParams {
+            fraction: self.cfg.kelly_fraction,
+            min_fills: self.cfg.kelly_min_fills,
+            min_win_rate: self.cfg.kelly_min_win_rate,
+            min_edge_bps: self.cfg.kelly_min_edge_bps,
+            max_fraction: self.cfg.kelly_max_fraction,
+        }
+    }
+
+    /// Single-order cap fraction of the effective max for a volatility regime.
+    pub fn single_order_fraction(&self, regime: VolRegime) -> f64 {
+        let f = &self.cfg.single_order_fraction;
+        match regime {
+            VolRegime::Quiet => f.quiet,
+            VolRegime::Normal => f.normal,
+            VolRegime::Volatile => f.volatile,
+            VolRegime::Extreme => f.extreme,
+        }
+    }
+
+    /// Adverse-selection buffer: `w * measured + (1 - w) * prior` (measured floored at 0).
+    pub fn as_buffer(&self, measured_bps: f64, warmup: f64) -> f64 {
+        let w = if warmup.is_finite() {
+            warmup.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let m = if measured_bps.is_finite() {
+            measured_bps.max(0.0)
+        } else {
+            self.cfg.as_prior_bps
+        };
+        w * m + (1.0 - w) * self.cfg.as_prior_bps
+    }
+
+    /// Computes the desired quotes into `out` (cleared first). Inputs are trusted to be finite
+    /// (the engine validates at its boundary); a non-positive mid yields no quotes.
+    pub fn quote(&self, inp: &LadderInput, out: &mut LadderOutput) {
+        out.bids.clear();
+        out.asks.clear();
+        out.diag = LadderDiagnostics::default();
+        if !(inp.mid.is_finite() && inp.mid > 0.0) {
+            return;
+        }
+        let gamma =
+            self.risk_model
+                .blended_gamma(inp.gamma_base, &inp.risk, self.cfg.risk_model_blend);
+        let coef = GlftCoefficients::new(gamma, inp.kappa, inp.a_intensity, inp.sigma_bps);
+        let levels_cfg = (self.cfg.num_levels as usize).clamp(1, MAX_LEVELS);
+        let unit = inp.target_liquidity / levels_cfg as f64;
+        let q = if unit > 0.0 { inp.position / unit } else { 0.0 };
+        let half = coef.half_spread();
+        let clamp = self.skew_clamp_fraction * half;
+        let skew = (q * coef.c2 - inp.alpha_bps).clamp(-clamp, clamp);
+        let as_buffer = self.as_buffer(inp.measured_as_bps, inp.as_warmup);
+        let floor = self.cfg.min_half_spread_bps;
+        let min_order_notional = inp.min_notional * MIN_NOTIONAL_BUFFER;
+        let fundable = if inp.margin_notional.is_finite() && inp.margin_notional > 0.0 {
+            (inp.margin_notional / min_order_notional).floor().min(1e6) as usize
+        } else {
+            0
+        };
+        let common = Common {
+            as_buffer,
+            tick_bps: price_tick(inp.mid, inp.sz_decimals) / inp.mid * 1e4,
+            levels: levels_cfg,
+        };
+        let d = &mut out.diag;
+        d.gamma = gamma;
+        d.c1 = coef.c1;
+        d.c2 = coef.c2;
+        d.half_spread_bps = half;
+        d.skew_bps = skew;
+        d.as_buffer_bps = as_buffer;
+        d.floor_bps = floor;
+        d.single_order_fraction = self.single_order_fraction(inp.regime);
+        d.levels_fundable = fundable.min(u32::MAX as usize) as u32;
+        let kp = self.kelly_params();
+        d.kelly_fraction = self.kelly.fraction(&kp).unwrap_or(-1.0);
+        let base_total = self
+            .kelly
+            .side_total(&kp, inp.target_liquidity, inp.effective_max);
+        for side in [Side::Bid, Side::Ask] {
+            let (enabled, glft_d, mult, room) = match side {
+                Side::Bid => (inp.quote_bid, half + skew, inp.bid_mult, inp.room_bid),
+                Side::Ask => (inp.quote_ask, half - skew, inp.ask_mult, inp.room_ask),
+            };
+            let mut touch = (glft_d + as_buffer).max(floor) * mult.max(1.0);
+            if inp.reduce_only {
+                let best = match side {
+                    Side::Bid => inp.best_bid,
+                    Side::Ask => inp.best_ask,
+                };
+                if best.is_finite() && best > 0.0 {
+                    let join = match side {
+                        Side::Bid => (inp.mid - best) / inp.mid * 1e4,
+                        Side::Ask => (best - inp.mid) / inp.mid * 1e4,
+                    };
+                    let u = inp.urgency.clamp(0.0, 1.0);
+                    touch = join + (1.0 - u) * (touch - join);
+                }
+            }
+            let total = if inp.reduce_only {
+                inp.position.abs().min(room)
+            } else {
+                base_total.min(room)
+            };
+            // Reduce-only orders need no margin; new exposure is limited to what margin funds,
+            // but one level always remains possible (SPEC 3: never below one valid order).
+            let levels = if inp.reduce_only {
+                common.levels
+            } else {
+                common.levels.min(fundable.max(1))
+            };
+            match side {
+                Side::Bid => d.bid_touch_bps = touch,
+                Side::Ask => d.ask_touch_bps = touch,
+            }
+            if !enabled || total.is_nan() || total <= 0.0 {
+                continue;
+            }
+            let target = match side {
+                Side::Bid => &mut out.bids,
+                Side::Ask => &mut out.asks,
+            };
+            self.build_side(
+                inp,
+                &common,
+                side,
+                touch,
+                total,
+                levels,
+                d.single_order_fraction,
+                target,
+            );
+        }
+        out.diag.bid_total = out.bids.total();
+        out.diag.ask_total = out.asks.total();
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_side(
+        &self,
+        inp: &LadderInput,
+        c: &Common,
+        side: Side,
+        touch: f64,
+        total: f64,
+        levels: usize,
+        single_fraction: f64,
+        out: &mut SideQuotes,
+    ) {
+        let mut depth = [0.0f64; MAX_LEVELS];
+        let mut px = [0.0f64; MAX_LEVELS];
+        let mut weight = [0.0f64; MAX_LEVELS];
+        let mut min_sz = [0.0f64; MAX_LEVELS];
+        let mut cap = [0.0f64; MAX_LEVELS];
+        let n = levels.min(MAX_LEVELS);
+        DynamicDepthGenerator::new(self.cfg.depth_ratio).generate(
+            touch,
+            c.tick_bps,
+            &mut depth[..n],
+        );
+        let up = side == Side::Ask;
+        let mut valid = 0usize;
+        let mut prev = f64::NAN;
+        for i in 0..n {
+            let raw = match side {
+                Side::Bid => inp.mid * (1.0 - depth[i] * 1e-4),
+                Side::Ask => inp.mid * (1.0 + depth[i] * 1e-4),
+            };
+            let mut p = round_price(raw, inp.sz_decimals, up);
+            // Post-only: never cross the other side of the book.
+            match side {
+                Side::Bid
+                    if inp.best_ask.is_finite() && inp.best_ask > 0.0 && p >= inp.best_ask =>
+                {
+                    p = round_price(
+                        inp.best_ask - price_tick(inp.best_ask, inp.sz_decimals),
+                        inp.sz_decimals,
+                        false,
+                    );
+                }
+                Side::Ask
+                    if inp.best_bid.is_finite() && inp.best_bid > 0.0 && p <= inp.best_bid =>
+                {
+                    p = round_price(
+                        inp.best_bid + price_tick(inp.best_bid, inp.sz_decimals),
+                        inp.sz_decimals,
+                        true,
+                    );
+                }
+                _ => {}
+            }
+            // Strictly apart from the level inside.
+            if prev.is_finite() {
+                match side {
+                    Side::Bid if p >= prev => {
+                        p = round_price(
+                            prev - price_tick(prev, inp.sz_decimals),
+                            inp.sz_decimals,
+                            false,
+                        );
+                    }
+                    Side::Ask if p <= prev => {
+                        p = round_price(
+                            prev + price_tick(prev, inp.sz_decimals),
+                            inp.sz_decimals,
+                            true,
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            if p.is_nan() || p <= 0.0 {
+                break; // a bid at or below zero: no deeper level exists
+            }
+            prev = p;
+            px[i] = p;
+            depth[i] = match side {
+                Side::Bid => (inp.mid - p) / inp.mid * 1e4,
+                Side::Ask => (p - inp.mid) / inp.mid * 1e4,
+            };
+            let edge = (depth[i] - self.fee_bps - c.as_buffer).max(0.0);
+            weight[i] = self
+                .fill_model
+                .fill_probability(depth[i], inp.kappa, inp.a_intensity)
+                * edge;
+            min_sz[i] = round_size_up(inp.min_notional * MIN_NOTIONAL_BUFFER / p, inp.sz_decimals);
+            cap[i] = (single_fraction * inp.effective_max)
+                .max(min_sz[i])
+                .min(total);
+            valid = i + 1;
+        }
+        // Levels ranked by weight, best first (ties: nearer the touch first).
+        let mut rank = [0usize; MAX_LEVELS];
+        for (i, r) in rank.iter_mut().enumerate().take(valid) {
+            *r = i;
+        }
+        let rank = &mut rank[..valid];
+        for i in 1..rank.len() {
+            let mut j = i;
+            while j > 0 && weight[rank[j]] > weight[rank[j - 1]] {
+                rank.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+        let mut alloc = [0.0f64; MAX_LEVELS];
+        for k in (1..=valid).rev() {
+            let chosen = &rank[..k];
+            water_fill(chosen, &weight, &cap, total, &mut alloc);
+            let mut ok = true;
+            for &i in chosen {
+                alloc[i] = round_size_down(alloc[i], inp.sz_decimals);
+                if alloc[i] < min_sz[i] {
+                    ok = false;
+                }
+            }
+            if ok {
+                for i in 0..valid {
+                    if chosen.contains(&i) {
+                        out.push(Quote {
+                            side,
+                            level: i as u32,
+                            px: px[i],
+                            sz: alloc[i],
+                            depth_bps: depth[i],
+                        });
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Splits `total` over `chosen` in proportion to `weight` (uniformly when every weight is 0),
+/// no level above its cap: levels whose share exceeds the cap are fixed at it and the rest is
+/// shared again among the others.
+fn water_fill(chosen: &[usize], weight: &[f64], cap: &[f64], total: f64, alloc: &mut [f64]) {
+    let mut fixed = [false; MAX_LEVELS];
+    let mut remaining = total;
+    for _ in 0..=chosen.len() {
+        let mut wsum = 0.0;
+        let mut free = 0usize;
+        for &i in chosen {
+            if !fixed[i] {
+                wsum += weight[i];
+                free += 1;
+            }
+        }
+        if free == 0 {
+            return;
+        }
+        let share = |i: usize| {
+            if wsum > 0.0 {
+                remaining * weight[i] / wsum
+            } else {
+                remaining / free as f64
+            }
+        };
+        let mut newly = 0.0;
+        let mut any = false;
+        for &i in chosen {
+            if !fixed[i] && share(i) >= cap[i] {
+                fixed[i] = true;
+                alloc[i] = cap[i];
+                newly += cap[i];
+                any = true;
+            }
+        }
+        if !any {
+            for &i in chosen {
+                if !fixed[i] {
+                    alloc[i] = share(i);
+                }
+            }
+            return;
+        }
+        remaining = (remaining - newly).max(0.0);
+    }
+}

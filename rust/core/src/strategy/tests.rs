@@ -1,0 +1,353 @@
+//! Ladder behaviour: hand-checked cases and invariants over random inputs.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::config::MarketMakerConfig;
+use crate::types::{Side, VolRegime};
+
+fn cfg() -> MarketMakerConfig {
+    MarketMakerConfig {
+        max_position: Some(1.0),
+        ..Default::default()
+    }
+}
+
+/// ETH-like market at 3000 (szDecimals 4, so 1 price decimal at this magnitude), flat, cold.
+fn input() -> LadderInput {
+    LadderInput {
+        mid: 3000.0,
+        best_bid: 2999.9,
+        best_ask: 3000.1,
+        sz_decimals: 4,
+        min_notional: 10.0,
+        sigma_bps: 2.0,
+        kappa: 0.25,
+        a_intensity: 0.5,
+        gamma_base: 0.02,
+        risk: RiskFeatures {
+            vol_ratio: 1.0,
+            ..Default::default()
+        },
+        alpha_bps: 0.0,
+        measured_as_bps: 0.0,
+        as_warmup: 0.0,
+        regime: VolRegime::Normal,
+        position: 0.0,
+        effective_max: 1.0,
+        target_liquidity: 0.2,
+        room_bid: 1.0,
+        room_ask: 1.0,
+        margin_notional: 1e6,
+        quote_bid: true,
+        quote_ask: true,
+        reduce_only: false,
+        urgency: 0.0,
+        bid_mult: 1.0,
+        ask_mult: 1.0,
+    }
+}
+
+fn run(strategy: &LadderStrategy, inp: &LadderInput) -> LadderOutput {
+    let mut out = LadderOutput::default();
+    strategy.quote(inp, &mut out);
+    out
+}
+
+#[test]
+fn cold_default_ladder_quotes_both_sides_at_the_floor() {
+    let s = LadderStrategy::new(&cfg());
+    let out = run(&s, &input());
+    // GLFT 4.3236 + AS prior 3.0 = 7.32 < floor 8.01: both touches at the floor.
+    assert!((out.diag.bid_touch_bps - 8.01).abs() < 1e-12);
+    assert!((out.diag.ask_touch_bps - 8.01).abs() < 1e-12);
+    assert!((out.diag.half_spread_bps - 4.323557).abs() < 1e-6);
+    assert!(!out.bids.is_empty() && !out.asks.is_empty());
+    let b0 = out.bids.as_slice()[0];
+    let a0 = out.asks.as_slice()[0];
+    // 3000 * (1 - 8.01e-4) = 2997.597 -> down to 2997.5; 3002.403 -> up to 3002.5.
+    assert_eq!((b0.level, b0.px), (0, 2997.5));
+    assert_eq!((a0.level, a0.px), (0, 3002.5));
+    for side in [&out.bids, &out.asks] {
+        assert!(side.total() <= 0.2 + 1e-12);
+        assert!(
+            side.total() > 0.19,
+            "target liquidity is quoted: {}",
+            side.total()
+        );
+        for q in side.as_slice() {
+            assert!(q.sz * q.px >= 11.5, "min notional with buffer: {q:?}");
+            assert!(is_valid_price(q.px, 4));
+        }
+    }
+}
+
+#[test]
+fn concentration_fallback_just_under_and_over_min_notional() {
+    let s = LadderStrategy::new(&cfg());
+    // Level 0 bid at 2997.5: min order 11.5 / 2997.5 = 0.0038365 -> 0.0039 in lots.
+    let mut inp = input();
+    inp.target_liquidity = 0.0038;
+    let out = run(&s, &inp);
+    assert!(
+        out.bids.is_empty() && out.asks.is_empty(),
+        "just under: no quote"
+    );
+    inp.target_liquidity = 0.0039;
+    let out = run(&s, &inp);
+    assert_eq!(out.bids.len(), 1, "just over: one level");
+    let q = out.bids.as_slice()[0];
+    assert_eq!(
+        (q.level, q.sz),
+        (0, 0.0039),
+        "the best-value depth takes it all"
+    );
+    // Enough for two levels at their weights (level 1 gets ~47%): the two best-valued depths.
+    inp.target_liquidity = 0.0100;
+    let out = run(&s, &inp);
+    assert_eq!(out.bids.len(), 2);
+    assert!(out.bids.as_slice().iter().all(|q| q.sz >= 0.0039));
+}
+
+#[test]
+fn single_order_cap_and_room() {
+    let s = LadderStrategy::new(&cfg());
+    let mut inp = input();
+    inp.target_liquidity = 1.0;
+    let out = run(&s, &inp);
+    // Normal regime: 0.25 x effective max 1.0 per order.
+    for q in out.bids.as_slice() {
+        assert!(q.sz <= 0.25 + 1e-12, "{q:?}");
+    }
+    assert!(out.bids.total() > 0.95, "water-filled up to the total");
+    inp.regime = VolRegime::Extreme;
+    let out = run(&s, &inp);
+    assert!(out.bids.as_slice().iter().all(|q| q.sz <= 0.1 + 1e-12));
+    assert!(out.bids.total() <= 0.5 + 1e-12, "5 levels x 0.10");
+    // The room left bounds the side.
+    inp.regime = VolRegime::Normal;
+    inp.room_bid = 0.05;
+    let out = run(&s, &inp);
+    assert!(out.bids.total() <= 0.05 + 1e-12);
+    assert!(out.bids.as_slice().iter().all(|q| q.sz <= 0.05));
+    // A tiny effective max still allows one minimum order (SPEC 3 floor).
+    inp.effective_max = 0.001;
+    inp.room_bid = 0.01;
+    let out = run(&s, &inp);
+    assert!(!out.bids.is_empty());
+    assert!(out.bids.as_slice()[0].sz >= 0.0039);
+}
+
+#[test]
+fn no_signal_cap_scales_quote_size_to_30_percent() {
+    let s = LadderStrategy::new(&cfg());
+    let mut inp = input();
+    inp.target_liquidity = 1.0;
+    let full = run(&s, &inp).bids.total();
+    inp.effective_max = 0.3;
+    inp.room_bid = 0.3;
+    let capped = run(&s, &inp).bids.total();
+    assert!((capped / full - 0.3).abs() < 0.01, "{capped} / {full}");
+}
+
+#[test]
+fn capital_limited_level_count() {
+    let s = LadderStrategy::new(&cfg());
+    let mut inp = input();
+    inp.margin_notional = 2.5 * 11.5; // funds two levels at min notional
+    let out = run(&s, &inp);
+    assert_eq!(out.diag.levels_fundable, 2);
+    assert!(out.bids.len() <= 2 && !out.bids.is_empty());
+    for q in out.bids.as_slice() {
+        assert!(q.sz * q.px >= 11.5);
+    }
+}
+
+#[test]
+fn inventory_skew_and_overlay() {
+    let s = LadderStrategy::new(&MarketMakerConfig {
+        max_position: Some(1.0),
+        ladder: crate::config::LadderConfig {
+            min_half_spread_bps: 2.5,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let mut inp = input();
+    inp.position = 0.08; // 2 units of 0.04 (target 0.2 / 5 levels)
+    let out = run(&s, &inp);
+    // skew = 2 * c2 = 1.902021 < clamp 0.8 * 4.323557; bid = 4.323557 + 1.902021 + 3.
+    assert!((out.diag.skew_bps - 2.0 * 0.951011).abs() < 1e-5);
+    assert!((out.diag.bid_touch_bps - (4.323557 + 1.902021 + 3.0)).abs() < 1e-5);
+    assert!((out.diag.ask_touch_bps - (4.323557 - 1.902021 + 3.0)).abs() < 1e-5);
+    // Alpha of +10 bps (up move predicted) pushes the skew to the clamp the other way.
+    inp.alpha_bps = 10.0;
+    let out = run(&s, &inp);
+    assert!((out.diag.skew_bps + 0.8 * 4.323557).abs() < 1e-5);
+    // Overlay 3x on the bid.
+    inp.alpha_bps = 0.0;
+    inp.bid_mult = 3.0;
+    let out = run(&s, &inp);
+    assert!((out.diag.bid_touch_bps - 3.0 * (4.323557 + 1.902021 + 3.0)).abs() < 1e-4);
+}
+
+#[test]
+fn adverse_selection_buffer_blends_by_warmup() {
+    let s = LadderStrategy::new(&cfg());
+    assert_eq!(s.as_buffer(0.0, 0.0), 3.0, "cold: the prior, never zero");
+    assert_eq!(s.as_buffer(5.0, 1.0), 5.0);
+    assert!((s.as_buffer(5.0, 0.25) - (0.25 * 5.0 + 0.75 * 3.0)).abs() < 1e-15);
+    assert_eq!(
+        s.as_buffer(-4.0, 1.0),
+        0.0,
+        "favourable markouts do not go negative"
+    );
+    assert_eq!(s.as_buffer(f64::NAN, 0.5), 3.0);
+}
+
+#[test]
+fn reduce_only_at_full_urgency_joins_the_best_price() {
+    let s = LadderStrategy::new(&cfg());
+    let mut inp = input();
+    inp.position = 0.5;
+    inp.reduce_only = true;
+    inp.urgency = 1.0;
+    inp.quote_bid = false;
+    inp.room_ask = 0.5;
+    let out = run(&s, &inp);
+    assert!(out.bids.is_empty());
+    let a0 = out.asks.as_slice()[0];
+    assert_eq!(a0.px, 3000.1, "joins the best ask");
+    assert!(out.asks.total() <= 0.5 + 1e-12);
+    // Urgency 0.7: 30% of the way back to the normal depth.
+    inp.urgency = 0.7;
+    let out = run(&s, &inp);
+    let join = 0.1 / 3000.0 * 1e4;
+    let expect = join + 0.3 * (8.01 - join);
+    assert!(
+        (out.diag.ask_touch_bps - expect).abs() < 1e-9,
+        "{}",
+        out.diag.ask_touch_bps
+    );
+}
+
+#[test]
+fn post_only_never_crosses_a_wide_inside() {
+    let s = LadderStrategy::new(&MarketMakerConfig {
+        max_position: Some(1.0),
+        ladder: crate::config::LadderConfig {
+            min_half_spread_bps: 0.1,
+            as_prior_bps: 0.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let mut inp = input();
+    // A book whose best prices sit inside our touch on one side: bid 2999.9, ask 3000.0.
+    inp.best_ask = 3000.0;
+    inp.sigma_bps = 0.0;
+    inp.gamma_base = 5.0; // c1 tiny
+    inp.alpha_bps = 100.0; // skew to the clamp: bid as close as the model allows
+    let out = run(&s, &inp);
+    for q in out.bids.as_slice() {
+        assert!(q.px < inp.best_ask, "{q:?}");
+    }
+    for q in out.asks.as_slice() {
+        assert!(q.px > inp.best_bid, "{q:?}");
+    }
+}
+
+fn arb_input() -> impl Strategy<Value = LadderInput> {
+    (
+        (0.001f64..100_000.0, 0u32..6, -3.0f64..3.0, 0.0f64..40.0),
+        (0.1f64..20.0, 0.01f64..2.0, 0.05f64..2.0, 0.002f64..0.2),
+        (-1.5f64..1.5, 0.0f64..2.0, -10.0f64..10.0, 0.0f64..1.0),
+        (
+            0.0f64..2.0,
+            0.0f64..2.0,
+            0.0f64..1e5,
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        (0.0f64..1.0, 1.0f64..3.0, 1.0f64..3.0, 0usize..4),
+    )
+        .prop_map(|(m, g, p, r, x)| {
+            let mut i = input();
+            i.mid = m.0;
+            i.sz_decimals = m.1;
+            let half_spread = m.3 * 1e-4 * m.0;
+            i.best_bid = m.0 - half_spread;
+            i.best_ask = m.0 + half_spread;
+            i.sigma_bps = g.0;
+            i.kappa = g.1;
+            i.a_intensity = g.2;
+            i.gamma_base = g.3;
+            // Sizes scale with 100 USD of capital at this price.
+            let unit = 100.0 / m.0;
+            i.position = p.0 * unit;
+            i.effective_max = p.1 * unit;
+            i.alpha_bps = p.2;
+            i.as_warmup = p.3;
+            i.target_liquidity = r.0 * unit;
+            i.room_bid = r.1 * unit;
+            i.margin_notional = r.2;
+            i.quote_bid = r.3;
+            i.quote_ask = r.4;
+            i.urgency = x.0;
+            i.bid_mult = x.1;
+            i.ask_mult = x.2;
+            i.reduce_only = x.3 == 0;
+            i.room_ask = if i.reduce_only {
+                i.position.abs()
+            } else {
+                i.room_bid
+            };
+            i.regime = [
+                VolRegime::Quiet,
+                VolRegime::Normal,
+                VolRegime::Volatile,
+                VolRegime::Extreme,
+            ][x.3];
+            i
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn ladder_invariants(inp in arb_input()) {
+        let s = LadderStrategy::new(&cfg());
+        let out = run(&s, &inp);
+        for (side, quotes, room) in [
+            (Side::Bid, &out.bids, inp.room_bid),
+            (Side::Ask, &out.asks, inp.room_ask),
+        ] {
+            let qs = quotes.as_slice();
+            prop_assert!(quotes.total() <= room * (1.0 + 1e-9) + 1e-12, "room {room}: {qs:?}");
+            if inp.reduce_only {
+                prop_assert!(quotes.total() <= inp.position.abs() * (1.0 + 1e-9) + 1e-12);
+            }
+            let mut prev: Option<f64> = None;
+            for q in qs {
+                prop_assert_eq!(q.side, side);
+                prop_assert!(is_valid_price(q.px, inp.sz_decimals), "{q:?}");
+                prop_assert!(q.sz > 0.0 && q.px > 0.0);
+                prop_assert!(q.sz * q.px >= inp.min_notional * 1.15 * (1.0 - 1e-9), "{q:?}");
+                let lots = q.sz * 10f64.powi(inp.sz_decimals as i32);
+                prop_assert!((lots - lots.round()).abs() < 1e-6, "{q:?}");
+                match side {
+                    Side::Bid => prop_assert!(q.px < inp.best_ask, "{q:?}"),
+                    Side::Ask => prop_assert!(q.px > inp.best_bid, "{q:?}"),
+                }
+                if let Some(p) = prev {
+                    match side {
+                        Side::Bid => prop_assert!(q.px < p),
+                        Side::Ask => prop_assert!(q.px > p),
+                    }
+                }
+                prev = Some(q.px);
+            }
+        }
+    }
+}

@@ -1,0 +1,557 @@
+"""The gateway's pure parts: answer parsing (every shape of PROTOCOL 3.3), the order ledger
+(the guard's independent view), the pre-send guard, rate limits and PnL."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mmfast.gateway.guard import GuardLimits, PreSendGuard
+from mmfast.gateway.ledger import OrderLedger
+from mmfast.gateway.limits import AddressBudget, WeightBucket, action_weight, info_weight
+from mmfast.gateway.responses import (
+    ErrorKind,
+    classify,
+    parse_exchange,
+    parse_post,
+    split_asset,
+)
+from mmfast.live.pnl import PnL
+
+# ---- answers ----
+
+PER_ORDER_ERRORS = [
+    ("Price must be divisible by tick size. asset=4", ErrorKind.TICK),
+    ("Order must have minimum value of $10. asset=4", ErrorKind.MIN_NOTIONAL),
+    ("Insufficient margin to place order. asset=4", ErrorKind.MARGIN),
+    ("Reduce only order would increase position. asset=4", ErrorKind.REDUCE_ONLY),
+    (
+        "Post only order would have immediately matched, bbo was 90901@90902. asset=0",
+        ErrorKind.BAD_ALO_PX,
+    ),
+    ("Order could not immediately match against any resting orders. asset=4", ErrorKind.IOC_CANCEL),
+    ("Invalid TP/SL price. asset=4", ErrorKind.BAD_TRIGGER_PX),
+    ("No liquidity available for market order. asset=4", ErrorKind.NO_LIQUIDITY),
+    (
+        "Order would increase open interest while open interest is capped asset=4",
+        ErrorKind.OPEN_INTEREST_CAP,
+    ),
+    (
+        "Order rejected due to price more aggressive than oracle while at open interest cap",
+        ErrorKind.OPEN_INTEREST_CAP,
+    ),
+    ("Order price too far from oracle asset=4", ErrorKind.ORACLE),
+    (
+        "Order would cause position to exceed margin tier limit at current leverage asset=4",
+        ErrorKind.MAX_POSITION,
+    ),
+    ("Order was never placed, already canceled, or filled. asset=4", ErrorKind.MISSING_ORDER),
+]
+
+TOP_LEVEL_ERRORS = [
+    ("L1 error: User or API Wallet 0xabc does not exist.", ErrorKind.UNKNOWN_SIGNER),
+    ("Must deposit before performing actions. User: 0xabc", ErrorKind.MUST_DEPOSIT),
+    ("Unable to recover signer.", ErrorKind.UNKNOWN_SIGNER),
+    ("Invalid nonce: duplicate nonce 1700000000000", ErrorKind.NONCE),
+    ("Invalid nonce: nonce too low 1 < 2", ErrorKind.NONCE),
+    (
+        "Too many cumulative requests sent (10001 > 10000) for cumulative volume traded $0. "
+        "Place taker orders to free up 1 request per USDC traded.",
+        ErrorKind.ADDRESS_RATE_LIMIT,
+    ),
+    (
+        "Cannot set scheduled cancel time until enough volume traded. Required: $1000000. "
+        "Traded: $12.5.",
+        ErrorKind.SCHEDULE_CANCEL_VOLUME,
+    ),
+    (
+        "Only post-only orders allowed immediately after a network upgrade",
+        ErrorKind.POST_ONLY_AFTER_UPGRADE,
+    ),
+]
+
+
+@pytest.mark.parametrize(("msg", "kind"), PER_ORDER_ERRORS + TOP_LEVEL_ERRORS)
+def test_every_error_string_is_classified(msg: str, kind: ErrorKind) -> None:
+    assert classify(split_asset(msg)[0]) is kind
+
+
+def test_asset_suffix_is_split_off() -> None:
+    assert split_asset("Order must have minimum value of $10. asset=4") == (
+        "Order must have minimum value of $10.",
+        4,
+    )
+    assert split_asset("bbo was 90901@90902. asset=110000") == ("bbo was 90901@90902.", 110000)
+    assert split_asset("no suffix here") == ("no suffix here", None)
+
+
+def test_order_statuses_align_with_orders() -> None:
+    body = {
+        "status": "ok",
+        "response": {
+            "type": "order",
+            "data": {
+                "statuses": [
+                    {"resting": {"oid": 11, "cloid": "0x" + "0" * 31 + "1"}},
+                    {"filled": {"totalSz": "0.02", "avgPx": "1891.4", "oid": 12}},
+                    {"error": "Order must have minimum value of $10. asset=4"},
+                    "waitingForFill",
+                ]
+            },
+        },
+    }
+    r = parse_exchange(body, 4)
+    assert r.ok and r.response_type == "order" and r.rejected == 1
+    a, b, c, d = r.statuses
+    assert (a.kind, a.oid, a.cloid) == ("resting", 11, "0x" + "0" * 31 + "1")
+    assert (b.kind, b.oid, b.total_sz, b.avg_px) == ("filled", 12, 0.02, 1891.4)
+    assert (c.kind, c.error, c.error_kind, c.asset) == (
+        "error",
+        "Order must have minimum value of $10.",
+        ErrorKind.MIN_NOTIONAL,
+        4,
+    )
+    assert d.kind == "waiting" and d.ok
+
+
+def test_batch_prevalidation_error_applies_to_every_order() -> None:
+    body = {
+        "status": "ok",
+        "response": {
+            "type": "order",
+            "data": {"statuses": [{"error": "Order price too far from oracle asset=4"}]},
+        },
+    }
+    r = parse_exchange(body, 3)
+    assert len(r.statuses) == 3 and r.rejected == 3
+    assert all(s.error_kind is ErrorKind.ORACLE for s in r.statuses)
+    assert r.error_kind is ErrorKind.ORACLE
+
+
+def test_top_level_error_fails_every_item() -> None:
+    r = parse_exchange({"status": "err", "response": "Invalid nonce: duplicate nonce 5"}, 2)
+    assert not r.ok and r.error_kind is ErrorKind.NONCE and r.rejected == 2
+
+
+def test_cancel_statuses_and_batch_modify_type() -> None:
+    r = parse_exchange(
+        {
+            "status": "ok",
+            "response": {
+                "type": "cancel",
+                "data": {
+                    "statuses": [
+                        "success",
+                        {"error": "Order was never placed, already canceled, or filled."},
+                    ]
+                },
+            },
+        },
+        2,
+    )
+    assert [s.kind for s in r.statuses] == ["success", "error"]
+    assert r.statuses[1].error_kind is ErrorKind.MISSING_ORDER
+    r = parse_exchange(
+        {
+            "status": "ok",
+            "response": {"type": "batchModify", "data": {"statuses": [{"resting": {"oid": 99}}]}},
+        },
+        1,
+    )
+    assert r.statuses[0].oid == 99
+
+
+def test_default_answers_and_post_wrappers() -> None:
+    r = parse_exchange({"status": "ok", "response": {"type": "default"}}, 0)
+    assert r.ok and r.statuses == ()
+    r = parse_post(
+        {
+            "type": "action",
+            "payload": {
+                "status": "ok",
+                "response": {"type": "order", "data": {"statuses": [{"resting": {"oid": 5}}]}},
+            },
+        },
+        1,
+    )
+    assert r.statuses[0].oid == 5
+    r = parse_post({"type": "error", "payload": "400 Bad Request"}, 2)
+    assert not r.ok and r.rejected == 2
+
+
+# ---- ledger ----
+
+ASSET, COIN = 4, "ETH"
+
+
+def order_action(*orders: tuple[bool, str, str, str]) -> dict:
+    return {
+        "type": "order",
+        "grouping": "na",
+        "orders": [
+            {"a": ASSET, "b": b, "p": p, "s": s, "r": False, "t": {"limit": {"tif": "Alo"}}, "c": c}
+            for b, p, s, c in orders
+        ],
+    }
+
+
+def ok(*statuses: object) -> object:
+    return {"status": "ok", "response": {"type": "order", "data": {"statuses": list(statuses)}}}
+
+
+C1, C2 = "0x" + "1" * 32, "0x" + "2" * 32
+
+
+def test_ledger_counts_inflight_then_resting_then_cancel() -> None:
+    lg = OrderLedger(ASSET, COIN)
+    lg.on_send(1, order_action((True, "2000", "0.5", C1), (False, "2010", "0.3", C2)))
+    assert lg.exposure() == (0.5, 0.3)
+    lg.on_result(1, parse_exchange(ok({"resting": {"oid": 10}}, {"resting": {"oid": 11}}), 2))
+    assert lg.resting_oids() == [10, 11]
+    lg.on_send(2, {"type": "cancel", "cancels": [{"a": ASSET, "o": 10}]})
+    assert lg.exposure() == (0.5, 0.3)  # a cancel in flight still counts the order
+    lg.on_result(
+        2,
+        parse_exchange(
+            {"status": "ok", "response": {"type": "cancel", "data": {"statuses": ["success"]}}}, 1
+        ),
+    )
+    assert lg.exposure() == (0.0, 0.3)
+
+
+def test_ledger_modify_counts_old_and_new_until_answered() -> None:
+    lg = OrderLedger(ASSET, COIN)
+    lg.on_send(1, order_action((True, "2000", "0.5", C1)))
+    lg.on_result(1, parse_exchange(ok({"resting": {"oid": 10}}), 1))
+    lg.on_send(
+        2,
+        {
+            "type": "batchModify",
+            "modifies": [
+                {
+                    "oid": 10,
+                    "order": {
+                        "a": ASSET,
+                        "b": True,
+                        "p": "2001",
+                        "s": "0.4",
+                        "r": False,
+                        "t": {"limit": {"tif": "Alo"}},
+                        "c": C2,
+                    },
+                }
+            ],
+        },
+    )
+    assert lg.exposure()[0] == pytest.approx(0.9)
+    lg.on_result(2, parse_exchange(ok({"resting": {"oid": 12}}), 1))
+    assert lg.exposure()[0] == pytest.approx(0.4) and lg.resting_oids() == [12]
+
+
+def test_ledger_rejected_order_leaves_the_count() -> None:
+    lg = OrderLedger(ASSET, COIN)
+    lg.on_send(1, order_action((True, "2000", "0.5", C1)))
+    lg.on_result(
+        1,
+        parse_exchange(
+            ok(
+                {
+                    "error": "Post only order would have immediately "
+                    "matched, bbo was 1999@2000. asset=4"
+                }
+            ),
+            1,
+        ),
+    )
+    assert lg.exposure() == (0.0, 0.0) and lg.orders == []
+
+
+def test_fills_dedup_by_tid_and_move_position() -> None:
+    lg = OrderLedger(ASSET, COIN)
+    f = {"coin": COIN, "px": "2000", "sz": "0.1", "side": "B", "tid": 7, "oid": 10}
+    assert lg.on_fill(f) and not lg.on_fill(f)
+    assert lg.position == pytest.approx(0.1) and lg.fills == 1
+    assert lg.volume_usd == pytest.approx(200.0)
+
+
+@st.composite
+def fill_race(draw):  # type: ignore[no-untyped-def]
+    """A resting buy (in lots) partly or fully filled in a few parts; the order side and
+    userFills each report the parts in order, the two streams interleaved at random."""
+    size = draw(st.integers(2, 20))
+    fills, left = [], size
+    for p in draw(st.lists(st.integers(1, 5), min_size=1, max_size=4)):
+        if left == 0:
+            break
+        fills.append(min(p, left))
+        left -= fills[-1]
+    events = draw(st.permutations(["fill"] * len(fills) + ["upd"] * len(fills)))
+    return size, fills, events
+
+
+@settings(max_examples=300, deadline=None)
+@given(fill_race())
+def test_fill_streams_in_any_order_never_undercount(case) -> None:  # type: ignore[no-untyped-def]
+    size, fills, events = case
+    lot = 0.01
+    lg = OrderLedger(ASSET, COIN)
+    lg.on_send(1, order_action((True, "2000", f"{size * lot:.2f}", C1)))
+    lg.on_result(1, parse_exchange(ok({"resting": {"oid": 10}}), 1))
+    fill_n = upd_n = 0
+    for kind in events:
+        if kind == "fill":
+            lg.on_fill(
+                {
+                    "coin": COIN,
+                    "px": "2000",
+                    "sz": f"{fills[fill_n] * lot:.2f}",
+                    "side": "B",
+                    "tid": 100 + fill_n,
+                    "oid": 10,
+                }
+            )
+            fill_n += 1
+        else:
+            upd_n += 1
+            remaining = size - sum(fills[:upd_n])
+            status = "filled" if remaining == 0 else "open"
+            lg.on_order_update(
+                {
+                    "order": {
+                        "coin": COIN,
+                        "side": "B",
+                        "limitPx": "2000",
+                        "sz": f"{remaining * lot:.2f}",
+                        "oid": 10,
+                        "cloid": C1,
+                    },
+                    "status": status,
+                }
+            )
+        # truth: what the order can still add, plus what already filled, is its size
+        assert lg.exposure()[0] >= size * lot - 1e-9
+    assert lg.exposure()[0] == pytest.approx(size * lot)  # once both streams agree: exact
+    assert lg.position == pytest.approx(sum(fills) * lot)
+
+
+def test_fill_before_the_answer_of_a_new_order_is_counted_once() -> None:
+    lg = OrderLedger(ASSET, COIN)
+    lg.on_send(1, order_action((True, "2000", "0.5", C1)))
+    lg.on_fill({"coin": COIN, "px": "2000", "sz": "0.5", "side": "B", "tid": 1, "oid": 10})
+    assert lg.exposure()[0] == pytest.approx(1.0)  # counted twice for a moment: never zero
+    lg.on_result(1, parse_exchange(ok({"resting": {"oid": 10}}), 1))
+    assert lg.exposure()[0] == pytest.approx(0.5)  # the fill ran ahead of the order side
+    lg.on_order_update(
+        {
+            "order": {
+                "coin": COIN,
+                "side": "B",
+                "limitPx": "2000",
+                "sz": "0",
+                "oid": 10,
+                "cloid": C1,
+            },
+            "status": "filled",
+        }
+    )
+    assert lg.exposure()[0] == pytest.approx(0.5) and lg.orders == [] and lg.pending_fill == 0
+
+
+def test_reset_from_exchange_keeps_inflight_and_takes_snapshot() -> None:
+    lg = OrderLedger(ASSET, COIN)
+    lg.on_send(1, order_action((True, "2000", "0.5", C1)))
+    lg.reset_from_exchange(
+        0.2,
+        [
+            {"coin": COIN, "side": "A", "limitPx": "2010", "sz": "0.1", "oid": 50},
+            {"coin": "BTC", "side": "A", "limitPx": "1", "sz": "1", "oid": 51},
+        ],
+    )
+    assert lg.position == 0.2
+    assert sorted((o.state, o.oid) for o in lg.orders) == [("inflight", None), ("resting", 50)]
+    assert lg.exposure() == pytest.approx((0.7, -0.2 + 0.1))
+
+
+# ---- guard ----
+
+
+def guard(max_position: float = 1.0, cap: float = 0.5, band: float = 200.0) -> PreSendGuard:
+    g = PreSendGuard(GuardLimits(ASSET, max_position, cap, band), OrderLedger(ASSET, COIN))
+    g.mid = 2000.0
+    return g
+
+
+def test_guard_passes_a_good_quote() -> None:
+    assert guard().check(order_action((True, "1999", "0.1", C1))) is None
+
+
+@pytest.mark.parametrize(
+    ("action", "needle"),
+    [
+        (
+            {
+                "type": "order",
+                "orders": [
+                    {
+                        "a": ASSET,
+                        "b": True,
+                        "p": "1999",
+                        "s": "0.1",
+                        "r": False,
+                        "t": {"limit": {"tif": "Gtc"}},
+                    }
+                ],
+            },
+            "post-only",
+        ),
+        (
+            {
+                "type": "order",
+                "orders": [
+                    {
+                        "a": ASSET,
+                        "b": True,
+                        "p": "1999",
+                        "s": "0.1",
+                        "r": False,
+                        "t": {"limit": {"tif": "Ioc"}},
+                    }
+                ],
+            },
+            "post-only",
+        ),
+        (
+            {
+                "type": "order",
+                "orders": [
+                    {
+                        "a": 5,
+                        "b": True,
+                        "p": "1999",
+                        "s": "0.1",
+                        "r": False,
+                        "t": {"limit": {"tif": "Alo"}},
+                    }
+                ],
+            },
+            "asset",
+        ),
+        (order_action((True, "1950", "0.1", C1)), "bps from mid"),
+        (order_action((False, "2041", "0.1", C1)), "bps from mid"),
+        (order_action((True, "1999", "0.6", C1)), "single-order cap"),
+        (
+            order_action(
+                (True, "1999", "0.5", C1), (True, "1998", "0.5", C2), (True, "1997", "0.1", C1)
+            ),
+            "safety invariant",
+        ),
+        ({"type": "withdraw3", "amount": "1"}, "not one the bot sends"),
+    ],
+)
+def test_guard_refuses(action: dict, needle: str) -> None:
+    why = guard().check(action)
+    assert why is not None and needle in why
+
+
+def test_guard_counts_position_and_resting_for_the_invariant() -> None:
+    g = guard()
+    g.ledger.position = 0.7
+    assert g.check(order_action((True, "1999", "0.3", C1))) is None
+    assert "safety invariant" in (g.check(order_action((True, "1999", "0.31", C1))) or "")
+    # sells reduce: -0.7 + 0.5 + 0.5 fits, and more does too up to 1.7 in sells
+    assert g.check(order_action((False, "2001", "0.5", C1), (False, "2002", "0.5", C2))) is None
+
+
+def test_guard_lets_cancels_through_and_needs_a_mid_for_quotes() -> None:
+    g = guard()
+    g.mid = None
+    assert g.check({"type": "cancel", "cancels": [{"a": ASSET, "o": 1}]}) is None
+    assert "no mid" in (g.check(order_action((True, "1999", "0.1", C1))) or "")
+    reduce_ioc = {
+        "type": "order",
+        "orders": [
+            {
+                "a": ASSET,
+                "b": False,
+                "p": "1999",
+                "s": "0.1",
+                "r": True,
+                "t": {"limit": {"tif": "Ioc"}},
+            }
+        ],
+    }
+    assert g.check(reduce_ioc) is None  # reduce-only may take: it cannot add exposure
+
+
+def test_guard_counts_a_modify_as_old_plus_new() -> None:
+    g = guard(max_position=1.0, cap=1.0)
+    g.ledger.on_send(1, order_action((True, "1999", "0.6", C1)))
+    g.ledger.on_result(1, parse_exchange(ok({"resting": {"oid": 10}}), 1))
+    mod = {
+        "type": "batchModify",
+        "modifies": [
+            {
+                "oid": 10,
+                "order": {
+                    "a": ASSET,
+                    "b": True,
+                    "p": "1998",
+                    "s": "0.6",
+                    "r": False,
+                    "t": {"limit": {"tif": "Alo"}},
+                    "c": C2,
+                },
+            }
+        ],
+    }
+    assert "safety invariant" in (g.check(mod) or "")
+    mod["modifies"][0]["order"]["s"] = "0.4"
+    assert g.check(mod) is None
+
+
+# ---- limits ----
+
+
+def test_weights() -> None:
+    assert action_weight(1) == 1 and action_weight(39) == 1 and action_weight(79) == 2
+    assert info_weight("l2Book") == 2 and info_weight("userRole") == 60
+    assert info_weight("openOrders") == 20 and info_weight("meta") == 20
+
+
+def test_weight_bucket_refills_continuously() -> None:
+    now = [0.0]
+    b = WeightBucket(1200, clock=lambda: now[0])
+    assert b.take(1200) and not b.take(1)
+    now[0] = 0.5  # 20 tokens a second
+    assert b.take(10) and not b.take(1)
+    now[0] = 1000.0
+    assert b.available() == 1200
+
+
+def test_address_budget() -> None:
+    a = AddressBudget()
+    a.update({"cumVlm": "2500.0", "nRequestsUsed": 12000, "nRequestsCap": 12500})
+    assert a.headroom == 500 and a.cancel_headroom == 13000
+    a.spend(400)
+    assert a.allows("order", 100) and not a.allows("order", 101)
+    a.on_fill_volume(250.7)
+    assert a.cap == 12750 and a.headroom == 350
+    assert a.allows("cancel", 5000)
+
+
+# ---- PnL ----
+
+
+def test_pnl_average_cost_realised_and_unrealised() -> None:
+    p = PnL()
+    p.on_fill(True, 100.0, 2.0, 0.03)  # long 2 @ 100
+    p.on_fill(True, 110.0, 2.0, 0.03)  # long 4 @ 105
+    assert p.avg_px == pytest.approx(105.0)
+    p.on_fill(False, 120.0, 3.0, -0.01)  # close 3: +45
+    assert p.realised == pytest.approx(45.0) and p.position == pytest.approx(1.0)
+    assert p.unrealised(100.0) == pytest.approx(-5.0)
+    p.on_fill(False, 90.0, 2.0, 0.0)  # close 1 (-15), open short 1 @ 90
+    assert p.realised == pytest.approx(30.0) and p.position == pytest.approx(-1.0)
+    assert p.avg_px == 90.0 and p.unrealised(80.0) == pytest.approx(10.0)
+    assert p.fees == pytest.approx(0.05) and p.max_abs_position == pytest.approx(4.0)
+    assert p.net(80.0) == pytest.approx(40.0 - 0.05)
