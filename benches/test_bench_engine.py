@@ -11,6 +11,7 @@ from mmfast.reference import cycle as ref_cycle
 
 def test_cycle_from_python(benchmark):
     e = warm_engine()
+    e.on_binance_top(BID - 0.1, ASK - 0.1, T0 + 150)
     e.on_hl_top(BID, 2.0, ASK, 2.0, T0 + 150)
     out = benchmark(e.cycle, T0 + 150)
     assert out.n_actions == 0
@@ -22,6 +23,6 @@ def test_baseline_empty_call(benchmark):
 
 
 def test_baseline_python_reference_cycle(benchmark):
-    p, st = reference_state(warm_engine())
+    p, st = reference_state(warm_engine(), T0 + 1_000)
     out = benchmark(ref_cycle.cycle, p, st)
     assert out["actions"] == []

@@ -10,14 +10,14 @@ import sys
 
 import orjson
 import pytest
-from mmfast.benchmarks.engine import reference_state, warm_engine
+from mmfast.benchmarks.engine import T0, reference_state, warm_engine
 
 
 def test_benchmark_state_is_the_spec_state():
     e = warm_engine()
     assert len(e.orders) == 10
     assert sorted(o[2] for o in e.orders) == ["ask"] * 5 + ["bid"] * 5
-    _, st = reference_state(e)
+    _, st = reference_state(e, T0 + 1_000)
     assert len(st.orders) == 10
 
 

@@ -3,18 +3,30 @@
 //! over cycles that requote (modify) after book moves.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 
 use mmfast_core::config::{LeadVenue, MarketMakerConfig};
 use mmfast_core::engine::{ActionKind, QuoteEngine};
 
 struct Counting;
 
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    // Per thread: the test harness runs tests in parallel, and only this thread's cycle counts.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn bump() {
+    // `try_with`: during thread teardown the slot may be gone; such allocations are not ours.
+    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+}
+
+fn allocs() -> u64 {
+    ALLOCS.with(Cell::get)
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        bump();
         unsafe { System.alloc(layout) }
     }
 
@@ -23,7 +35,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        bump();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -36,6 +48,7 @@ const T0: u64 = 1_700_000_000_000;
 fn ack(e: &mut QuoteEngine, oid: &mut u64) {
     let acts = e.last_output().actions.as_slice().to_vec();
     let mut batches: Vec<u64> = acts.iter().map(|a| a.batch).collect();
+    batches.sort_unstable();
     batches.dedup();
     for b in batches {
         let st: Vec<String> = acts
@@ -60,10 +73,21 @@ fn ack(e: &mut QuoteEngine, oid: &mut u64) {
 
 #[test]
 fn steady_state_cycles_do_not_allocate() {
+    run(LeadVenue::None);
+}
+
+/// With the lead venue: the signal integrator's snapshot (lag scans, gating, CUSUM) runs inside
+/// every cycle, fed Binance quotes between cycles.
+#[test]
+fn steady_state_cycles_with_lead_signals_do_not_allocate() {
+    run(LeadVenue::Binance);
+}
+
+fn run(lead: LeadVenue) {
     let cfg = MarketMakerConfig {
         max_position: Some(1.0),
         target_liquidity: Some(0.5),
-        lead_venue: LeadVenue::None,
+        lead_venue: lead,
         ladder: mmfast_core::config::LadderConfig {
             depth_ratio: 1.2,
             ..Default::default()
@@ -76,6 +100,7 @@ fn steady_state_cycles_do_not_allocate() {
     let mut oid = 0;
     let mut now = T0;
     e.on_hl_top(2999.9, 2.0, 3000.1, 2.0, now).unwrap();
+    e.on_binance_top(2999.8, 3000.0, now).unwrap();
     e.cycle(now);
     ack(&mut e, &mut oid);
     assert_eq!(e.orders().len(), 10, "5 levels per side resting");
@@ -91,9 +116,15 @@ fn steady_state_cycles_do_not_allocate() {
         };
         e.on_hl_top(2999.9 + shift, 2.0, 3000.1 + shift, 2.0, now)
             .unwrap();
-        let before = ALLOCS.load(Ordering::Relaxed);
+        e.on_binance_top(2999.8 + shift, 3000.0 + shift, now - 60)
+            .unwrap();
+        let before = allocs();
         let n = e.cycle(now).actions.len();
-        counted += ALLOCS.load(Ordering::Relaxed) - before;
+        let delta = allocs() - before;
+        if delta > 0 && std::env::var("DEBUG_ALLOC").is_ok() {
+            eprintln!("cycle {i}: {delta} allocations, {n} actions");
+        }
+        counted += delta;
         requotes += n;
         ack(&mut e, &mut oid);
     }

@@ -50,6 +50,7 @@ fn total(actions: &[Action]) -> f64 {
 /// succeed, modifies rest with fresh oids.
 fn ack_all(e: &mut QuoteEngine, out_actions: &[Action], next_oid: &mut u64) {
     let mut batches: Vec<u64> = out_actions.iter().map(|a| a.batch).collect();
+    batches.sort_unstable();
     batches.dedup();
     for b in batches {
         let statuses: Vec<String> = out_actions
