@@ -8,5 +8,6 @@ from __future__ import annotations
 # Module names under mmfast.benchmarks, run in this order.
 AREAS: list[str] = [
     "baseline",
+    "venue",
     "signals",
 ]
