@@ -161,9 +161,9 @@ mod tests {
     #[test]
     fn large_integer_prices_round_outward() {
         // Regression (proptest): 2003017.0019 is not an integer; an ask must go up.
-        assert_eq!(round_price(2_003_017.0019, 0, true), 2_003_018.0);
-        assert_eq!(round_price(2_003_017.0019, 0, false), 2_003_017.0);
-        assert!(!is_valid_price(2_003_017.0019, 0));
+        assert_eq!(round_price(2_003_017.001_9, 0, true), 2_003_018.0);
+        assert_eq!(round_price(2_003_017.001_9, 0, false), 2_003_017.0);
+        assert!(!is_valid_price(2_003_017.001_9, 0));
     }
 
     proptest! {
