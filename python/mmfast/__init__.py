@@ -34,6 +34,8 @@ from mmfast.errors import (
 )
 
 # Market data (issue 3)
+# isort: split
+from mmfast._core import BinanceBook, HlBook
 
 # Signals (issue 4)
 
@@ -46,12 +48,14 @@ from mmfast._core import LadderStrategy, is_valid_price, round_price
 from mmfast._core import RecoveredRequest, Signer
 
 __all__ = [
+    "BinanceBook",
     "BookError",
     "ConfigError",
     "DerivedParams",
     "EngineError",
     "ExchangeContext",
     "ExecutionMode",
+    "HlBook",
     "InputError",
     "InventoryGovernor",
     "LadderStrategy",

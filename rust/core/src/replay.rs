@@ -27,7 +27,7 @@ pub enum ReplayError {
 
 /// Streams `(receive_ns, frame)` pairs from a recording, reusing one line buffer.
 pub struct ReplayReader {
-    inner: Box<dyn BufRead + Send>,
+    inner: Box<dyn BufRead + Send + Sync>,
     line: Vec<u8>,
     path: String,
     line_no: u64,
@@ -56,7 +56,7 @@ impl ReplayReader {
         };
         let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
         let gz = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
-        let inner: Box<dyn BufRead + Send> = if gz {
+        let inner: Box<dyn BufRead + Send + Sync> = if gz {
             Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
         } else {
             Box::new(file)
@@ -65,7 +65,10 @@ impl ReplayReader {
     }
 
     /// Reads an already decompressed stream; `name` appears in errors.
-    pub fn from_reader(inner: impl BufRead + Send + 'static, name: impl Into<String>) -> Self {
+    pub fn from_reader(
+        inner: impl BufRead + Send + Sync + 'static,
+        name: impl Into<String>,
+    ) -> Self {
         Self {
             inner: Box::new(inner),
             line: Vec::with_capacity(1 << 16),
