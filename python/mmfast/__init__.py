@@ -41,16 +41,26 @@ from mmfast._core import BinanceBook, HlBook
 
 # Quote engine (issue 5)
 # isort: split
-from mmfast._core import LadderStrategy, is_valid_price, round_price
+from mmfast._core import (
+    Action,
+    CycleOutput,
+    LadderStrategy,
+    Quote,
+    QuoteEngine,
+    is_valid_price,
+    round_price,
+)
 
 # Signing (issue 6)
 # isort: split
 from mmfast._core import RecoveredRequest, Signer
 
 __all__ = [
+    "Action",
     "BinanceBook",
     "BookError",
     "ConfigError",
+    "CycleOutput",
     "DerivedParams",
     "EngineError",
     "ExchangeContext",
@@ -65,6 +75,8 @@ __all__ = [
     "PositionAssessment",
     "PositionZone",
     "QueueValueHeuristic",
+    "Quote",
+    "QuoteEngine",
     "RecoveredRequest",
     "Signer",
     "SigningError",
