@@ -12,6 +12,7 @@ from mmfast._core import (
     ExecutionMode,
     InventoryGovernor,
     MarketMakerConfig,
+    MatchingEngine,
     ModeSelectionInput,
     PositionAssessment,
     PositionZone,
@@ -55,6 +56,8 @@ from mmfast._core import (
 # isort: split
 from mmfast._core import RecoveredRequest, Signer
 
+# Matching engine (issue 6; the venue itself is `mmfast.venue`): MatchingEngine, imported above
+
 __all__ = [
     "Action",
     "BinanceBook",
@@ -70,6 +73,7 @@ __all__ = [
     "InventoryGovernor",
     "LadderStrategy",
     "MarketMakerConfig",
+    "MatchingEngine",
     "MmfastError",
     "ModeSelectionInput",
     "PositionAssessment",
