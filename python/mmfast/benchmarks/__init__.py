@@ -9,4 +9,5 @@ from __future__ import annotations
 AREAS: list[str] = [
     "baseline",
     "signing",
+    "venue",
 ]
