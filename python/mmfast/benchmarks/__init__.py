@@ -9,5 +9,7 @@ from __future__ import annotations
 AREAS: list[str] = [
     "baseline",
     "engine",
+    "signing",
     "venue",
+    "signals",
 ]

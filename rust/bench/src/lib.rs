@@ -1,5 +1,10 @@
-//! Shared fixtures of the criterion benchmarks (SPEC 12): an engine in the state the cycle
-//! figures are defined for, and a counting allocator for the zero-allocation figure.
+//! Criterion benchmarks of `mmfast-core` live in `benches/`, one file per area; this crate is a
+//! workspace member but not a default member, and criterion sits behind the `criterion` feature,
+//! so neither `cargo test` at the root nor CI's clippy builds it. Run
+//! `cargo bench -p mmfast-bench --features criterion [--bench NAME]`.
+//!
+//! This library holds shared fixtures (SPEC 12): an engine in the state the cycle figures are
+//! defined for, and a counting allocator for the zero-allocation figure.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
