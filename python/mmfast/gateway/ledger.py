@@ -254,6 +254,15 @@ class OrderLedger:
             self._prune(oid)
         return True
 
+    def on_fill_seen(self, fill: dict[str, Any]) -> None:
+        """Marks a fill as counted without moving the position: history replayed in a
+        subscription snapshot, already inside the position read from the exchange."""
+        tid = fill.get("tid")
+        if tid is not None and tid not in self._tids:
+            self._tids[tid] = None
+            if len(self._tids) > self._max_tids:
+                self._tids.popitem(last=False)
+
     def seen_tid(self, tid: int) -> bool:
         return tid in self._tids
 
