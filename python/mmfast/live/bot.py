@@ -204,6 +204,7 @@ class Bot:
         mark = await self._mark_px()
         self.mid = mark
         self.engine = self._make_engine(st, mark)
+        self._engine_account(st)
         max_position = self._max_position(st, mark)
         self.ledger = OrderLedger(st.meta.asset, self.coin)
         self.ledger.reset_from_exchange(st.position, st.open_orders)
@@ -305,9 +306,7 @@ class Bot:
             return self._engine_factory(self.cfg, st, mark)
         from mmfast._core import QuoteEngine  # type: ignore[attr-defined]
 
-        eng = QuoteEngine(self.cfg)
-        self._engine_account(st)
-        return eng
+        return QuoteEngine(self.cfg)
 
     def _engine_account(self, st: ExchangeState) -> None:
         if self.engine is None:
