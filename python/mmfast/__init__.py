@@ -42,6 +42,8 @@ from mmfast.errors import (
 from mmfast._core import LadderStrategy, is_valid_price, round_price
 
 # Signing (issue 6)
+# isort: split
+from mmfast._core import RecoveredRequest, Signer
 
 __all__ = [
     "BookError",
@@ -59,6 +61,8 @@ __all__ = [
     "PositionAssessment",
     "PositionZone",
     "QueueValueHeuristic",
+    "RecoveredRequest",
+    "Signer",
     "SigningError",
     "SpreadProfile",
     "ToxicityRegime",

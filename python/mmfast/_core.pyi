@@ -2,6 +2,7 @@
 # `python -m mypy.stubtest mmfast._core` in CI: keep it in step with rust/py/src.
 # Sections follow the binding's modules.
 
+from collections.abc import Mapping, Sequence
 from typing import Any, final
 
 import numpy as np
@@ -236,5 +237,151 @@ def round_price(px: float, sz_decimals: int, is_bid: bool) -> float: ...
 def is_valid_price(px: float, sz_decimals: int) -> bool: ...
 
 # ---- signing (rust/py/src/signing.rs) ----
+
+# An order as Signer takes it: (asset, is_buy, px, sz, reduce_only, tif[, cloid]); px and sz are
+# floats (converted like the SDK's float_to_wire) or canonical decimal strings.
+_Order = (
+    tuple[int, bool, float | str, float | str, bool, str]
+    | tuple[int, bool, float | str, float | str, bool, str, str | int | None]
+)
+
+@final
+class Signer:
+    def __new__(
+        cls,
+        key_hex: str | bytes | Any,
+        *,
+        is_mainnet: bool = True,
+        vault_address: str | None = None,
+    ) -> Signer: ...
+    @staticmethod
+    def from_env(
+        var: str = "MMFAST_PRIVATE_KEY",
+        *,
+        is_mainnet: bool = True,
+        vault_address: str | None = None,
+    ) -> Signer: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def is_mainnet(self) -> bool: ...
+    @property
+    def vault_address(self) -> str | None: ...
+    @property
+    def last_nonce(self) -> int: ...
+    def next_nonce(self) -> int: ...
+    def sign_orders(
+        self,
+        orders: Sequence[_Order],
+        *,
+        grouping: str | dict[str, int] | None = None,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_cancel(
+        self,
+        cancels: Sequence[tuple[int, int]],
+        *,
+        fast: bool = True,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_cancel_by_cloid(
+        self,
+        cancels: Sequence[tuple[int, str | int]],
+        *,
+        fast: bool = True,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_batch_modify(
+        self,
+        modifies: Sequence[tuple[int | str, _Order]],
+        *,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_schedule_cancel(
+        self,
+        time: int | None = None,
+        *,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_noop(
+        self,
+        *,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_update_leverage(
+        self,
+        asset: int,
+        is_cross: bool,
+        leverage: int,
+        *,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_action_json(
+        self,
+        action_json: bytes | str,
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def sign_action(
+        self,
+        action: Mapping[str, Any],
+        nonce: int | None = None,
+        vault: str | None = None,
+        expires_after: int | None = None,
+    ) -> bytes: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class RecoveredRequest:
+    @property
+    def signer(self) -> str: ...
+    @property
+    def nonce(self) -> int: ...
+    @property
+    def vault_address(self) -> str | None: ...
+    @property
+    def expires_after(self) -> int | None: ...
+    @property
+    def action_type(self) -> str: ...
+
+def recover_request(body: bytes, is_mainnet: bool) -> RecoveredRequest: ...
+def action_msgpack(action: Any) -> bytes: ...
+def action_hash(
+    action: Any, vault_address: str | None, nonce: int, expires_after: int | None = None
+) -> bytes: ...
+def agent_digest(connection_id: bytes, is_mainnet: bool) -> bytes: ...
+def sign_l1_action(
+    private_key: str | bytes | Any,
+    action: Any,
+    nonce: int,
+    vault_address: str | None,
+    expires_after: int | None,
+    is_mainnet: bool,
+) -> dict[str, Any]: ...
+def recover_l1_signer(
+    action: Any,
+    nonce: int,
+    vault_address: str | None,
+    expires_after: int | None,
+    is_mainnet: bool,
+    signature: Any,
+) -> str: ...
+def address_from_key(key: str | bytes | Any) -> str: ...
+def float_to_wire(x: float) -> str: ...
 
 # ---- matching engine (rust/py/src/sim.rs) ----

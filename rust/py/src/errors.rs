@@ -32,6 +32,10 @@ pub fn to_py(err: Error) -> PyErr {
         }),
         Error::Invalid { .. } => InputError::new_err(msg),
         Error::Book(_) | Error::Replay(_) => BookError::new_err(msg),
+        // The SDK's float_to_wire raises ValueError("float_to_wire causes rounding", x): same args.
+        Error::Signing(mmfast_core::signing::SigningError::FloatToWire { value }) => {
+            SigningError::new_err(("float_to_wire causes rounding", value))
+        }
         Error::Signing(_) => SigningError::new_err(msg),
         Error::Sim(_) => VenueError::new_err(msg),
         Error::Engine(_) => EngineError::new_err(msg),
