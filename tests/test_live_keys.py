@@ -23,7 +23,7 @@ class RecordingSigner:
 
     built: list[str] = []
 
-    def __init__(self, key_hex: str) -> None:
+    def __init__(self, key_hex: str, is_mainnet: bool = True) -> None:
         from eth_account import Account
 
         RecordingSigner.built.append(key_hex)
@@ -74,7 +74,7 @@ def test_malformed_key_error_shows_no_key(bad: str) -> None:
 
 
 def test_signer_refusal_error_shows_no_key() -> None:
-    def refuse(key_hex: str) -> None:
+    def refuse(key_hex: str, is_mainnet: bool) -> None:
         raise ValueError(f"invalid scalar {key_hex}")  # a careless signer error
 
     zero = "0x" + "0" * 64
@@ -110,6 +110,19 @@ def test_environment_key_wins_over_keystore(keystore: tuple[Path, str, str]) -> 
     path, _, _ = keystore
     ident = load_identity(live(keystore=str(path)), {KEY_ENV: KEY}, RecordingSigner)
     assert ident.account == ADDRESS
+
+
+def test_real_signer_from_environment_and_keystore(keystore: tuple[Path, str, str]) -> None:
+    from mmfast import Signer
+
+    ident = load_identity(live(), {KEY_ENV: KEY}, is_mainnet=False)
+    assert isinstance(ident.signer, Signer) and ident.account == ADDRESS
+    assert not ident.signer.is_mainnet and no_key_in(repr(ident) + repr(ident.signer))
+    path, key, password = keystore
+    ident = load_identity(live(keystore=str(path)), {PASSWORD_ENV: password})
+    assert no_key_in(repr(ident), key)
+    body = ident.signer.sign_noop()
+    assert no_key_in(body.decode(), key)
 
 
 def test_keystore_errors(keystore: tuple[Path, str, str], tmp_path: Path) -> None:
