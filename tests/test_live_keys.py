@@ -9,7 +9,6 @@ import types
 from pathlib import Path
 
 import pytest
-
 from mmfast.errors import ConfigError, SigningError
 from mmfast.keys import KEY_ENV, PASSWORD_ENV, load_identity
 
@@ -133,8 +132,9 @@ def test_keystore_errors(keystore: tuple[Path, str, str], tmp_path: Path) -> Non
         load_identity(live(keystore=str(path)), {PASSWORD_ENV: "wrong"}, RecordingSigner)
     assert no_key_in(str(e.value), key)
     with pytest.raises(ConfigError, match="file not found"):
-        load_identity(live(keystore=str(tmp_path / "nope.json")), {PASSWORD_ENV: "x"},
-                      RecordingSigner)
+        load_identity(
+            live(keystore=str(tmp_path / "nope.json")), {PASSWORD_ENV: "x"}, RecordingSigner
+        )
     junk = tmp_path / "junk.json"
     junk.write_text("{not json")
     with pytest.raises(ConfigError, match="not a readable keystore"):

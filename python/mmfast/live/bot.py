@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import orjson
-
 from mmfast.errors import MmfastError, VenueError
 from mmfast.feeds import binance as bn
 from mmfast.feeds import hyperliquid as hl
@@ -42,7 +41,7 @@ from mmfast.gateway.responses import ActionResult, ErrorKind
 from mmfast.gateway.rest import RestClient
 from mmfast.keys import Identity
 from mmfast.live.pnl import PnL
-from mmfast.truth import ExchangeState, check_clock_skew, position_of, read_exchange
+from mmfast.truth import ExchangeState, check_clock_skew, read_exchange
 from mmfast.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -61,8 +60,9 @@ def endpoints(config: Any) -> Endpoints:
     live = config.live
     api = hl.api_url(str(config.network), live.api_url)
     lead = str(config.lead_venue).lower()
-    return Endpoints(api, hl.ws_url(api, live.ws_url), None if lead.endswith("none") else
-                     live.binance_ws_url)
+    return Endpoints(
+        api, hl.ws_url(api, live.ws_url), None if lead.endswith("none") else live.binance_ws_url
+    )
 
 
 @dataclass
@@ -195,8 +195,14 @@ class Bot:
         log.info(
             "account %s%s: %s asset %d, szDecimals %d, position %g, account value %.2f, "
             "maker fee %.2f bps, clock skew %s ms",
-            self.account, " (agent key)" if self.identity.is_agent else "", self.coin,
-            st.meta.asset, st.meta.sz_decimals, st.position, st.account_value, st.maker_fee_bps,
+            self.account,
+            " (agent key)" if self.identity.is_agent else "",
+            self.coin,
+            st.meta.asset,
+            st.meta.sz_decimals,
+            st.position,
+            st.account_value,
+            st.maker_fee_bps,
             "unknown" if skew is None else f"{skew:+.0f}",
         )
         self.state = st
@@ -221,8 +227,12 @@ class Bot:
         )
         self.guard.mid = mark
         self.gateway = OrderGateway(
-            rest=self.rest, ledger=self.ledger, guard=self.guard, budget=self.budget,
-            on_answer=self._on_answer, account=self.account,
+            rest=self.rest,
+            ledger=self.ledger,
+            guard=self.guard,
+            budget=self.budget,
+            on_answer=self._on_answer,
+            account=self.account,
             max_inflight=int(self.live.max_inflight_posts),
             post_timeout_ms=int(self.live.post_timeout_ms),
         )
@@ -238,8 +248,9 @@ class Bot:
         )
         self.last_hl_ms = mono_ms()  # staleness counts from now, not from the epoch
         if st.leverage != int(self.cfg.leverage):
-            await self._call(self.signer.sign_update_leverage(
-                st.meta.asset, True, int(self.cfg.leverage)))
+            await self._call(
+                self.signer.sign_update_leverage(st.meta.asset, True, int(self.cfg.leverage))
+            )
         await self._cancel_foreign_orders(st.open_orders)
 
     async def _mark_px(self) -> float:
@@ -261,12 +272,16 @@ class Bot:
         if self.cfg.max_position is not None:
             return float(self.cfg.max_position)
         ctx = ExchangeContext(
-            mark_px=mark, available_margin=st.available_margin,
-            max_leverage=float(st.meta.max_leverage), account_value=st.account_value,
-            fee_bps=st.maker_fee_bps, sz_decimals=sz_dec,
+            mark_px=mark,
+            available_margin=st.available_margin,
+            max_leverage=float(st.meta.max_leverage),
+            account_value=st.account_value,
+            fee_bps=st.maker_fee_bps,
+            sz_decimals=sz_dec,
         )
-        return float(auto_derive(float(self.cfg.capital_usd), str(self.cfg.spread_profile),
-                                 ctx).max_position)
+        return float(
+            auto_derive(float(self.cfg.capital_usd), str(self.cfg.spread_profile), ctx).max_position
+        )
 
     def _single_order_cap(self, max_position: float, mark: float) -> float:
         f = self.cfg.ladder.single_order_fraction
@@ -277,20 +292,33 @@ class Bot:
         """Cancels resting orders of our coin that no live order of ours accounts for."""
         assert self.ledger is not None
         mine = {o.cloid for o in self.ledger.orders if o.state == "inflight" and o.cloid}
-        foreign = [o["oid"] for o in open_orders
-                   if o.get("coin") == self.coin and (o.get("cloid") not in mine)
-                   and not self._engine_owns(o)]
+        foreign = [
+            o["oid"]
+            for o in open_orders
+            if o.get("coin") == self.coin
+            and (o.get("cloid") not in mine)
+            and not self._engine_owns(o)
+        ]
         if foreign:
             log.warning("cancelling %d order(s) the bot does not own: %s", len(foreign), foreign)
             self.stats.orphans_cancelled += len(foreign)
-            await self._call(self.signer.sign_cancel([(self.state.meta.asset, o)  # type: ignore[union-attr]
-                                                      for o in foreign]))
+            await self._call(
+                self.signer.sign_cancel(
+                    [
+                        (self.state.meta.asset, o)  # type: ignore[union-attr]
+                        for o in foreign
+                    ]
+                )
+            )
 
     def _engine_owns(self, order: dict[str, Any]) -> bool:
         """True for an order this process's engine placed (it knows its cloid)."""
         cloid = order.get("cloid")
-        return bool(cloid) and self.ledger is not None and any(
-            o.cloid == cloid and o.oid == order.get("oid") for o in self.ledger.orders)
+        return (
+            bool(cloid)
+            and self.ledger is not None
+            and any(o.cloid == cloid and o.oid == order.get("oid") for o in self.ledger.orders)
+        )
 
     async def _call(self, body: bytes) -> ActionResult:
         """Sends one of the bot's own actions and waits for its answer."""
@@ -312,8 +340,10 @@ class Bot:
         if self.engine is None:
             return
         self.engine.set_account(
-            position=st.position, available_margin=st.available_margin,
-            account_value=st.account_value, leverage=float(st.leverage or self.cfg.leverage),
+            position=st.position,
+            available_margin=st.available_margin,
+            account_value=st.account_value,
+            leverage=float(st.leverage or self.cfg.leverage),
         )
 
     def _want_cycle(self) -> None:
@@ -350,14 +380,17 @@ class Bot:
         for batch in _batches(out.actions):
             kind, bid, acts = batch
             if kind == "cancel":
-                body = self.signer.sign_cancel([(asset, int(a.oid)) for a in acts],
-                                               expires_after=expires)
+                body = self.signer.sign_cancel(
+                    [(asset, int(a.oid)) for a in acts], expires_after=expires
+                )
             elif kind == "modify":
                 body = self.signer.sign_batch_modify(
-                    [(int(a.oid), _order_tuple(asset, a)) for a in acts], expires_after=expires)
+                    [(int(a.oid), _order_tuple(asset, a)) for a in acts], expires_after=expires
+                )
             else:
-                body = self.signer.sign_orders([_order_tuple(asset, a) for a in acts],
-                                               expires_after=expires)
+                body = self.signer.sign_orders(
+                    [_order_tuple(asset, a) for a in acts], expires_after=expires
+                )
             self.gateway.submit(body, tag=bid)
 
     def _on_answer(self, sent: Sent, answer: bytes, result: ActionResult, recv_ms: int) -> None:
@@ -367,7 +400,8 @@ class Bot:
                 fut.set_result(result)
             return
         refused = any(st.error_kind is ErrorKind.LOCAL for st in result.statuses) or (
-            result.error_kind is ErrorKind.LOCAL)
+            result.error_kind is ErrorKind.LOCAL
+        )
         if refused and (self.watchdog is None or self.watchdog.halted is None):
             self.stats.guard_refusals += 1
         if self.engine is not None:
@@ -414,14 +448,24 @@ class Bot:
             else:
                 fresh = self._take_fills(data.get("fills", ()))
                 fills = bool(fresh)
-                forward = None if not fresh else frame if len(fresh) == len(data["fills"]) else \
-                    orjson.dumps({"channel": ch, "data": {**data, "fills": fresh}})
+                forward = (
+                    None
+                    if not fresh
+                    else frame
+                    if len(fresh) == len(data["fills"])
+                    else orjson.dumps({"channel": ch, "data": {**data, "fills": fresh}})
+                )
         elif ch == "user":
             if "fills" in data:
                 fresh = self._take_fills(data["fills"])
                 fills = bool(fresh)
-                forward = None if not fresh else frame if len(fresh) == len(data["fills"]) else \
-                    orjson.dumps({"channel": ch, "data": {"fills": fresh}})
+                forward = (
+                    None
+                    if not fresh
+                    else frame
+                    if len(fresh) == len(data["fills"])
+                    else orjson.dumps({"channel": ch, "data": {"fills": fresh}})
+                )
             elif "funding" in data:
                 fu = data["funding"]
                 if fu.get("coin") == self.coin:
@@ -456,25 +500,43 @@ class Bot:
         gw = self.gateway
         assert gw is not None
         self.conns["orders"] = WsConnection(
-            "orders", self.ep.ws, gw.on_frame, heartbeat=hb, backoff=backoff(),
-            on_up=self._on_hl_up, on_down=lambda c: gw.on_socket_down(),
+            "orders",
+            self.ep.ws,
+            gw.on_frame,
+            heartbeat=hb,
+            backoff=backoff(),
+            on_up=self._on_hl_up,
+            on_down=lambda c: gw.on_socket_down(),
         )
         gw.ws = self.conns["orders"]
         self.conns["user"] = WsConnection(
-            "user", self.ep.ws, self._on_user, subscriptions=hl.user_subscriptions(self.account),
-            heartbeat=hb, backoff=backoff(), on_up=self._on_hl_up,
+            "user",
+            self.ep.ws,
+            self._on_user,
+            subscriptions=hl.user_subscriptions(self.account),
+            heartbeat=hb,
+            backoff=backoff(),
+            on_up=self._on_hl_up,
         )
         self.conns["market"] = WsConnection(
-            "market", self.ep.ws, self._on_market,
-            subscriptions=hl.market_subscriptions(self.coin), heartbeat=hb, backoff=backoff(),
+            "market",
+            self.ep.ws,
+            self._on_market,
+            subscriptions=hl.market_subscriptions(self.coin),
+            heartbeat=hb,
+            backoff=backoff(),
             on_up=self._on_hl_up,
         )
         if self.ep.binance is not None:
-            urls = bn.stream_urls(self.ep.binance, str(self.cfg.lead.symbol),
-                                  bool(live.binance_depth))
+            urls = bn.stream_urls(
+                self.ep.binance, str(self.cfg.lead.symbol), bool(live.binance_depth)
+            )
             for name, url in urls.items():
                 self.conns[f"binance-{name}"] = WsConnection(
-                    f"binance-{name}", url, self._on_binance, protocol_ping_s=30.0,
+                    f"binance-{name}",
+                    url,
+                    self._on_binance,
+                    protocol_ping_s=30.0,
                     backoff=backoff(),
                 )
         for c in self.conns.values():
@@ -537,33 +599,58 @@ class Bot:
         exch_oids = {o["oid"] for o in st.open_orders}
         # Orders we count as resting that the exchange no longer has: gone (the order stream
         # was lost with the socket). The engine learns it from the same update format.
-        gone = [o for o in lg.orders if o.state != "inflight" and o.oid is not None
-                and o.oid not in exch_oids]
+        gone = [
+            o
+            for o in lg.orders
+            if o.state != "inflight" and o.oid is not None and o.oid not in exch_oids
+        ]
         if gone:
-            log.info("%d order(s) gone while we were not looking: %s", len(gone),
-                     [o.oid for o in gone])
-            frame = orjson.dumps({"channel": "orderUpdates", "data": [
-                {"order": {"coin": self.coin, "side": "B" if o.is_buy else "A",
-                           "limitPx": str(o.px), "sz": "0.0", "oid": o.oid,
-                           "timestamp": int(time.time() * 1000), "origSz": str(o.sz),
-                           **({"cloid": o.cloid} if o.cloid else {})},
-                 "status": "canceled", "statusTimestamp": int(time.time() * 1000)}
-                for o in gone]})
+            log.info(
+                "%d order(s) gone while we were not looking: %s", len(gone), [o.oid for o in gone]
+            )
+            frame = orjson.dumps(
+                {
+                    "channel": "orderUpdates",
+                    "data": [
+                        {
+                            "order": {
+                                "coin": self.coin,
+                                "side": "B" if o.is_buy else "A",
+                                "limitPx": str(o.px),
+                                "sz": "0.0",
+                                "oid": o.oid,
+                                "timestamp": int(time.time() * 1000),
+                                "origSz": str(o.sz),
+                                **({"cloid": o.cloid} if o.cloid else {}),
+                            },
+                            "status": "canceled",
+                            "statusTimestamp": int(time.time() * 1000),
+                        }
+                        for o in gone
+                    ],
+                }
+            )
             for o in gone:
                 lg._remove(o)
             if self.engine is not None:
                 self.engine.on_user_frame(frame, mono_ms())
         known = {o.oid for o in lg.orders if o.oid is not None}
         inflight_cloids = {o.cloid for o in lg.orders if o.state == "inflight" and o.cloid}
-        foreign = [o for o in st.open_orders
-                   if o["oid"] not in known and o.get("cloid") not in inflight_cloids]
+        foreign = [
+            o
+            for o in st.open_orders
+            if o["oid"] not in known and o.get("cloid") not in inflight_cloids
+        ]
         if foreign:
             await self._cancel_foreign_orders(foreign)
         drift = st.position - lg.position
-        if abs(drift) > 0.5 * 10 ** -st.meta.sz_decimals:
+        if abs(drift) > 0.5 * 10**-st.meta.sz_decimals:
             if adopt_position or getattr(self, "_drift_seen", None) == st.position:
-                log.warning("position %g per the exchange, %g per our fills: adopting the "
-                            "exchange's", st.position, lg.position)
+                log.warning(
+                    "position %g per the exchange, %g per our fills: adopting the exchange's",
+                    st.position,
+                    lg.position,
+                )
                 lg.position = st.position
                 self.pnl.position = st.position
             else:
@@ -595,11 +682,13 @@ class Bot:
         if not oids:
             return
         body = self.signer.sign_cancel([(self.state.meta.asset, o) for o in oids])
-        req = urllib.request.Request(self.ep.api + "/exchange", data=body,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=3) as r:  # noqa: S310 - our configured API
-            log.warning("emergency cancel (%s) of %d order(s): HTTP %d", reason, len(oids),
-                        r.status)
+        req = urllib.request.Request(
+            self.ep.api + "/exchange", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=3) as r:
+            log.warning(
+                "emergency cancel (%s) of %d order(s): HTTP %d", reason, len(oids), r.status
+            )
 
     async def _shutdown(self) -> None:
         """Stops quoting, cancels everything, checks nothing is left, closes sockets."""
@@ -610,15 +699,19 @@ class Bot:
             for attempt in range(3):
                 await self.cancel_all(f"shutdown: {self._stop_reason or 'exit'}")
                 try:
-                    left = [o for o in await self.rest.info("openOrders", user=self.account)
-                            if o.get("coin") == self.coin]
+                    left = [
+                        o
+                        for o in await self.rest.info("openOrders", user=self.account)
+                        if o.get("coin") == self.coin
+                    ]
                 except (MmfastError, OSError, asyncio.TimeoutError) as e:
                     log.error("cannot verify open orders at shutdown: %s", e)
                     break
                 if not left:
                     break
-                log.warning("%d order(s) still open after cancel-all (attempt %d)", len(left),
-                            attempt + 1)
+                log.warning(
+                    "%d order(s) still open after cancel-all (attempt %d)", len(left), attempt + 1
+                )
                 self.ledger.reset_from_exchange(self.ledger.position, left)  # type: ignore[union-attr]
         if self.watchdog is not None:
             self.watchdog.stop()
@@ -645,8 +738,10 @@ class Bot:
     def _on_schedule_refused(self, sent: Sent, result: ActionResult) -> None:
         if self._schedule_cancel_ok:
             self._schedule_cancel_ok = False
-            log.warning("the exchange refuses scheduleCancel (%s); relying on our own watchdog",
-                        result.error or result.statuses[0].error if result.statuses else "")
+            log.warning(
+                "the exchange refuses scheduleCancel (%s); relying on our own watchdog",
+                result.error or result.statuses[0].error if result.statuses else "",
+            )
 
     def _on_fatal_answer(self, sent: Sent, result: ActionResult) -> None:
         self.stop(f"fatal: the exchange does not accept our signer: {result.error}")
@@ -697,5 +792,12 @@ def _batches(actions: Any) -> list[tuple[str, Any, list[Any]]]:
 
 def _order_tuple(asset: int, a: Any) -> tuple[Any, ...]:
     is_buy = str(a.side).lower() in ("bid", "buy", "b", "side.bid")
-    return (asset, is_buy, float(a.px), float(a.sz), bool(getattr(a, "reduce_only", False)),
-            "Alo", a.cloid)
+    return (
+        asset,
+        is_buy,
+        float(a.px),
+        float(a.sz),
+        bool(getattr(a, "reduce_only", False)),
+        "Alo",
+        a.cloid,
+    )

@@ -73,8 +73,9 @@ def progress_line(s: dict[str, Any]) -> str:
 class Dashboard:
     """`update(bot)` once a second; `close()` at the end. Rich when `tty`, else plain lines."""
 
-    def __init__(self, tty: bool | None = None, stream: TextIO | None = None,
-                 title: str = "mmfast") -> None:
+    def __init__(
+        self, tty: bool | None = None, stream: TextIO | None = None, title: str = "mmfast"
+    ) -> None:
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.title = title
@@ -102,11 +103,15 @@ class Dashboard:
         t = Table(title=f"{self.title}  t={s['t']:.0f}s", show_header=False, expand=False)
         t.add_column(style="bold")
         t.add_column()
-        state = f"[red]HALTED: {s['halted']}[/red]" if s["halted"] else (
-            "[green]live[/green]" if s["synced"] else "[yellow]syncing[/yellow]")
+        state = (
+            f"[red]HALTED: {s['halted']}[/red]"
+            if s["halted"]
+            else ("[green]live[/green]" if s["synced"] else "[yellow]syncing[/yellow]")
+        )
         spread = (
             f"  ({(s['ask'] - s['bid']) / s['mid'] * 1e4:.1f} bps)"
-            if s["bid"] and s["ask"] and s["mid"] else ""
+            if s["bid"] and s["ask"] and s["mid"]
+            else ""
         )
         rows = [
             ("state", state),
@@ -117,8 +122,10 @@ class Dashboard:
             ("PnL", f"{s['pnl']:+.4f} USD  (fees {s['fees']:.4f})"),
             ("fills", f"{s['fills']}  volume ${s['volume']:,.0f}"),
             ("cycle", f"{s['cycles']} cycles, p50 {s['p50']:.1f} us, p99 {s['p99']:.1f} us"),
-            ("actions", f"{s['sent']} sent, {s['rejected']} rejected, "
-                        f"{s['reconnects']} reconnects"),
+            (
+                "actions",
+                f"{s['sent']} sent, {s['rejected']} rejected, {s['reconnects']} reconnects",
+            ),
         ]
         for k, v in rows:
             t.add_row(k, v)
