@@ -7,6 +7,7 @@ import json
 import secrets
 import types
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from mmfast.errors import ConfigError, SigningError
@@ -20,7 +21,7 @@ class RecordingSigner:
     """Stands in for the Rust `Signer` in these unit tests only: records what it was built with
     and derives the address as the real one does (eth-account, a test dependency)."""
 
-    built: list[str] = []
+    built: ClassVar[list[str]] = []
 
     def __init__(self, key_hex: str, is_mainnet: bool = True) -> None:
         from eth_account import Account

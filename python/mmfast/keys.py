@@ -99,9 +99,9 @@ def load_identity(
     """Builds the `Signer` and names the account, from the environment and `live` config.
 
     `live` is the config's `[live]` section; `is_mainnet` selects the signing source ("a" on
-    mainnet, "b" on testnet and on a local venue in testnet mode). Raises `ConfigError` when no key is configured or
-    the keystore cannot be read, and `SigningError` when the key is malformed or the keystore
-    does not decrypt; no message contains key material.
+    mainnet, "b" on testnet and on a local venue in testnet mode). Raises `ConfigError` when no
+    key is configured or the keystore cannot be read, and `SigningError` when the key is
+    malformed or the keystore does not decrypt; no message contains key material.
     """
     env = os.environ if environ is None else environ
     if signer_factory is None:
