@@ -6,6 +6,7 @@ exits) and kills after a grace period, so no venue outlives its user.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -92,10 +93,8 @@ class VenueProcess:
             os.killpg(p.pid, signal.SIGTERM)
             p.wait(grace_s)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             p.wait(grace_s)
         if p.stdout is not None:
             p.stdout.close()
