@@ -121,12 +121,16 @@ class Rig:
         return self.venue.call(lambda: asyncio.ensure_future(
             self.venue.venue.handle_action(orjson.loads(body))))
 
-    def __enter__(self) -> Rig:
+    async def __aenter__(self) -> Rig:
         self.venue.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.venue.stop()
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            if self.task is not None and not self.task.done():
+                await self.stop_bot()  # the bot first, while the venue can still answer
+        finally:
+            self.venue.stop()
 
 
 async def until(pred: Any, timeout: float = 10.0) -> None:
@@ -150,7 +154,7 @@ def cl(n: int) -> str:
 
 def test_start_reads_the_exchange_and_exit_cancels_everything() -> None:
     async def main() -> None:
-        with Rig() as rig:
+        async with Rig() as rig:
             bot = await rig.start_bot()
             assert bot.state is not None and bot.state.meta.asset == 0
             assert bot.state.account_value == pytest.approx(10_000.0)
@@ -171,9 +175,10 @@ def test_start_reads_the_exchange_and_exit_cancels_everything() -> None:
 
 def test_place_fill_modify_cancel() -> None:
     async def main() -> None:
-        with Rig() as rig:
+        async with Rig() as rig:
             bot = await rig.start_bot()
             bid, ask = rig.book()
+            bid = round(bid + 0.1, 1)  # inside the spread: first in line for a taker
             r = await rig.call(rig.signer.sign_orders([(0, True, bid, 0.02, False, "Alo", cl(1))]))
             oid = r.statuses[0].oid
             # modify: a new oid, the old order gone, the ledger counting only the new one
@@ -201,7 +206,7 @@ def test_place_fill_modify_cancel() -> None:
 
 def test_every_rejection_is_reconciled() -> None:
     async def main() -> None:
-        with Rig(**{"risk.price_band_bps": "100000"}) as rig:
+        async with Rig(**{"risk.price_band_bps": "100000"}) as rig:
             bot = await rig.start_bot()
             bid, ask = rig.book()
             s = rig.signer
@@ -240,7 +245,7 @@ def test_every_rejection_is_reconciled() -> None:
 
 def test_unknown_signer_stops_the_bot() -> None:
     async def main() -> None:
-        with Rig() as rig:
+        async with Rig() as rig:
             bot = await rig.start_bot()
             stranger, _ = key()
             bid, _ = rig.book()
@@ -254,7 +259,7 @@ def test_unknown_signer_stops_the_bot() -> None:
 
 def test_orders_left_by_an_earlier_run_are_cancelled_before_quoting() -> None:
     async def main() -> None:
-        with Rig() as rig:
+        async with Rig() as rig:
             bid, ask = rig.book()
             rig.rest_exchange(rig.signer.sign_orders([(0, True, bid, 0.01, False, "Alo", cl(9)),
                                                       (0, False, ask, 0.01, False, "Alo")]))
@@ -269,9 +274,10 @@ def test_orders_left_by_an_earlier_run_are_cancelled_before_quoting() -> None:
 
 def test_dropped_connections_reconnect_and_resynchronise() -> None:
     async def main() -> None:
-        with Rig() as rig:
+        async with Rig() as rig:
             bot = await rig.start_bot()
             bid, ask = rig.book()
+            bid = round(bid + 0.1, 1)  # inside the spread: first in line for a taker
             await rig.call(rig.signer.sign_orders([(0, True, bid, 0.02, False, "Alo", cl(1))]))
 
             async def drop() -> None:
@@ -297,7 +303,7 @@ def test_watchdog_cancels_when_market_data_stops() -> None:
     stale_ms = 1500
 
     async def main() -> None:
-        with Rig(market="synthetic", **{"risk.hl_stale_ms": str(stale_ms),
+        async with Rig(market="synthetic", **{"risk.hl_stale_ms": str(stale_ms),
                                         "live.ping_interval_s": "30"}) as rig:
             bot = await rig.start_bot()
             bid, _ = rig.book()
