@@ -288,37 +288,18 @@ class Bot:
         largest = max(f.quiet, f.normal, f.volatile, f.extreme)
         return max(largest * max_position, 10.0 * 1.15 / mark)
 
-    async def _cancel_foreign_orders(self, open_orders: list[dict[str, Any]]) -> None:
-        """Cancels resting orders of our coin that no live order of ours accounts for."""
-        assert self.ledger is not None
-        mine = {o.cloid for o in self.ledger.orders if o.state == "inflight" and o.cloid}
-        foreign = [
-            o["oid"]
-            for o in open_orders
-            if o.get("coin") == self.coin
-            and (o.get("cloid") not in mine)
-            and not self._engine_owns(o)
-        ]
-        if foreign:
-            log.warning("cancelling %d order(s) the bot does not own: %s", len(foreign), foreign)
-            self.stats.orphans_cancelled += len(foreign)
-            await self._call(
-                self.signer.sign_cancel(
-                    [
-                        (self.state.meta.asset, o)  # type: ignore[union-attr]
-                        for o in foreign
-                    ]
-                )
-            )
-
-    def _engine_owns(self, order: dict[str, Any]) -> bool:
-        """True for an order this process's engine placed (it knows its cloid)."""
-        cloid = order.get("cloid")
-        return (
-            bool(cloid)
-            and self.ledger is not None
-            and any(o.cloid == cloid and o.oid == order.get("oid") for o in self.ledger.orders)
-        )
+    async def _cancel_foreign_orders(self, orders: list[dict[str, Any]]) -> None:
+        """Cancels resting orders this process did not place: at start every open order of our
+        coin (an earlier run's; the engine's cloids are new each process), later the ones the
+        ledger cannot account for. Adopting them instead would mean trusting sizes and prices
+        chosen under another state; cancelling is what leaves neither orphan nor duplicate."""
+        assert self.state is not None
+        oids = [o["oid"] for o in orders if o.get("coin") == self.coin]
+        if oids:
+            log.warning("cancelling %d order(s) the bot does not own: %s", len(oids), oids)
+            self.stats.orphans_cancelled += len(oids)
+            asset = self.state.meta.asset
+            await self._call(self.signer.sign_cancel([(asset, o) for o in oids]))
 
     async def _call(self, body: bytes) -> ActionResult:
         """Sends one of the bot's own actions and waits for its answer."""
