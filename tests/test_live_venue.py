@@ -22,11 +22,11 @@ import uvloop
 
 pytest.importorskip("mmfast.venue")
 
-from mmfast import MarketMakerConfig, Signer  # noqa: E402
-from mmfast.gateway.responses import ErrorKind  # noqa: E402
-from mmfast.keys import Identity  # noqa: E402
-from mmfast.live.bot import Bot  # noqa: E402
-from mmfast.venue import VenueConfig, VenueThread  # noqa: E402
+from mmfast import MarketMakerConfig, Signer
+from mmfast.gateway.responses import ErrorKind
+from mmfast.keys import Identity
+from mmfast.live.bot import Bot
+from mmfast.venue import VenueConfig, VenueThread
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -65,9 +65,15 @@ def key() -> tuple[Signer, str]:
 
 def config(url: str, **over: str) -> Any:
     base = {
-        "asset": "ETH", "network": "testnet", "max_position": "1.0", "lead_venue": "none",
-        "live.api_url": url, "live.ping_interval_s": "0.5", "live.reconnect_min_s": "0.05",
-        "live.reconnect_max_s": "0.2", "live.post_timeout_ms": "2000",
+        "asset": "ETH",
+        "network": "testnet",
+        "max_position": "1.0",
+        "lead_venue": "none",
+        "live.api_url": url,
+        "live.ping_interval_s": "0.5",
+        "live.reconnect_min_s": "0.05",
+        "live.reconnect_max_s": "0.2",
+        "live.post_timeout_ms": "2000",
         "risk.hl_stale_ms": "60000",
     }
     base.update(over)
@@ -80,19 +86,24 @@ class Rig:
     def __init__(self, market: str = "static", **cfg_over: str) -> None:
         self.signer, self.addr = key()
         self.taker, self.taker_addr = key()
-        self.venue = VenueThread(VenueConfig(
-            sim={"market": market, "seed": 3},
-            accounts=[(self.addr, 10_000.0), (self.taker_addr, 100_000.0)],
-            max_positions=[(self.addr, "ETH", 1.0)],
-        ))
+        self.venue = VenueThread(
+            VenueConfig(
+                sim={"market": market, "seed": 3},
+                accounts=[(self.addr, 10_000.0), (self.taker_addr, 100_000.0)],
+                max_positions=[(self.addr, "ETH", 1.0)],
+            )
+        )
         self.cfg_over = cfg_over
         self.bot: Bot | None = None
         self.task: asyncio.Task[dict[str, Any]] | None = None
 
     async def start_bot(self) -> Bot:
         cfg = config(self.venue.url, **self.cfg_over)
-        self.bot = Bot(cfg, Identity(self.signer, self.addr, self.addr),
-                       engine_factory=lambda *a: QuietEngine())
+        self.bot = Bot(
+            cfg,
+            Identity(self.signer, self.addr, self.addr),
+            engine_factory=lambda *a: QuietEngine(),
+        )
         self.task = asyncio.ensure_future(self.bot.run(None, install_signals=False))
         await until(lambda: self.bot.synced or self.task.done(), 20)  # type: ignore[union-attr]
         assert not self.task.done(), self.task.result()
@@ -114,12 +125,13 @@ class Rig:
 
     def open_orders(self) -> list[dict[str, Any]]:
         body = orjson.dumps({"type": "openOrders", "user": self.addr})
-        return [o for o in orjson.loads(self.venue.call(lambda: self.venue.venue.engine.info(body)))]
+        return list(orjson.loads(self.venue.call(lambda: self.venue.venue.engine.info(body))))
 
     def rest_exchange(self, body: bytes) -> Any:
         """An action sent straight to the venue (another client, or an earlier run)."""
-        return self.venue.call(lambda: asyncio.ensure_future(
-            self.venue.venue.handle_action(orjson.loads(body))))
+        return self.venue.call(
+            lambda: asyncio.ensure_future(self.venue.venue.handle_action(orjson.loads(body)))
+        )
 
     async def __aenter__(self) -> Rig:
         self.venue.start()
@@ -160,9 +172,14 @@ def test_start_reads_the_exchange_and_exit_cancels_everything() -> None:
             assert bot.state.account_value == pytest.approx(10_000.0)
             assert bot.engine.account["available_margin"] == pytest.approx(10_000.0)
             bid, ask = rig.book()
-            r = await rig.call(rig.signer.sign_orders([
-                (0, True, bid, 0.01, False, "Alo", cl(1)),
-                (0, False, ask, 0.01, False, "Alo", cl(2))]))
+            r = await rig.call(
+                rig.signer.sign_orders(
+                    [
+                        (0, True, bid, 0.01, False, "Alo", cl(1)),
+                        (0, False, ask, 0.01, False, "Alo", cl(2)),
+                    ]
+                )
+            )
             assert [s.kind for s in r.statuses] == ["resting", "resting"]
             assert len(rig.open_orders()) == 2
             await until(lambda: bot.engine.frames["user"] >= 2)  # orderUpdates reached it
@@ -177,13 +194,14 @@ def test_place_fill_modify_cancel() -> None:
     async def main() -> None:
         async with Rig() as rig:
             bot = await rig.start_bot()
-            bid, ask = rig.book()
+            bid, _ = rig.book()
             bid = round(bid + 0.1, 1)  # inside the spread: first in line for a taker
             r = await rig.call(rig.signer.sign_orders([(0, True, bid, 0.02, False, "Alo", cl(1))]))
             oid = r.statuses[0].oid
             # modify: a new oid, the old order gone, the ledger counting only the new one
-            r = await rig.call(rig.signer.sign_batch_modify(
-                [(oid, (0, True, bid, 0.03, False, "Alo", cl(2)))]))
+            r = await rig.call(
+                rig.signer.sign_batch_modify([(oid, (0, True, bid, 0.03, False, "Alo", cl(2)))])
+            )
             new_oid = r.statuses[0].oid
             assert r.statuses[0].kind == "resting" and new_oid != oid
             assert [o["oid"] for o in rig.open_orders()] == [new_oid]
@@ -212,15 +230,21 @@ def test_every_rejection_is_reconciled() -> None:
             s = rig.signer
             cases = [
                 (s.sign_orders([(0, True, 2999.85, 0.01, False, "Alo", cl(1))]), ErrorKind.TICK),
-                (s.sign_orders([(0, True, bid, 0.001, False, "Alo", cl(2))]),
-                 ErrorKind.MIN_NOTIONAL),
+                (
+                    s.sign_orders([(0, True, bid, 0.001, False, "Alo", cl(2))]),
+                    ErrorKind.MIN_NOTIONAL,
+                ),
                 (s.sign_orders([(0, True, ask, 0.01, False, "Alo", cl(3))]), ErrorKind.BAD_ALO_PX),
                 (s.sign_orders([(0, True, bid, 0.01, True, "Alo", cl(4))]), ErrorKind.REDUCE_ONLY),
                 (s.sign_cancel([(0, 999_999)]), ErrorKind.MISSING_ORDER),
-                (s.sign_batch_modify([(999_999, (0, True, bid, 0.01, False, "Alo", cl(5)))]),
-                 ErrorKind.MISSING_ORDER),
-                (s.sign_schedule_cancel(int(time.time() * 1000) + 60_000),
-                 ErrorKind.SCHEDULE_CANCEL_VOLUME),
+                (
+                    s.sign_batch_modify([(999_999, (0, True, bid, 0.01, False, "Alo", cl(5)))]),
+                    ErrorKind.MISSING_ORDER,
+                ),
+                (
+                    s.sign_schedule_cancel(int(time.time() * 1000) + 60_000),
+                    ErrorKind.SCHEDULE_CANCEL_VOLUME,
+                ),
             ]
             for body, kind in cases:
                 r = await rig.call(body)
@@ -246,7 +270,7 @@ def test_every_rejection_is_reconciled() -> None:
 def test_unknown_signer_stops_the_bot() -> None:
     async def main() -> None:
         async with Rig() as rig:
-            bot = await rig.start_bot()
+            await rig.start_bot()
             stranger, _ = key()
             bid, _ = rig.book()
             r = await rig.call(stranger.sign_orders([(0, True, bid, 0.01, False, "Alo", cl(1))]))
@@ -261,8 +285,11 @@ def test_orders_left_by_an_earlier_run_are_cancelled_before_quoting() -> None:
     async def main() -> None:
         async with Rig() as rig:
             bid, ask = rig.book()
-            rig.rest_exchange(rig.signer.sign_orders([(0, True, bid, 0.01, False, "Alo", cl(9)),
-                                                      (0, False, ask, 0.01, False, "Alo")]))
+            rig.rest_exchange(
+                rig.signer.sign_orders(
+                    [(0, True, bid, 0.01, False, "Alo", cl(9)), (0, False, ask, 0.01, False, "Alo")]
+                )
+            )
             await until(lambda: len(rig.open_orders()) == 2)
             bot = await rig.start_bot()
             assert rig.open_orders() == [] and bot.ledger.orders == []
@@ -276,7 +303,7 @@ def test_dropped_connections_reconnect_and_resynchronise() -> None:
     async def main() -> None:
         async with Rig() as rig:
             bot = await rig.start_bot()
-            bid, ask = rig.book()
+            bid, _ = rig.book()
             bid = round(bid + 0.1, 1)  # inside the spread: first in line for a taker
             await rig.call(rig.signer.sign_orders([(0, True, bid, 0.02, False, "Alo", cl(1))]))
 
@@ -303,12 +330,13 @@ def test_watchdog_cancels_when_market_data_stops() -> None:
     stale_ms = 1500
 
     async def main() -> None:
-        async with Rig(market="synthetic", **{"risk.hl_stale_ms": str(stale_ms),
-                                        "live.ping_interval_s": "30"}) as rig:
+        async with Rig(
+            market="synthetic", **{"risk.hl_stale_ms": str(stale_ms), "live.ping_interval_s": "30"}
+        ) as rig:
             bot = await rig.start_bot()
             bid, _ = rig.book()
-            r = await rig.call(rig.signer.sign_orders([(0, True, bid * 0.99, 0.01, False,
-                                                        "Alo", cl(1))]))
+            far = round(bid * 0.99, 1)
+            r = await rig.call(rig.signer.sign_orders([(0, True, far, 0.01, False, "Alo", cl(1))]))
             assert r.statuses[0].kind == "resting"
             rig.venue.pause()  # no more blocks: no book, no bbo, no trades
             await until(lambda: rig.venue.pending >= 1, 20)  # our cancel-all reached the venue
