@@ -209,9 +209,9 @@ class Bot:
         self.budget.update(st.rate_limit)
         mark = await self._mark_px()
         self.mid = mark
-        self.engine = self._make_engine(st, mark)
-        self._engine_account(st)
         max_position = self._max_position(st, mark)
+        self.engine = self._make_engine(st, mark, max_position)
+        self._engine_account(st)
         self.ledger = OrderLedger(st.meta.asset, self.coin)
         self.ledger.reset_from_exchange(st.position, st.open_orders)
         self.pnl.position = st.position
@@ -310,12 +310,18 @@ class Bot:
 
     # ================= the engine =================
 
-    def _make_engine(self, st: ExchangeState, mark: float) -> Any:
+    def _make_engine(self, st: ExchangeState, mark: float, max_position: float) -> Any:
         if self._engine_factory is not None:
             return self._engine_factory(self.cfg, st, mark)
         from mmfast._core import QuoteEngine  # type: ignore[attr-defined]
 
-        return QuoteEngine(self.cfg)
+        # The engine quotes against the same hard max the guard enforces.
+        cfg = self.cfg
+        if cfg.max_position_usd is None and cfg.max_position != max_position:
+            cfg = _with_overrides(cfg, [("max_position", repr(max_position))])
+        eng = QuoteEngine(cfg)
+        eng.set_runtime(st.meta.asset, st.meta.sz_decimals)
+        return eng
 
     def _engine_account(self, st: ExchangeState) -> None:
         if self.engine is None:
@@ -326,6 +332,12 @@ class Bot:
             account_value=st.account_value,
             leverage=float(st.leverage or self.cfg.leverage),
         )
+        self._engine_quota()
+
+    def _engine_quota(self) -> None:
+        """The address budget, as the gateway counts it, for the engine's requote planner."""
+        if self.engine is not None and hasattr(self.engine, "set_quota"):
+            self.engine.set_quota(max(0, self.budget.used), max(0, self.budget.cap))
 
     def _want_cycle(self) -> None:
         if not self._cycle_scheduled:
@@ -353,26 +365,36 @@ class Bot:
             self._send_actions(out)
 
     def _send_actions(self, out: Any) -> None:
-        """Signs the cycle's actions (one body per batch: cancels, modifies, placements) and
-        hands each to the gateway; ALO placements go in a batch of their own (PROTOCOL 3.4)."""
+        """Signs the cycle's actions, one exchange action per engine batch (cancels, modifies and
+        ALO placements apart, PROTOCOL 3.4), each with `expiresAfter`, and hands them to the
+        gateway tagged with the batch id the engine wants its answer under."""
         assert self.gateway is not None and self.state is not None
         asset = self.state.meta.asset
         expires = int(time.time() * 1000) + int(self.live.expires_after_ms)
-        for batch in _batches(out.actions):
-            kind, bid, acts = batch
+        sign = self.signer
+        for kind, batch, acts in _batches(out.actions):
             if kind == "cancel":
-                body = self.signer.sign_cancel(
-                    [(asset, int(a.oid)) for a in acts], expires_after=expires
-                )
+                if all(a.oid is not None for a in acts):
+                    body = sign.sign_cancel(
+                        [(asset, int(a.oid)) for a in acts], expires_after=expires
+                    )
+                else:
+                    body = sign.sign_cancel_by_cloid(
+                        [(asset, a.cloid) for a in acts], expires_after=expires
+                    )
             elif kind == "modify":
-                body = self.signer.sign_batch_modify(
-                    [(int(a.oid), _order_tuple(asset, a)) for a in acts], expires_after=expires
+                body = sign.sign_batch_modify(
+                    [
+                        (a.oid if a.oid is not None else a.target_cloid, _order_tuple(asset, a))
+                        for a in acts
+                    ],
+                    expires_after=expires,
                 )
             else:
-                body = self.signer.sign_orders(
+                body = sign.sign_orders(
                     [_order_tuple(asset, a) for a in acts], expires_after=expires
                 )
-            self.gateway.submit(body, tag=bid)
+            self.gateway.submit(body, tag=batch)
 
     def _on_answer(self, sent: Sent, answer: bytes, result: ActionResult, recv_ms: int) -> None:
         if isinstance(sent.tag, tuple) and sent.tag and sent.tag[0] == BOT_TAG:
@@ -558,6 +580,7 @@ class Bot:
             now = time.monotonic()
             assert self.gateway is not None
             await self.gateway.sweep()
+            self._engine_quota()
             if mono_ms() - self._last_cycle_ms >= self._max_interval_ms:
                 self._want_cycle()
             if now - last_reconcile >= self.live.reconcile_interval_s and self.synced:
@@ -762,13 +785,18 @@ class Bot:
 
 
 def _batches(actions: Any) -> list[tuple[str, Any, list[Any]]]:
-    """Groups a cycle's actions by (batch, kind), keeping their order."""
-    out: dict[tuple[Any, str], list[Any]] = {}
+    """The cycle's actions grouped by engine batch (one exchange action each), items in index
+    order, batches in the engine's order (cancels first)."""
+    out: dict[Any, list[Any]] = {}
     for a in actions:
-        kind = str(a.kind)
-        out.setdefault((getattr(a, "batch_id", None), kind), []).append(a)
-    order = {"cancel": 0, "modify": 1, "place": 2}
-    return sorted(((k, b, acts) for (b, k), acts in out.items()), key=lambda x: order.get(x[0], 3))
+        out.setdefault(a.batch, []).append(a)
+    return [(str(acts[0].kind), b, sorted(acts, key=lambda a: a.index)) for b, acts in out.items()]
+
+
+def _with_overrides(cfg: Any, overrides: list[tuple[str, str]]) -> Any:
+    from mmfast import MarketMakerConfig
+
+    return MarketMakerConfig.from_toml(cfg.to_toml(), "config", overrides)
 
 
 def _order_tuple(asset: int, a: Any) -> tuple[Any, ...]:
