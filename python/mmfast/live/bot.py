@@ -23,6 +23,7 @@ import logging
 import signal
 import time
 import urllib.request
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,8 @@ def endpoints(config: Any) -> Endpoints:
 class Stats:
     cycles: int = 0
     cycle_ns: list[int] = field(default_factory=list)
+    #: Book frame received to the first resulting order written to the socket, inside the bot.
+    tick_to_send_ns: deque[int] = field(default_factory=lambda: deque(maxlen=100_000))
     errors: int = 0
     guard_refusals: int = 0
     started_ms: int = 0
@@ -118,6 +121,7 @@ class Bot:
         self._tasks: list[asyncio.Task[Any]] = []
         self._cycle_scheduled = False
         self._last_cycle_ms = 0
+        self._tick_ns: int | None = None
         self._resync_task: asyncio.Task[None] | None = None
         self._schedule_cancel_ok = bool(self.live.schedule_cancel)
         self._min_interval_ms = int(config.impulse_control.min_requote_interval_ms)
@@ -363,6 +367,9 @@ class Bot:
         self.last_out = out
         if out.actions:
             self._send_actions(out)
+            if self._tick_ns is not None:
+                self.stats.tick_to_send_ns.append(time.perf_counter_ns() - self._tick_ns)
+        self._tick_ns = None
 
     def _send_actions(self, out: Any) -> None:
         """Signs the cycle's actions, one exchange action per engine batch (cancels, modifies and
@@ -428,6 +435,8 @@ class Bot:
         if self.engine is not None:
             self.engine.on_hl_frame(frame, recv_ms)
         if frame.startswith((b'{"channel":"bbo"', b'{"channel":"l2Book"')):
+            if self._tick_ns is None:
+                self._tick_ns = time.perf_counter_ns()
             self._want_cycle()
 
     def _on_binance(self, frame: bytes, recv_ms: int) -> None:
