@@ -232,36 +232,21 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _account(ledger: dict[str, Any], address: str) -> dict[str, Any]:
-    accounts = ledger.get("accounts", ledger)
-    if isinstance(accounts, dict):
-        acct = accounts.get(address) or accounts.get(address.lower()) or {}
-        return acct if isinstance(acct, dict) else {}
-    for a in accounts if isinstance(accounts, list) else ():
-        if str(a.get("address", "")).lower() == address:
-            return dict(a)
-    return {}
+    """Our entry of the venue's ledger (`GET /venue/ledger`: `{"ledger": {address: {...}}}`)."""
+    acct = (ledger.get("ledger") or {}).get(address.lower())
+    return acct if isinstance(acct, dict) else {}
 
 
 def venue_breaches(ledger: dict[str, Any], address: str) -> int:
+    """Safety-invariant breaches the venue counted for our account. An unreadable ledger counts
+    as a breach: the run cannot claim a clean record it could not check."""
     acct = _account(ledger, address)
-    for k in ("breaches", "invariant_breaches"):
-        if k in acct:
-            v = acct[k]
-            return len(v) if isinstance(v, list) else int(v)
-    return (
-        int(ledger.get("breaches", 0))
-        if isinstance(ledger.get("breaches", 0), int)
-        else len(ledger.get("breaches", []))
-    )
+    return int(acct["breaches"]) if "breaches" in acct else 1
 
 
 def venue_position(ledger: dict[str, Any], address: str, coin: str) -> float | None:
-    acct = _account(ledger, address)
-    pos = acct.get("positions", {})
-    if isinstance(pos, dict) and coin in pos:
-        p = pos[coin]
-        return float(p.get("szi", p) if isinstance(p, dict) else p)
-    return None
+    c = (_account(ledger, address).get("coins") or {}).get(coin)
+    return float(c["position"]) if isinstance(c, dict) and "position" in c else None
 
 
 def print_summary(s: dict[str, Any]) -> None:

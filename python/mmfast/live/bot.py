@@ -357,6 +357,7 @@ class Bot:
     def _cycle(self) -> None:
         self._cycle_scheduled = False
         if not self.synced or self._stop.is_set() or self.engine is None:
+            self._tick_ns = None
             return
         now = mono_ms()
         self._last_cycle_ms = now
