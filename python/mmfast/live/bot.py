@@ -122,6 +122,8 @@ class Bot:
         self._cycle_scheduled = False
         self._last_cycle_ms = 0
         self._tick_ns: int | None = None
+        self.checkpoint: Any = None
+        self._fills_to_store: list[dict[str, Any]] = []
         self._resync_task: asyncio.Task[None] | None = None
         self._schedule_cancel_ok = bool(self.live.schedule_cancel)
         self._min_interval_ms = int(config.impulse_control.min_requote_interval_ms)
@@ -218,6 +220,8 @@ class Bot:
         self._engine_account(st)
         self.ledger = OrderLedger(st.meta.asset, self.coin)
         self.ledger.reset_from_exchange(st.position, st.open_orders)
+        if self.live.checkpoint:
+            self._open_checkpoint(st)
         self.pnl.position = st.position
         self.pnl.avg_px = st.entry_px or 0.0
         self.guard = PreSendGuard(
@@ -314,6 +318,31 @@ class Bot:
 
     # ================= the engine =================
 
+    def _open_checkpoint(self, st: ExchangeState) -> None:
+        """Fills already stored are not counted again; the day's opening equity is kept."""
+        from mmfast.store import Checkpoint
+
+        self.checkpoint = Checkpoint(self.live.checkpoint)
+        for tid in self.checkpoint.recent_tids():
+            self.ledger.on_fill_seen({"tid": tid})  # type: ignore[union-attr]
+        start = self.checkpoint.day_start_equity(st.account_value)
+        log.info(
+            "checkpoint %s: day opened at equity %.2f, now %.2f",
+            self.live.checkpoint,
+            start,
+            st.account_value,
+        )
+
+    def _flush_checkpoint(self, final: bool = False) -> None:
+        cp = self.checkpoint
+        if cp is None:
+            return
+        if self._fills_to_store:
+            cp.add_fills(self._fills_to_store)
+            self._fills_to_store = []
+        if final and self.engine is not None and hasattr(self.engine, "save_state"):
+            cp.save_state(bytes(self.engine.save_state()))
+
     def _make_engine(self, st: ExchangeState, mark: float, max_position: float) -> Any:
         if self._engine_factory is not None:
             return self._engine_factory(self.cfg, st, mark)
@@ -323,7 +352,24 @@ class Bot:
         cfg = self.cfg
         if cfg.max_position_usd is None and cfg.max_position != max_position:
             cfg = _with_overrides(cfg, [("max_position", repr(max_position))])
-        eng = QuoteEngine(cfg)
+        saved = None
+        if self.live.checkpoint:
+            from mmfast.store import Checkpoint
+
+            cp = Checkpoint(self.live.checkpoint)
+            saved = cp.load_state()
+            cp.close()
+        eng = None
+        if saved is not None:
+            try:
+                eng = QuoteEngine.load_state(cfg, saved)
+                log.info("warm start: learned state restored from %s", self.live.checkpoint)
+            except MmfastError as e:
+                log.warning(
+                    "learned state in %s not usable (%s): cold start", self.live.checkpoint, e
+                )
+        if eng is None:
+            eng = QuoteEngine(cfg)
         eng.set_runtime(st.meta.asset, st.meta.sz_decimals)
         return eng
 
@@ -502,6 +548,8 @@ class Bot:
                 sz, px = float(f["sz"]), float(f["px"])
                 self.pnl.on_fill(f.get("side") == "B", px, sz, float(f.get("fee", 0.0)))
                 self.budget.on_fill_volume(sz * px)
+                if self.checkpoint is not None:
+                    self._fills_to_store.append(f)
         return fresh
 
     # ================= sockets =================
@@ -591,6 +639,7 @@ class Bot:
             assert self.gateway is not None
             await self.gateway.sweep()
             self._engine_quota()
+            self._flush_checkpoint()
             if mono_ms() - self._last_cycle_ms >= self._max_interval_ms:
                 self._want_cycle()
             if now - last_reconcile >= self.live.reconcile_interval_s and self.synced:
@@ -729,6 +778,13 @@ class Bot:
                 self.ledger.reset_from_exchange(self.ledger.position, left)  # type: ignore[union-attr]
         if self.watchdog is not None:
             self.watchdog.stop()
+        try:
+            self._flush_checkpoint(final=True)
+        except Exception as e:  # the orders are cancelled already: report, do not mask that
+            self.stats.errors += 1
+            log.error("checkpoint not saved: %s", e)
+        if self.checkpoint is not None:
+            self.checkpoint.close()
         for c in self.conns.values():
             await c.close()
         for t in self._tasks:
