@@ -67,6 +67,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="USDC funded on the venue and the capital limits derive from",
     )
     p.add_argument("--plain", action="store_true", help="progress lines even on a terminal")
+    p.add_argument(
+        "--key-env",
+        action="store_true",
+        help="sign with MMFAST_PRIVATE_KEY (or the config's keystore) instead of a "
+        "throwaway key; only its address is funded, on the venue",
+    )
+    p.add_argument("--checkpoint", metavar="FILE", help="SQLite checkpoint (live.checkpoint)")
     p.add_argument("--log-level", default="WARNING")
     p.set_defaults(run=run)
 
@@ -192,10 +199,18 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     else:
         raise MmfastError(f"--market {market!r}: expected synthetic or replay:FILE")
 
-    # A throwaway key: made here, handed to the Signer, never printed, logged or written.
-    signer = Signer(secrets.token_hex(32), is_mainnet=False)
-    address = signer.address.lower()
     pre = build_config(args, asset, None, None)
+    if args.key_env:
+        from mmfast.keys import load_identity
+
+        ident = load_identity(pre.live, is_mainnet=False)  # the venue signs as testnet
+    else:
+        # A throwaway key: made here, handed to the Signer, never printed, logged or written.
+        signer = Signer(secrets.token_hex(32), is_mainnet=False)
+        ident = Identity(
+            signer=signer, signer_address=signer.address.lower(), account=signer.address.lower()
+        )
+    address = ident.account
     max_position = max_position_for(pre, asset, args.capital)
     venue_args += [
         "--fund",
@@ -205,17 +220,15 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
         "--log-level",
         args.log_level,
     ]
+    if ident.is_agent:
+        venue_args += ["--agent", f"{ident.signer_address}={ident.account}"]
     with VenueProcess(venue_args) as venue:
         cfg = build_config(args, asset, venue, max_position)
         dash = Dashboard(
             tty=False if args.plain else None,
             title=f"mmfast paper: {asset['coin']} on the local venue ({market})",
         )
-        bot = Bot(
-            cfg,
-            Identity(signer=signer, signer_address=address, account=address),
-            on_progress=dash.update,
-        )
+        bot = Bot(cfg, ident, on_progress=dash.update)
         try:
             summary = uvloop.run(bot.run(args.duration))
         finally:

@@ -529,6 +529,8 @@ class Bot:
                 fu = data["funding"]
                 if fu.get("coin") == self.coin:
                     self.pnl.funding += float(fu.get("usdc", 0.0))
+                    if self.checkpoint is not None:
+                        self.checkpoint.add_funding(float(fu.get("usdc", 0.0)))
             elif "nonUserCancel" in data:
                 for c in data["nonUserCancel"]:
                     o = self.ledger.find(c.get("oid")) if c.get("coin") == self.coin else None  # type: ignore[union-attr]
