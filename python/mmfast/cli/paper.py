@@ -26,12 +26,15 @@ from mmfast.errors import MmfastError
 log = logging.getLogger("mmfast.paper")
 
 #: The venue's asset for the synthetic market: set here so the bot and the venue agree on it.
+#: Trade depths decay with kappa 0.25 per bps, the engine's own prior (SPEC 7), so that a
+#: quote a few bps out gets filled now and then, as on a liquid Hyperliquid perp.
 SYNTHETIC_ASSET = {
     "coin": "ETH",
     "sz_decimals": 4,
     "max_leverage": 25,
     "mid": 3000.0,
     "binance_symbol": "ETHUSDT",
+    "synthetic": {"kappa": 0.25},
 }
 #: The paper profile's floor (SPEC 7): 2.5 bps instead of the live 8.01.
 PAPER_MIN_HALF_SPREAD_BPS = 2.5
