@@ -843,6 +843,7 @@ class Bot:
             "actions_rejected": gw.rejected if gw else 0,
             "guard_refusals": self.stats.guard_refusals,
             "actions_lost": gw.lost if gw else 0,
+            "rejections_by_kind": dict(gw.errors_by_kind) if gw else {},
             "reconnects": sum(c.reconnects for c in self.conns.values()),
             "errors": self.stats.errors + sum(c.sink_errors for c in self.conns.values()),
             "orphans_cancelled": self.stats.orphans_cancelled,
