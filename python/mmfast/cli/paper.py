@@ -153,6 +153,8 @@ def build_config(
             ("live.ws_url", venue.ws),
             ("live.binance_ws_url", venue.binance_ws),
         ]
+    if getattr(args, "checkpoint", None):
+        overrides.append(("live.checkpoint", str(args.checkpoint)))
     return MarketMakerConfig.from_toml(text, args.config or "<paper defaults>", overrides)
 
 
