@@ -94,6 +94,7 @@ def _venue_child(conn: Any, address: str, n_ticks: int, frame_len: int) -> None:
             await asyncio.sleep(0.005)  # the rest of this requote's actions
             venue.step()  # acknowledges them
             await asyncio.sleep(0.015)
+        venue.resume()  # blocks again, so that the bot's exit cancels are answered
         conn.send({"samples": samples, "misses": misses})
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         echo.close()
