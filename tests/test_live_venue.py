@@ -350,3 +350,53 @@ def test_watchdog_cancels_when_market_data_stops() -> None:
             assert summary["errors"] == 0
 
     run(main())
+
+
+def test_unanswered_order_is_looked_up_before_it_is_declared_lost() -> None:
+    async def main() -> None:
+        async with Rig(**{"live.post_timeout_ms": "300"}) as rig:
+            bot = await rig.start_bot()
+            bid, _ = rig.book()
+            rig.venue.pause()  # actions wait for a block: no answer comes
+            now = int(time.time() * 1000)
+            landed = rig.signer.sign_orders([(0, True, bid, 0.01, False, "Alo", cl(1))],
+                                            expires_after=now + 60_000)
+            expired = rig.signer.sign_orders([(0, True, bid, 0.02, False, "Alo", cl(2))],
+                                             expires_after=now + 300)
+            a = bot.gateway.submit(landed, tag=("test", asyncio.get_running_loop().create_future()))
+            b = bot.gateway.submit(expired, tag=("test", asyncio.get_running_loop().create_future()))
+            await until(lambda: rig.venue.pending >= 2, 10)
+            await asyncio.sleep(1.0)  # past the post timeout and past the second's expiresAfter
+            assert a.lookups >= 1 and a.id in bot.gateway.inflight  # undecided while it may land
+            rig.venue.resume()  # the first lands, the second is refused as expired
+            await until(lambda: not bot.gateway.inflight, 15)
+            assert [(o.cloid, o.state) for o in bot.ledger.orders] == [(cl(1), "resting")]
+            assert b.lookups >= 1 and bot.gateway.lost == 0 or bot.gateway.lost == 1
+            assert [o["cloid"] for o in rig.open_orders()] == [cl(1)]
+
+    run(main())
+
+
+def test_answers_lost_with_the_socket_are_recovered_by_lookup() -> None:
+    async def main() -> None:
+        async with Rig(**{"live.post_timeout_ms": "60000"}) as rig:
+            bot = await rig.start_bot()
+            bid, _ = rig.book()
+            rig.venue.pause()
+            body = rig.signer.sign_orders([(0, True, bid, 0.01, False, "Alo", cl(3))],
+                                          expires_after=int(time.time() * 1000) + 60_000)
+            s = bot.gateway.submit(body, tag=("test", asyncio.get_running_loop().create_future()))
+            await until(lambda: rig.venue.pending >= 1, 10)
+
+            async def drop() -> None:
+                for c in list(rig.venue.venue._clients):
+                    await c.ws.close()
+
+            rig.venue.call(lambda: asyncio.ensure_future(drop()))
+            await until(lambda: s.lookups >= 1, 10)  # the socket went: looked up at once
+            rig.venue.resume()
+            await until(lambda: s.id not in bot.gateway.inflight, 15)
+            assert [(o.cloid, o.state) for o in bot.ledger.orders] == [(cl(3), "resting")]
+            await until(lambda: bot.synced, 15)
+
+    run(main())
