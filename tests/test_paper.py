@@ -17,12 +17,16 @@ pytest.importorskip("mmfast.venue")
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 
-def paper(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
-          timeout: float = 150) -> tuple[subprocess.CompletedProcess[str], dict]:
+def paper(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 150
+) -> tuple[subprocess.CompletedProcess[str], dict]:
     summary = tmp_path / "s.json"
     r = subprocess.run(
         [sys.executable, "-m", "mmfast.cli", "paper", "--summary", str(summary), "--plain", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=tmp_path,
         env={**os.environ, **(env or {})},
     )
     assert summary.is_file(), f"no summary; exit {r.returncode}\n{r.stdout}\n{r.stderr[-3000:]}"
@@ -36,8 +40,15 @@ def test_paper_twenty_seconds(tmp_path: Path) -> None:
     assert s["max_abs_position"] <= s["max_position"]
     assert s["errors"] == 0 and s["invariant_breaches"] == 0
     assert s["cycles"] > 0 and s["actions_sent"] > 0
-    for k in ("volume_usd", "pnl_usd", "fees_usd", "cycle_p50_us", "cycle_p99_us",
-              "actions_rejected", "reconnects"):
+    for k in (
+        "volume_usd",
+        "pnl_usd",
+        "fees_usd",
+        "cycle_p50_us",
+        "cycle_p99_us",
+        "actions_rejected",
+        "reconnects",
+    ):
         assert k in s
     # the venue's own record agrees with the bot's position
     assert s["venue_position"] == pytest.approx(s["position"], abs=1e-9)
@@ -47,8 +58,17 @@ def test_paper_twenty_seconds(tmp_path: Path) -> None:
 def test_the_key_never_appears_in_anything_a_run_produces(tmp_path: Path) -> None:
     key = secrets.token_hex(32)
     checkpoint = tmp_path / "cp.sqlite"
-    r, s = paper(tmp_path, "--duration", "6", "--key-env", "--log-level", "DEBUG",
-                 "--checkpoint", str(checkpoint), env={"MMFAST_PRIVATE_KEY": "0x" + key})
+    r, s = paper(
+        tmp_path,
+        "--duration",
+        "6",
+        "--key-env",
+        "--log-level",
+        "DEBUG",
+        "--checkpoint",
+        str(checkpoint),
+        env={"MMFAST_PRIVATE_KEY": "0x" + key},
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert s["actions_sent"] > 0  # it did sign
     produced = {"stdout": r.stdout.encode(), "stderr": r.stderr.encode()}
