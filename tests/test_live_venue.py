@@ -25,7 +25,7 @@ pytest.importorskip("mmfast.venue")
 from mmfast import MarketMakerConfig, Signer
 from mmfast.gateway.responses import ErrorKind
 from mmfast.keys import Identity
-from mmfast.live.bot import Bot
+from mmfast.live.bot import BOT_TAG, Bot
 from mmfast.venue import VenueConfig, VenueThread
 
 pytestmark = pytest.mark.timeout(60)
@@ -363,7 +363,7 @@ def test_unanswered_order_is_looked_up_and_found_once_it_lands() -> None:
                 expires_after=int(time.time() * 1000) + 60_000,
             )
             fut = asyncio.get_running_loop().create_future()
-            s = bot.gateway.submit(body, tag=("test", fut))
+            s = bot.gateway.submit(body, tag=(BOT_TAG, fut))
             await until(lambda: rig.venue.pending >= 1, 10)
             await until(lambda: s.lookups >= 2, 10)  # past the timeout: looked up, unknown yet
             assert s.id in bot.gateway.inflight  # not declared lost: it may still land
@@ -386,7 +386,7 @@ def test_answers_lost_with_the_socket_are_recovered_by_lookup() -> None:
                 [(0, True, bid, 0.01, False, "Alo", cl(3))],
                 expires_after=int(time.time() * 1000) + 60_000,
             )
-            s = bot.gateway.submit(body, tag=("test", asyncio.get_running_loop().create_future()))
+            s = bot.gateway.submit(body, tag=(BOT_TAG, asyncio.get_running_loop().create_future()))
             await until(lambda: rig.venue.pending >= 1, 10)
 
             async def drop() -> None:
