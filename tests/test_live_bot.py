@@ -74,7 +74,8 @@ class Market:
         return list(orjson.loads(self.venue.call(lambda: self.venue.venue.engine.info(body))))
 
     def breaches(self) -> int:
-        return int(self.venue.ledger()["ledger"][self.addr]["breaches"])
+        led = self.venue.ledger()
+        return int(led.get("ledger", led)[self.addr]["breaches"])
 
     def drop_connections(self) -> None:
         async def drop() -> None:
