@@ -140,3 +140,15 @@ def test_keystore_errors(keystore: tuple[Path, str, str], tmp_path: Path) -> Non
     junk.write_text("{not json")
     with pytest.raises(ConfigError, match="not a readable keystore"):
         load_identity(live(keystore=str(junk)), {PASSWORD_ENV: "x"}, RecordingSigner)
+
+
+def test_live_command_without_a_key_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mmfast.cli import main
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('asset = "ETH"\nmax_position = 0.1\n')
+    assert main(["live", "--config", str(cfg)]) == 2
+    assert KEY_ENV in capsys.readouterr().err
