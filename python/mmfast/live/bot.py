@@ -560,6 +560,12 @@ class Bot:
         live = self.live
         backoff = lambda: Backoff(live.reconnect_min_s, live.reconnect_max_s)  # noqa: E731
         hb = hl_heartbeat(live.ping_interval_s, live.pong_timeout_s)
+        # A pong is proof of life for market data too (SPEC 8 step 2): ping the market socket
+        # often enough that a quiet book is not mistaken for a dead feed.
+        market_hb = hl_heartbeat(
+            min(float(live.ping_interval_s), self.cfg.risk.hl_stale_ms / 3000),
+            live.pong_timeout_s,
+        )
         gw = self.gateway
         assert gw is not None
         self.conns["orders"] = WsConnection(
@@ -586,7 +592,7 @@ class Bot:
             self.ep.ws,
             self._on_market,
             subscriptions=hl.market_subscriptions(self.coin),
-            heartbeat=hb,
+            heartbeat=market_hb,
             backoff=backoff(),
             on_up=self._on_hl_up,
         )
@@ -657,6 +663,7 @@ class Bot:
     async def _reconcile(self, adopt_position: bool) -> None:
         """Compares orders and position with the exchange and repairs the difference."""
         assert self.ledger is not None
+        asked_ms = mono_ms()
         st = await read_exchange(self.rest, self.account, self.coin)
         self.state = st
         self.budget.update(st.rate_limit)
@@ -667,7 +674,10 @@ class Bot:
         gone = [
             o
             for o in lg.orders
-            if o.state != "inflight" and o.oid is not None and o.oid not in exch_oids
+            if o.state != "inflight"
+            and o.oid is not None
+            and o.oid not in exch_oids
+            and o.since_ms < asked_ms  # not acknowledged after the snapshot was taken
         ]
         if gone:
             log.info(
