@@ -309,11 +309,11 @@ class Bot:
             asset = self.state.meta.asset
             await self._call(self.signer.sign_cancel([(asset, o) for o in oids]))
 
-    async def _call(self, body: bytes) -> ActionResult:
+    async def _call(self, body: bytes, via_rest: bool = False) -> ActionResult:
         """Sends one of the bot's own actions and waits for its answer."""
         assert self.gateway is not None
         fut: asyncio.Future[ActionResult] = asyncio.get_running_loop().create_future()
-        self.gateway.submit(body, tag=(BOT_TAG, fut))
+        self.gateway.submit(body, tag=(BOT_TAG, fut), via_rest=via_rest)
         return await asyncio.wait_for(fut, self.live.post_timeout_ms / 1000 * 3 + 5)
 
     # ================= the engine =================
@@ -560,11 +560,11 @@ class Bot:
         live = self.live
         backoff = lambda: Backoff(live.reconnect_min_s, live.reconnect_max_s)  # noqa: E731
         hb = hl_heartbeat(live.ping_interval_s, live.pong_timeout_s)
-        # A pong is proof of life for market data too (SPEC 8 step 2): ping the market socket
-        # often enough that a quiet book is not mistaken for a dead feed.
+        # A pong is proof of life for market data too (SPEC 8 step 2): when the book is quiet,
+        # ping the market socket often enough that it is not mistaken for a dead feed. A busy
+        # book needs no pings; a socket that stops answering goes stale and is replaced.
         market_hb = hl_heartbeat(
-            min(float(live.ping_interval_s), self.cfg.risk.hl_stale_ms / 3000),
-            live.pong_timeout_s,
+            live.ping_interval_s, live.pong_timeout_s, idle_s=self.cfg.risk.hl_stale_ms / 3000
         )
         gw = self.gateway
         assert gw is not None
@@ -737,15 +737,17 @@ class Bot:
     # ================= cancelling =================
 
     async def cancel_all(self, reason: str) -> None:
-        """Cancels every resting order we know of (the watchdog's and shutdown's cancel)."""
+        """Cancels every resting order we know of (the watchdog's and shutdown's cancel). The
+        watchdog's goes by REST: a silent websocket may be the very thing that failed."""
         if self.ledger is None or self.state is None:
             return
         oids = [o.oid for o in self.ledger.orders if o.oid is not None]
         if not oids:
             return
         log.warning("cancel all (%s): %d order(s)", reason, len(oids))
+        body = self.signer.sign_cancel([(self.state.meta.asset, o) for o in oids])
         try:
-            await self._call(self.signer.sign_cancel([(self.state.meta.asset, o) for o in oids]))
+            await self._call(body, via_rest=reason in ("stale", "stall"))
         except (asyncio.TimeoutError, MmfastError) as e:
             log.error("cancel-all (%s) got no answer: %s", reason, e)
 
