@@ -3,15 +3,16 @@
 //! of `10^-szDecimals`. Bids round down and asks up, so rounding never moves a quote toward the
 //! touch; sizes round down, so rounding never takes an order over a cap.
 //!
-//! Arithmetic is done on the scaled value `x * 10^decimals` with a relative tolerance of 1e-9:
-//! a price such as 1234.5 is `12344.999999999998` after scaling in f64 and must count as on the
-//! grid, not be pushed one step down.
+//! Arithmetic is done on the scaled value `x * 10^decimals` with a relative tolerance of 1e-12
+//! (thousands of ulps, far below any tick; 1e-9 let an ask of 2003017.0019 count as the integer
+//! 2003017 and round toward the touch): a price such as 1234.5 is `12344.999999999998` after
+//! scaling in f64 and must count as on the grid, not be pushed one step down.
 
 /// Most decimals a perp price may have.
 pub const MAX_PERP_DECIMALS: u32 = 6;
 /// Significant figures allowed in a non-integer price.
 pub const SIG_FIGS: i32 = 5;
-const GRID_EPS: f64 = 1e-9;
+const GRID_EPS: f64 = 1e-12;
 
 /// Powers of ten up to 10^12, exact in f64.
 const POW10: [f64; 13] = [
@@ -144,12 +145,25 @@ mod tests {
         assert_eq!(round_size_down(0.0147, 4), 0.0147);
         assert_eq!(round_size_up(0.01471, 4), 0.0148);
         assert_eq!(
-            round_size_down(3.9999999999, 0),
-            4.0,
-            "within tolerance of the grid"
+            round_size_down(1.0 - 0.9, 1),
+            0.1,
+            "f64 error is not a lot lost"
+        );
+        assert_eq!(
+            round_size_up(0.1 * 3.0, 1),
+            0.3,
+            "f64 error is not a lot gained"
         );
         assert_eq!(round_size_down(-1.0, 2), 0.0);
         assert_eq!(round_size_down(f64::NAN, 2), 0.0);
+    }
+
+    #[test]
+    fn large_integer_prices_round_outward() {
+        // Regression (proptest): 2003017.0019 is not an integer; an ask must go up.
+        assert_eq!(round_price(2_003_017.001_9, 0, true), 2_003_018.0);
+        assert_eq!(round_price(2_003_017.001_9, 0, false), 2_003_017.0);
+        assert!(!is_valid_price(2_003_017.001_9, 0));
     }
 
     proptest! {

@@ -10,7 +10,7 @@ MIN_NOTIONAL_BUFFER = 1.15
 GAMMA_MIN_MULT, GAMMA_MAX_MULT = 0.5, 5.0
 BUCKET_BPS, NUM_BUCKETS, MIN_ATTEMPTS = 2.0, 64, 5
 PRIOR_STRENGTH, ATTEMPT_HORIZON_S = 10.0, 5.0
-GRID_EPS = 1e-9
+GRID_EPS = 1e-12
 SINGLE_ORDER_FRACTION = {"quiet": 0.50, "normal": 0.25, "volatile": 0.15, "extreme": 0.10}
 BETAS = {"vol": 0.6, "inventory": 0.7, "toxicity": 0.7, "thin_book": 0.4}
 
