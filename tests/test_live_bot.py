@@ -13,9 +13,6 @@ from typing import Any
 import orjson
 import pytest
 import uvloop
-
-pytest.importorskip("mmfast.venue")
-
 from live_helpers import FreezingProxy
 from mmfast import MarketMakerConfig, Signer
 from mmfast.keys import Identity

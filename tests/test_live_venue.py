@@ -19,9 +19,6 @@ from typing import Any
 import orjson
 import pytest
 import uvloop
-
-pytest.importorskip("mmfast.venue")
-
 from mmfast import MarketMakerConfig, Signer
 from mmfast.gateway.responses import ErrorKind
 from mmfast.keys import Identity

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("mmfast.venue")
-
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 
