@@ -234,6 +234,15 @@ class BinanceFeed:
 
     # ---- endpoints -----------------------------------------------------------------------
 
+    async def _greet(self, client: _Client, streams: list[str]) -> None:
+        """Sends the current book ticker to a new subscriber (a quiet market has no change to
+        push, and a subscriber should not wait for one)."""
+        for name in streams:
+            p = _parse_stream(name)
+            book = self.books.get(p[0]) if p else None
+            if p and p[1] == "bookTicker" and book is not None and book.bbo is not None:
+                await client.send(name, self._book_ticker(book))
+
     async def _rest_depth(self, request: web.Request) -> web.Response:
         sym = request.query.get("symbol", "").lower()
         book = self.books.get(sym)
@@ -264,6 +273,7 @@ class BinanceFeed:
         for s in streams:
             client.streams[s] = {}
         self.clients.add(client)
+        await self._greet(client, streams)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
@@ -276,6 +286,7 @@ class BinanceFeed:
                 if method == "SUBSCRIBE":
                     for s in params:
                         client.streams.setdefault(s, {})
+                    await self._greet(client, params)
                 elif method == "UNSUBSCRIBE":
                     for s in params:
                         client.streams.pop(s, None)

@@ -96,7 +96,6 @@ class Venue:
         self._clients: set[_Client] = set()
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._bbo_sent: dict[str, Any] = {}
         self._mids_last = 0
         from mmfast.venue.binance import BinanceFeed
 
@@ -246,12 +245,7 @@ class Venue:
     def _dispatch(self, out: dict[str, Any], now: int) -> None:
         changed = set(out["changed"])
         cache: dict[tuple[str, int], str] = {}
-        bbo_now: dict[str, Any] = {}
-        for coin in changed:
-            b = self._bbo(coin)
-            if b["bbo"] != self._bbo_sent.get(coin):
-                self._bbo_sent[coin] = b["bbo"]
-                bbo_now[coin] = b
+        bbo_now = {coin: self._bbo(coin) for coin in changed}
         send_mids = bool(changed) and now - self._mids_last >= 1000
         if send_mids:
             self._mids_last = now
@@ -267,8 +261,10 @@ class Venue:
                         s["dirty"], s["last"] = False, now
                         c.send(self._l2_frame(coin, 5 if sub.get("fast") else 20, cache))
                 elif kind == "bbo":
-                    if sub["coin"] in bbo_now:
-                        c.send(_dumps({"channel": "bbo", "data": bbo_now[sub["coin"]]}))
+                    b = bbo_now.get(sub["coin"])
+                    if b is not None and b["bbo"] != s.get("bbo"):  # only when it changed
+                        s["bbo"] = b["bbo"]
+                        c.send(_dumps({"channel": "bbo", "data": b}))
                 elif kind == "trades":
                     trades = out["trades"].get(sub["coin"])
                     if trades:
@@ -446,7 +442,9 @@ class Venue:
         if kind == "l2Book":
             client.send(self._l2_frame(sub["coin"], 5 if sub.get("fast") else 20, {}))
         elif kind == "bbo":
-            client.send(_dumps({"channel": "bbo", "data": self._bbo(sub["coin"])}))
+            b = self._bbo(sub["coin"])
+            client.subs[key]["bbo"] = b["bbo"]
+            client.send(_dumps({"channel": "bbo", "data": b}))
         elif kind == "userFills":
             fills = orjson.loads(self.engine.info(orjson.dumps({"type": "userFills", **sub})))
             data = {"isSnapshot": True, "user": sub["user"], "fills": fills}

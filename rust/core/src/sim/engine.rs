@@ -623,10 +623,16 @@ impl MatchingEngine {
             seller,
         });
         if let Some((oid, u)) = m.maker {
+            let mut margined = false;
             if let Some(rec) = self.orders.get_mut(&oid) {
                 rec.remaining -= m.sz;
+                margined = !rec.reduce_only;
             }
+            let ntl = self.assets[asset].px_to_f64(m.px) * self.assets[asset].sz_to_f64(m.sz);
             let p = &mut self.accounts[u as usize].positions[asset];
+            if margined {
+                p.resting_notional -= ntl;
+            }
             if taker_buy {
                 p.resting_sell -= m.sz;
             } else {
@@ -701,11 +707,17 @@ impl MatchingEngine {
         rec.status = status;
         rec.status_ts = self.now;
         let (u, asset, is_buy, left) = (rec.user, rec.asset, rec.is_buy, rec.remaining);
+        let ntl = if rec.reduce_only {
+            0.0
+        } else {
+            self.assets[asset].px_to_f64(rec.px) * self.assets[asset].sz_to_f64(left)
+        };
         let snapshot = rec.clone();
         let acct = &mut self.accounts[u as usize];
         acct.open.remove(&oid);
         if status != "filled" {
             let p = &mut acct.positions[asset];
+            p.resting_notional -= ntl;
             if is_buy {
                 p.resting_buy -= left;
             } else {
@@ -915,16 +927,11 @@ impl MatchingEngine {
             .enumerate()
             .map(|(i, p)| (p.szi.abs() as f64) * self.lot(i) * self.mid(i) / f64::from(p.leverage))
             .sum();
+        // Kept as a running sum per asset: placing an order stays O(assets), not O(orders).
         let orders: f64 = acct
-            .open
+            .positions
             .iter()
-            .filter_map(|oid| self.orders.get(oid))
-            .filter(|r| !r.reduce_only)
-            .map(|r| {
-                let spec = &self.assets[r.asset];
-                spec.px_to_f64(r.px) * spec.sz_to_f64(r.remaining)
-                    / f64::from(acct.positions[r.asset].leverage)
-            })
+            .map(|p| p.resting_notional.max(0.0) / f64::from(p.leverage))
             .sum();
         (pos, orders)
     }
@@ -1041,6 +1048,9 @@ impl MatchingEngine {
             let acct = &mut self.accounts[u as usize];
             acct.open.insert(oid);
             let p = &mut acct.positions[i];
+            if !o.r {
+                p.resting_notional += spec.px_to_f64(px) * spec.sz_to_f64(left);
+            }
             if o.b {
                 p.resting_buy += left;
             } else {

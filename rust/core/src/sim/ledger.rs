@@ -15,6 +15,8 @@ pub struct Position {
     /// Resting buy and sell size of the account in this asset, lots.
     pub resting_buy: i64,
     pub resting_sell: i64,
+    /// USD notional of the resting orders that need margin (all but reduce-only).
+    pub resting_notional: f64,
     pub leverage: u32,
     /// Configured max position in lots (the bot's hard ceiling), if the venue was told it.
     pub max_position: Option<i64>,
