@@ -10,5 +10,6 @@ AREAS: list[str] = [
     "baseline",
     "signing",
     "venue",
+    "signals",
     "live",
 ]
