@@ -51,13 +51,8 @@ def check_address(field: str, value: str) -> str:
 
 
 def _key_from_keystore(path: str, environ: Mapping[str, str]) -> str:
-    try:
-        from eth_keyfile import decode_keyfile_json
-    except ImportError:  # pragma: no cover - depends on the install
-        raise ConfigError(
-            f"live.keystore = {path!r}: reading a keystore needs eth-keyfile "
-            "(pip install 'mmfast[keystore]')"
-        ) from None
+    from eth_keyfile import decode_keyfile_json
+
     password = environ.get(PASSWORD_ENV)
     if password is None:
         raise ConfigError(f"live.keystore = {path!r}: set {PASSWORD_ENV} to its password")
