@@ -12,4 +12,5 @@ AREAS: list[str] = [
     "signing",
     "venue",
     "signals",
+    "live",
 ]
