@@ -534,6 +534,13 @@ impl PyQuoteEngine {
             .py()
     }
 
+    /// The equity the current UTC day opened with, for the daily loss limit (None: the engine's
+    /// own 24 h windows of `now_ms`, right only when `now_ms` is epoch time).
+    #[pyo3(signature = (equity))]
+    fn set_day_start_equity(&mut self, equity: Option<f64>) -> PyResult<()> {
+        self.inner.set_day_start_equity(equity).py()
+    }
+
     /// Address quota from `userRateLimit`: `nRequestsUsed`, `nRequestsCap`.
     fn set_quota(&mut self, used: u64, cap: u64) {
         self.inner.set_quota(used, cap);

@@ -472,6 +472,7 @@ pub struct QuoteEngine {
     limits_mid: f64,
     limits_dirty: bool,
     day: Option<(u64, f64)>,
+    day_start_equity: Option<f64>,
     next_batch: u64,
     batches: [Option<PendingBatch>; MAX_BATCHES],
     markouts: [PendingMarkout; MARKOUT_RING],
@@ -517,6 +518,7 @@ impl QuoteEngine {
             limits_mid: 0.0,
             limits_dirty: true,
             day: None,
+            day_start_equity: None,
             next_batch: 1,
             batches: [None; MAX_BATCHES],
             markouts: [PendingMarkout::default(); MARKOUT_RING],
@@ -626,6 +628,19 @@ impl QuoteEngine {
         }
         a.known = a.known || available_margin.is_some();
         self.limits_dirty = true;
+        Ok(())
+    }
+
+    /// The equity the current UTC day opened with (SPEC 10: the live loop knows the calendar and
+    /// the losses carried across restarts); `None` returns to the engine's own 24 h windows.
+    ///
+    /// # Errors
+    /// A non-finite or negative value.
+    pub fn set_day_start_equity(&mut self, equity: Option<f64>) -> Result<()> {
+        if let Some(v) = equity {
+            check::non_negative("day_start_equity", v)?;
+        }
+        self.day_start_equity = equity;
         Ok(())
     }
 
@@ -1360,15 +1375,26 @@ impl QuoteEngine {
         self.limits_dirty = false;
     }
 
+    /// Equity lost since the day began reached `risk.daily_loss_limit_usd`. The day's opening
+    /// equity is the caller's (`set_day_start_equity`, from the UTC calendar and the carried
+    /// losses of SPEC 10) when given; otherwise the engine takes the equity it first sees in each
+    /// 24 h window of `now_ms`, which are UTC days when `now_ms` is epoch time.
     fn daily_loss_hit(&mut self, now_ms: u64) -> bool {
-        let day = now_ms / DAY_MS;
         let value = self.account.account_value;
-        match self.day {
-            Some((d, _)) if d == day => {}
-            _ => self.day = Some((day, value)),
-        }
+        let start = match self.day_start_equity {
+            Some(v) => v,
+            None => {
+                let day = now_ms / DAY_MS;
+                match self.day {
+                    Some((d, v)) if d == day => v,
+                    _ => {
+                        self.day = Some((day, value));
+                        value
+                    }
+                }
+            }
+        };
         let limit = self.cfg.risk.daily_loss_limit_usd;
-        let start = self.day.map_or(value, |(_, v)| v);
         limit > 0.0 && start - value >= limit
     }
 

@@ -385,6 +385,11 @@ fn daily_loss_limit_kills() {
         .as_slice()
         .iter()
         .all(|a| a.kind == ActionKind::Cancel));
+    // The caller's day-start equity wins over the engine's own windows.
+    e.set_day_start_equity(Some(9_950.0)).unwrap();
+    assert_eq!(e.cycle(T0 + 600).diagnostics.flat_reason, FlatReason::None);
+    assert!(e.set_day_start_equity(Some(f64::NAN)).is_err());
+    e.set_day_start_equity(None).unwrap();
     // A new UTC day starts from the equity it opens with.
     let next_day = (T0 / 86_400_000 + 1) * 86_400_000;
     e.on_hl_top(2999.9, 2.0, 3000.1, 2.0, next_day).unwrap();
