@@ -8,4 +8,5 @@ from __future__ import annotations
 # Module names under mmfast.benchmarks, run in this order.
 AREAS: list[str] = [
     "baseline",
+    "book",
 ]
