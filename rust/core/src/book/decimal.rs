@@ -88,8 +88,9 @@ impl Scale {
 
 /// A decimal string already scanned by the frame parser: its text, and its digits as an
 /// integer mantissa with `frac` digits after the point, so that conversion to units needs no
-/// second pass. `exact` is false when the mantissa did not fit (then [`Scale::units`] falls back
-/// to [`parse_units`] on the text, which also words the error).
+/// second pass. With more than 19 digits the mantissa is not exact and [`Scale::units`] falls
+/// back to [`parse_units`] on the text (which also words the error). Word-sized fields only:
+/// the parser moves these around a lot, and odd-sized copies stall store forwarding.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Dec<'a> {
     pub text: &'a str,
@@ -97,15 +98,15 @@ pub(crate) struct Dec<'a> {
     pub frac: u32,
     /// Digits before the point, leading zeros excluded.
     pub int_digits: u32,
-    pub exact: bool,
 }
 
 impl Scale {
     /// As [`Scale::parse`], from a pre-scanned decimal.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn units(self, field: &'static str, d: Dec<'_>) -> Result<i64, BookError> {
         let dec = self.decimals;
-        if d.exact && d.int_digits + dec <= MAX_DECIMALS {
+        let exact = d.int_digits + d.frac <= 19;
+        if exact && d.int_digits + dec <= MAX_DECIMALS {
             if d.frac <= dec {
                 // mant < 10^(int_digits + frac), so the product is below 10^18.
                 return Ok(d.mant as i64 * POW10[(dec - d.frac) as usize]);

@@ -63,7 +63,7 @@ struct Stage<'b> {
 }
 
 impl<'a> HlSink<'a> for Stage<'_> {
-    #[inline]
+    #[inline(always)]
     fn level(&mut self, side: Side, px: Dec<'a>, sz: Dec<'a>) -> PResult<()> {
         let px = self.px.units("px", px)?;
         let qty = self.sz.units("sz", sz)?;

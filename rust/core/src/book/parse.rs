@@ -49,7 +49,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skips JSON whitespace and returns the next byte, if any.
-    #[inline]
+    #[inline(always)]
     pub fn peek(&mut self) -> Option<u8> {
         while let Some(&c) = self.b.get(self.i) {
             if c > b' ' || !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
@@ -60,7 +60,7 @@ impl<'a> Cursor<'a> {
         None
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn expect(&mut self, c: u8, reason: &'static str) -> PResult<()> {
         if self.peek() == Some(c) {
             self.i += 1;
@@ -71,7 +71,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// After a value inside an object: true if another member follows, false at `}`.
-    #[inline]
+    #[inline(always)]
     pub fn next_member(&mut self) -> PResult<bool> {
         match self.peek() {
             Some(b',') => {
@@ -87,7 +87,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// After a value inside an array: true if another element follows, false at `]`.
-    #[inline]
+    #[inline(always)]
     pub fn next_element(&mut self) -> PResult<bool> {
         match self.peek() {
             Some(b',') => {
@@ -103,7 +103,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consumes `{`; returns false if the object is empty (and consumes its `}`).
-    #[inline]
+    #[inline(always)]
     pub fn begin_object(&mut self) -> PResult<bool> {
         self.expect(b'{', "expected an object")?;
         if self.peek() == Some(b'}') {
@@ -114,7 +114,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consumes `[`; returns false if the array is empty (and consumes its `]`).
-    #[inline]
+    #[inline(always)]
     pub fn begin_array(&mut self) -> PResult<bool> {
         self.expect(b'[', "expected an array")?;
         if self.peek() == Some(b']') {
@@ -133,7 +133,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads a string starting at the current `"`: its raw bytes and whether it has escapes.
-    #[inline]
+    #[inline(always)]
     fn raw_string(&mut self) -> PResult<(&'a [u8], bool)> {
         let b = self.b;
         let start = self.i + 1;
@@ -182,7 +182,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads an object key and its `:`.
-    #[inline]
+    #[inline(always)]
     pub fn key(&mut self) -> PResult<Key<'a>> {
         if self.peek() != Some(b'"') {
             return Err(self.err("expected a string key"));
@@ -199,7 +199,7 @@ impl<'a> Cursor<'a> {
 
     /// A string value returned to the caller: no escapes (a borrowed `&str` cannot hold one,
     /// as with serde's borrowed strings), valid UTF-8.
-    #[inline]
+    #[inline(always)]
     pub fn str_value(&mut self, field: &'static str) -> PResult<&'a str> {
         if self.peek() != Some(b'"') {
             return Err(self.type_error(field, "expected a string"));
@@ -222,7 +222,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A price or size string, scanned once: grammar checked and digits accumulated.
-    #[inline]
+    #[inline(always)]
     pub fn dec(&mut self, field: &'static str) -> PResult<Dec<'a>> {
         if self.peek() != Some(b'"') {
             return Err(self.type_error(field, "expected a decimal string"));
@@ -231,7 +231,6 @@ impl<'a> Cursor<'a> {
         let start = self.i + 1;
         let mut j = start;
         let mut mant: u64 = 0;
-        let mut digits = 0u32;
         while j < b.len() && b[j] == b'0' {
             j += 1;
         }
@@ -241,7 +240,6 @@ impl<'a> Cursor<'a> {
             j += 1;
         }
         let int_digits = (j - int_start) as u32;
-        digits += int_digits;
         let mut frac = 0u32;
         let mut ok = j > start;
         if ok && b.get(j) == Some(&b'.') {
@@ -252,7 +250,6 @@ impl<'a> Cursor<'a> {
                 j += 1;
             }
             frac = (j - f0) as u32;
-            digits += frac;
             ok = frac > 0;
         }
         if !ok || b.get(j) != Some(&b'"') {
@@ -261,19 +258,18 @@ impl<'a> Cursor<'a> {
             return Err(BookError::field(field, raw, "not a decimal number"));
         }
         self.i = j + 1;
-        let text = std::str::from_utf8(&b[start..j])
-            .map_err(|_| BookError::field(field, &b[start..j], "invalid UTF-8"))?;
+        // SAFETY: the loops above admitted only ASCII digits and one '.' into b[start..j].
+        let text = unsafe { std::str::from_utf8_unchecked(&b[start..j]) };
         Ok(Dec {
             text,
             mant,
             frac,
             int_digits,
-            exact: digits <= 19,
         })
     }
 
     /// An unsigned integer, as serde reads a `u64` (no fraction, exponent or sign).
-    #[inline]
+    #[inline(always)]
     pub fn u64_value(&mut self, field: &'static str) -> PResult<u64> {
         // Fast path: up to 19 plain digits (no leading zero) followed by a delimiter.
         if let Some(c @ b'1'..=b'9') = self.peek() {

@@ -397,23 +397,44 @@ fn levels<'a, S: HlSink<'a>>(
     })
 }
 
-#[inline]
+#[inline(always)]
 fn level<'a>(c: &mut Cursor<'a>) -> PResult<RawLevel<'a>> {
     let (mut px, mut sz, mut n) = (None, None, None);
     let mut seen = 0u8;
     if c.begin_object()? {
         loop {
-            let key = c.key()?;
-            match key.bytes() {
-                b"px" => {
+            // The three keys as Hyperliquid writes them are matched in place; anything else
+            // (whitespace, escapes, other keys) goes through the general key reader.
+            let which = match c.b.get(c.i..c.i + 5) {
+                Some([b'"', b'n', b'"', b':', _]) => {
+                    c.i += 4;
+                    b'n'
+                }
+                Some(b"\"px\":") => {
+                    c.i += 5;
+                    b'p'
+                }
+                Some(b"\"sz\":") => {
+                    c.i += 5;
+                    b's'
+                }
+                _ => match c.key()?.bytes() {
+                    b"px" => b'p',
+                    b"sz" => b's',
+                    b"n" => b'n',
+                    _ => 0,
+                },
+            };
+            match which {
+                b'p' => {
                     dup(c, &mut seen, 1, "duplicate field px")?;
                     px = Some(c.dec("px")?);
                 }
-                b"sz" => {
+                b's' => {
                     dup(c, &mut seen, 2, "duplicate field sz")?;
                     sz = Some(c.dec("sz")?);
                 }
-                b"n" => {
+                b'n' => {
                     dup(c, &mut seen, 4, "duplicate field n")?;
                     n = Some(c.u64_value("n")?);
                 }
