@@ -12,6 +12,7 @@ from mmfast._core import (
     ExecutionMode,
     InventoryGovernor,
     MarketMakerConfig,
+    MatchingEngine,
     ModeSelectionInput,
     PositionAssessment,
     PositionZone,
@@ -41,16 +42,28 @@ from mmfast._core import BinanceBook, HlBook
 
 # Quote engine (issue 5)
 # isort: split
-from mmfast._core import LadderStrategy, is_valid_price, round_price
+from mmfast._core import (
+    Action,
+    CycleOutput,
+    LadderStrategy,
+    Quote,
+    QuoteEngine,
+    is_valid_price,
+    round_price,
+)
 
 # Signing (issue 6)
 # isort: split
 from mmfast._core import RecoveredRequest, Signer
 
+# Matching engine (issue 6; the venue itself is `mmfast.venue`): MatchingEngine, imported above
+
 __all__ = [
+    "Action",
     "BinanceBook",
     "BookError",
     "ConfigError",
+    "CycleOutput",
     "DerivedParams",
     "EngineError",
     "ExchangeContext",
@@ -60,11 +73,14 @@ __all__ = [
     "InventoryGovernor",
     "LadderStrategy",
     "MarketMakerConfig",
+    "MatchingEngine",
     "MmfastError",
     "ModeSelectionInput",
     "PositionAssessment",
     "PositionZone",
     "QueueValueHeuristic",
+    "Quote",
+    "QuoteEngine",
     "RecoveredRequest",
     "Signer",
     "SigningError",

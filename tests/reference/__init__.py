@@ -1,4 +1,7 @@
-"""Pure-Python reference of the quote cycle's arithmetic (issue 5): GLFT, depths, sizes,
-rounding and reconcile decisions, written for clarity and mirrored line for line from the Rust
-core, so that differential tests can compare the two and benchmarks can report the speed-up.
-Fixed scope: it is not a second engine and has no I/O, no signals and no order state machine."""
+"""The pure-Python reference of the cycle arithmetic used by the differential tests. It lives in
+the package (`mmfast.reference`) because `mmfast bench` times it as the cycle's baseline; this
+package re-exports it so tests read `from reference import ladder, reconcile, cycle`."""
+
+from mmfast.reference import cycle, ladder, reconcile
+
+__all__ = ["cycle", "ladder", "reconcile"]

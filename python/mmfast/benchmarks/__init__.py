@@ -9,4 +9,6 @@ from __future__ import annotations
 AREAS: list[str] = [
     "baseline",
     "book",
+    "signing",
+    "venue",
 ]

@@ -1,5 +1,10 @@
-//! Inputs shared by the criterion benches of the core (SPEC 12): frames with the shape and size
-//! of the recorded ones, built deterministically so the benches run without the recordings.
+//! Criterion benchmarks of `mmfast-core` live in `benches/`, one file per area; this crate is a
+//! workspace member but not a default member, so `cargo test` at the root does not build
+//! criterion. Run `cargo bench -p mmfast-bench [--bench NAME]`.
+//!
+//! The library part holds inputs shared by the benches and the `book_loop` example: frames with
+//! the shape and size of the recorded ones, built deterministically so that the benches run
+//! without the recordings.
 
 /// A tiny deterministic generator (xorshift64*): benches must see the same input every run.
 pub struct Rng(u64);

@@ -93,6 +93,12 @@ impl QueueValueHeuristic {
         self.outcome_count += 1;
     }
 
+    /// Restores a learned bias (warm restart, SPEC 9).
+    pub fn restore(&mut self, prediction_bias_bps: f64, outcome_count: u64) {
+        self.prediction_bias_bps = prediction_bias_bps;
+        self.outcome_count = outcome_count;
+    }
+
     pub fn prediction_bias_bps(&self) -> f64 {
         self.prediction_bias_bps
     }

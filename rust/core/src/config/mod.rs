@@ -473,6 +473,20 @@ impl Checker<'_> {
         }
     }
 
+    /// An integer count within `[lo, hi]`.
+    pub fn count(&mut self, field: &str, v: u32, lo: u32, hi: u32) {
+        if !(lo..=hi).contains(&v) {
+            self.fail(field, &v.to_string(), &format!("must be in [{lo}, {hi}]"));
+        }
+    }
+
+    /// A duration in ms: at least 1 and at most a day.
+    pub fn millis(&mut self, field: &str, v: u64) {
+        if !(1..=86_400_000).contains(&v) {
+            self.fail(field, &v.to_string(), "must be in [1, 86400000] ms");
+        }
+    }
+
     /// `lo <= v < hi`, or `lo <= v <= hi` when `inclusive`.
     pub fn range(&mut self, field: &str, v: f64, lo: f64, hi: f64, inclusive: bool) {
         let ok = v.is_finite() && v >= lo && if inclusive { v <= hi } else { v < hi };

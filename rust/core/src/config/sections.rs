@@ -120,6 +120,73 @@ pub struct SignalConfig {
     pub max_predicted_move_bps: f64,
     /// Model gate: a signal whose rolling information coefficient falls below this is muted.
     pub gate_ic_floor: f64,
+    /// Model gate: information coefficient at which a signal gets its full weight (linear
+    /// ramp from the floor).
+    pub gate_ic_full: f64,
+    /// Model gate: outcomes kept per signal for its rolling information coefficient.
+    pub gate_window: u32,
+    /// Model gate: a signal with fewer recorded outcomes than this contributes nothing.
+    pub gate_min_outcomes: u32,
+    /// Model gate: a prediction is recorded (and later scored) every this many ms.
+    pub gate_sample_ms: u64,
+    /// Horizon over which the Binance flow imbalance is scored against the Hyperliquid move.
+    pub flow_gate_horizon_ms: u64,
+    /// Lead-lag: length of history each lag score uses.
+    pub lag_window_ms: u64,
+    /// Lead-lag: grid steps needed before the first scan (and for an actionable signal).
+    pub lag_min_samples: u32,
+    /// Lead-lag: a new scan starts at most this often (scans run a slice per update).
+    pub lag_recompute_ms: u64,
+    /// Lead-lag: shuffled-data scores kept for the permutation test.
+    pub lag_null_pool: u32,
+    /// Lead-lag: shuffles scored per scan once the pool is full (it is filled on the first).
+    pub lag_permutations_per_scan: u32,
+    /// Lead-lag: the best lag must beat this quantile of the shuffled scores (SPEC 4: 0.95).
+    pub lag_significance_quantile: f64,
+    /// Lead-lag stability: the last this many scans taken at least `lag_stability_spacing_ms`
+    /// apart, and the latest scan, must all be significant ...
+    pub lag_stability_count: u32,
+    /// ... with best lags within this span.
+    pub lag_stability_tol_ms: u32,
+    /// Spacing of the scans the stability check compares. At the window length (the default)
+    /// they score disjoint data: consecutive scans share almost all their data, so a chance
+    /// peak that clears the test once would otherwise look stable.
+    pub lag_stability_spacing_ms: u64,
+    /// Lead-lag: slices of scan work done per market-data update (amortises the scan).
+    pub lag_work_per_update: u32,
+    /// Lead-lag: the best lag's correlation must reach this to be actionable.
+    pub lead_min_correlation: f64,
+    /// Half-life of the mean Binance-Hyperliquid basis the divergence is measured from.
+    pub basis_half_life_s: f64,
+    /// CUSUM drift allowance, in standard deviations of the divergence.
+    pub cusum_drift: f64,
+    /// CUSUM alarm threshold, in standard deviations.
+    pub cusum_threshold: f64,
+    /// The divergence is fed to the CUSUM every this many ms.
+    pub cusum_sample_ms: u64,
+    /// An alarm stays active this long after the last trigger.
+    pub cusum_cooldown_ms: u64,
+    /// Half-life of the CUSUM's own mean and variance of the divergence.
+    pub cusum_half_life_s: f64,
+    /// Samples the CUSUM learns from before it may alarm.
+    pub cusum_min_samples: u32,
+    /// Trade markout horizons (SPEC 4: 1 s and 5 s).
+    pub markout_short_ms: u64,
+    pub markout_long_ms: u64,
+    /// Weight of the short markout in the toxicity score (the long one gets the rest).
+    pub markout_short_weight: f64,
+    /// Toxicity hysteresis on the markout hit score: Normal -> Toxic at or above `toxic_enter`,
+    /// back below `toxic_exit`; Normal -> Benign at or below `benign_enter`, back above
+    /// `benign_exit`. On Binance BTC and ETH futures recordings (Aug 2024) the score of ordinary
+    /// flow ranged 0.06 to 0.19.
+    pub toxic_enter: f64,
+    pub toxic_exit: f64,
+    pub benign_enter: f64,
+    pub benign_exit: f64,
+    /// Resolved trades needed before the toxicity regime may leave Normal.
+    pub flow_min_trades: u32,
+    /// Resolved trades at which the measured markout has its full weight (warm-up progress).
+    pub flow_warmup_trades: u32,
 }
 
 impl Default for SignalConfig {
@@ -134,6 +201,38 @@ impl Default for SignalConfig {
             min_actionable_lag_ms: 25,
             max_predicted_move_bps: 5.0,
             gate_ic_floor: 0.02,
+            gate_ic_full: 0.10,
+            gate_window: 300,
+            gate_min_outcomes: 50,
+            gate_sample_ms: 100,
+            flow_gate_horizon_ms: 1_000,
+            lag_window_ms: 60_000,
+            lag_min_samples: 1_200,
+            lag_recompute_ms: 1_000,
+            lag_null_pool: 40,
+            lag_permutations_per_scan: 2,
+            lag_significance_quantile: 0.95,
+            lag_stability_count: 2,
+            lag_stability_tol_ms: 50,
+            lag_stability_spacing_ms: 60_000,
+            lag_work_per_update: 2,
+            lead_min_correlation: 0.05,
+            basis_half_life_s: 60.0,
+            cusum_drift: 1.0,
+            cusum_threshold: 10.0,
+            cusum_sample_ms: 250,
+            cusum_cooldown_ms: 5_000,
+            cusum_half_life_s: 300.0,
+            cusum_min_samples: 40,
+            markout_short_ms: 1_000,
+            markout_long_ms: 5_000,
+            markout_short_weight: 0.5,
+            toxic_enter: 0.35,
+            toxic_exit: 0.25,
+            benign_enter: 0.0,
+            benign_exit: 0.05,
+            flow_min_trades: 20,
+            flow_warmup_trades: 100,
         }
     }
 }
@@ -164,6 +263,125 @@ impl SignalConfig {
         if self.warn_every_cycles == 0 {
             c.fail("signals.warn_every_cycles", "0", "must be >= 1");
         }
+        c.range("signals.gate_ic_full", self.gate_ic_full, -1.0, 1.0, true);
+        if self.gate_ic_full <= self.gate_ic_floor {
+            c.fail(
+                "signals.gate_ic_full",
+                &self.gate_ic_full.to_string(),
+                "must be > gate_ic_floor",
+            );
+        }
+        c.count("signals.gate_window", self.gate_window, 2, 100_000);
+        c.count(
+            "signals.gate_min_outcomes",
+            self.gate_min_outcomes,
+            2,
+            self.gate_window.max(2),
+        );
+        c.millis("signals.gate_sample_ms", self.gate_sample_ms);
+        c.millis("signals.flow_gate_horizon_ms", self.flow_gate_horizon_ms);
+        let step = u64::from(self.lag_step_ms.max(1));
+        let max_lag = u64::from(self.max_lag_ms);
+        if self.lag_window_ms < 4 * (max_lag + step) || self.lag_window_ms / step > 1_000_000 {
+            c.fail(
+                "signals.lag_window_ms",
+                &self.lag_window_ms.to_string(),
+                "must be >= 4 x (max_lag_ms + lag_step_ms) and <= 1e6 lag steps",
+            );
+        }
+        c.count(
+            "signals.lag_min_samples",
+            self.lag_min_samples,
+            16,
+            u32::try_from(self.lag_window_ms / step).unwrap_or(u32::MAX),
+        );
+        c.millis("signals.lag_recompute_ms", self.lag_recompute_ms);
+        c.count("signals.lag_null_pool", self.lag_null_pool, 4, 10_000);
+        c.count(
+            "signals.lag_permutations_per_scan",
+            self.lag_permutations_per_scan,
+            1,
+            self.lag_null_pool.max(1),
+        );
+        c.range(
+            "signals.lag_significance_quantile",
+            self.lag_significance_quantile,
+            0.5,
+            1.0,
+            false,
+        );
+        c.count(
+            "signals.lag_stability_count",
+            self.lag_stability_count,
+            1,
+            100,
+        );
+        if self.lag_stability_spacing_ms > 86_400_000 {
+            c.fail(
+                "signals.lag_stability_spacing_ms",
+                &self.lag_stability_spacing_ms.to_string(),
+                "must be <= 86400000 ms",
+            );
+        }
+        c.count(
+            "signals.lag_work_per_update",
+            self.lag_work_per_update,
+            1,
+            10_000,
+        );
+        c.range(
+            "signals.lead_min_correlation",
+            self.lead_min_correlation,
+            0.0,
+            1.0,
+            true,
+        );
+        c.positive("signals.basis_half_life_s", self.basis_half_life_s);
+        c.non_negative("signals.cusum_drift", self.cusum_drift);
+        c.positive("signals.cusum_threshold", self.cusum_threshold);
+        c.millis("signals.cusum_sample_ms", self.cusum_sample_ms);
+        c.positive("signals.cusum_half_life_s", self.cusum_half_life_s);
+        c.count(
+            "signals.cusum_min_samples",
+            self.cusum_min_samples,
+            2,
+            1_000_000,
+        );
+        c.millis("signals.markout_short_ms", self.markout_short_ms);
+        if self.markout_long_ms <= self.markout_short_ms {
+            c.fail(
+                "signals.markout_long_ms",
+                &self.markout_long_ms.to_string(),
+                "must be > markout_short_ms",
+            );
+        }
+        c.range(
+            "signals.markout_short_weight",
+            self.markout_short_weight,
+            0.0,
+            1.0,
+            true,
+        );
+        let t = [
+            self.benign_enter,
+            self.benign_exit,
+            self.toxic_exit,
+            self.toxic_enter,
+        ];
+        let ordered = t.iter().all(|x| x.is_finite() && (-1.0..=1.0).contains(x))
+            && t[0] < t[1]
+            && t[1] <= t[2]
+            && t[2] < t[3];
+        if !ordered {
+            c.fail(
+                "signals.toxic_enter",
+                &format!("{}/{}/{}/{}", t[0], t[1], t[2], t[3]),
+                "need -1 <= benign_enter < benign_exit <= toxic_exit < toxic_enter <= 1",
+            );
+        }
+        if self.flow_warmup_trades == 0 {
+            c.fail("signals.flow_warmup_trades", "0", "must be >= 1");
+        }
     }
 }
 
@@ -183,6 +401,20 @@ pub struct StochasticConfig {
     pub hip3_kappa_blend: f64,
     pub kappa_half_life_s: f64,
     pub flow_half_life_s: f64,
+    /// Volatility: mid updates closer than this to the last sample are folded into the next one
+    /// (damps the bid-ask bounce of the mid).
+    pub vol_min_interval_ms: u64,
+    /// Volatility: a gap longer than this restarts the return chain without a sample.
+    pub vol_max_gap_ms: u64,
+    /// Regime from fast/slow volatility: Quiet below the first, Normal below the second,
+    /// Volatile below the third, else Extreme (SPEC 4: 0.7, 1.5, 3).
+    pub vol_quiet_below: f64,
+    pub vol_normal_below: f64,
+    pub vol_volatile_below: f64,
+    /// Kappa: trade prints needed before a regime's own fit replaces the prior.
+    pub kappa_min_trades: u32,
+    /// Kappa: prints needed before `robust_kappa` (median-based) is available.
+    pub kappa_robust_min_trades: u32,
 }
 
 impl Default for StochasticConfig {
@@ -196,6 +428,13 @@ impl Default for StochasticConfig {
             hip3_kappa_blend: 0.6,
             kappa_half_life_s: 300.0,
             flow_half_life_s: 60.0,
+            vol_min_interval_ms: 200,
+            vol_max_gap_ms: 10_000,
+            vol_quiet_below: 0.7,
+            vol_normal_below: 1.5,
+            vol_volatile_below: 3.0,
+            kappa_min_trades: 30,
+            kappa_robust_min_trades: 50,
         }
     }
 }
@@ -216,6 +455,37 @@ impl StochasticConfig {
         );
         c.positive("stochastic.kappa_half_life_s", self.kappa_half_life_s);
         c.positive("stochastic.flow_half_life_s", self.flow_half_life_s);
+        if self.vol_max_gap_ms <= self.vol_min_interval_ms {
+            c.fail(
+                "stochastic.vol_max_gap_ms",
+                &self.vol_max_gap_ms.to_string(),
+                "must be > vol_min_interval_ms",
+            );
+        }
+        let r = [
+            self.vol_quiet_below,
+            self.vol_normal_below,
+            self.vol_volatile_below,
+        ];
+        if !(r.iter().all(|x| x.is_finite()) && 0.0 < r[0] && r[0] < r[1] && r[1] < r[2]) {
+            c.fail(
+                "stochastic.vol_quiet_below",
+                &format!("{}/{}/{}", r[0], r[1], r[2]),
+                "need 0 < vol_quiet_below < vol_normal_below < vol_volatile_below",
+            );
+        }
+        c.count(
+            "stochastic.kappa_min_trades",
+            self.kappa_min_trades,
+            1,
+            1_000_000,
+        );
+        c.count(
+            "stochastic.kappa_robust_min_trades",
+            self.kappa_robust_min_trades,
+            1,
+            1_000_000,
+        );
     }
 }
 

@@ -123,6 +123,55 @@ fn round_trips_through_toml() {
 }
 
 #[test]
+fn example_file_states_every_signal_and_stochastic_default() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/config.toml"
+    ))
+    .unwrap();
+    let c = load(&text).unwrap();
+    assert_eq!(c.signals, SignalConfig::default());
+    assert_eq!(c.stochastic, StochasticConfig::default());
+    let table: toml::Table = text.parse().unwrap();
+    for (section, value) in [
+        (
+            "signals",
+            serde_json::to_value(SignalConfig::default()).unwrap(),
+        ),
+        (
+            "stochastic",
+            serde_json::to_value(StochasticConfig::default()).unwrap(),
+        ),
+    ] {
+        for key in value.as_object().unwrap().keys() {
+            assert!(
+                table[section].as_table().unwrap().contains_key(key),
+                "examples/config.toml lacks {section}.{key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn signal_knobs_are_validated() {
+    let e = load(
+        "max_position = 1\n[signals]\ntoxic_enter = 0.1\ngate_ic_full = 0.01\n\
+         lag_window_ms = 100\nmarkout_long_ms = 500\n[stochastic]\nvol_normal_below = 0.5\n",
+    )
+    .unwrap_err();
+    let fields: Vec<&str> = e.violations.iter().map(|v| v.field.as_str()).collect();
+    for f in [
+        "signals.toxic_enter",
+        "signals.gate_ic_full",
+        "signals.lag_window_ms",
+        "signals.markout_long_ms",
+        "stochastic.vol_quiet_below",
+    ] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+}
+
+#[test]
 fn live_section_defaults_and_validation() {
     let c = load("max_position = 1\n").unwrap();
     assert_eq!(c.live.ping_interval_s, 30.0);

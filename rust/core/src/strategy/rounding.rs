@@ -3,10 +3,10 @@
 //! of `10^-szDecimals`. Bids round down and asks up, so rounding never moves a quote toward the
 //! touch; sizes round down, so rounding never takes an order over a cap.
 //!
-//! Arithmetic is done on the scaled value `x * 10^decimals` with a relative tolerance of 1e-12 (thousands of ulps, far below any
-//! tick: 1e-9 let an ask of 2003017.0019 count as the integer 2003017 and round toward the touch):
-//! a price such as 1234.5 is `12344.999999999998` after scaling in f64 and must count as on the
-//! grid, not be pushed one step down.
+//! Arithmetic is done on the scaled value `x * 10^decimals` with a relative tolerance of 1e-12
+//! (thousands of ulps, far below any tick; 1e-9 let an ask of 2003017.0019 count as the integer
+//! 2003017 and round toward the touch): a price such as 1234.5 is `12344.999999999998` after
+//! scaling in f64 and must count as on the grid, not be pushed one step down.
 
 /// Most decimals a perp price may have.
 pub const MAX_PERP_DECIMALS: u32 = 6;
@@ -161,9 +161,9 @@ mod tests {
     #[test]
     fn large_integer_prices_round_outward() {
         // Regression (proptest): 2003017.0019 is not an integer; an ask must go up.
-        assert_eq!(round_price(2_003_017.0019, 0, true), 2_003_018.0);
-        assert_eq!(round_price(2_003_017.0019, 0, false), 2_003_017.0);
-        assert!(!is_valid_price(2_003_017.0019, 0));
+        assert_eq!(round_price(2_003_017.001_9, 0, true), 2_003_018.0);
+        assert_eq!(round_price(2_003_017.001_9, 0, false), 2_003_017.0);
+        assert!(!is_valid_price(2_003_017.001_9, 0));
     }
 
     proptest! {

@@ -1,0 +1,129 @@
+"""`python -m mmfast.venue`: runs the local venue in this process (see `mmfast.venue`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from mmfast.venue.config import VenueConfig
+from mmfast.venue.server import Venue
+
+
+def _pair(text: str, what: str) -> tuple[str, str]:
+    key, sep, value = text.rpartition("=")
+    if not sep or not key or not value:
+        raise argparse.ArgumentTypeError(f"{what}: expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m mmfast.venue", description=__doc__)
+    p.add_argument("--config", help="venue config file (JSON or TOML, VenueConfig keys)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None, help="0 picks a free port (default)")
+    p.add_argument("--chain", choices=["testnet", "mainnet"], default=None)
+    p.add_argument("--block-ms", type=int, default=None)
+    p.add_argument("--market", choices=["synthetic", "static", "external"], default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--fund", action="append", default=[], metavar="ADDRESS=USDC")
+    p.add_argument("--agent", action="append", default=[], metavar="AGENT=MASTER")
+    p.add_argument(
+        "--max-position",
+        action="append",
+        default=[],
+        metavar="ADDRESS:COIN=SIZE",
+        help="the bot's max position, for the venue's own breach count",
+    )
+    p.add_argument("--replay", action="append", default=[], metavar="FILE.gz")
+    p.add_argument("--replay-speed", type=float, default=None)
+    p.add_argument("--replay-loop", action="store_true")
+    p.add_argument("--sim", default=None, help="JSON object merged into the engine config")
+    p.add_argument("--no-ip-limit", action="store_true", help="disable the 1200/min IP weight")
+    p.add_argument("--ledger-out", default=None, help="write the final ledger JSON here")
+    p.add_argument("--log-level", default="WARNING")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> VenueConfig:
+    cfg = VenueConfig.from_file(args.config) if args.config else VenueConfig()
+    for name in ("host", "port", "chain", "block_ms", "replay_speed"):
+        v = getattr(args, name)
+        if v is not None:
+            setattr(cfg, name, v)
+    sim: dict[str, Any] = dict(cfg.sim)
+    if args.sim:
+        sim.update(json.loads(args.sim))
+    if args.market:
+        sim["market"] = args.market
+    if args.seed is not None:
+        sim["seed"] = args.seed
+    if args.replay:
+        cfg.replay = list(args.replay)
+        sim.setdefault("market", "external")
+    if args.no_ip_limit:
+        sim["ip_weight_per_min"] = 0
+    cfg.replay_loop = cfg.replay_loop or args.replay_loop
+    cfg.sim = sim
+    for f in args.fund:
+        addr, usdc = _pair(f, "--fund")
+        cfg.accounts.append((addr, float(usdc)))
+    for a in args.agent:
+        cfg.agents.append(_pair(a, "--agent"))
+    for m in args.max_position:
+        key, size = _pair(m, "--max-position")
+        addr, _, coin = key.partition(":")
+        cfg.max_positions.append((addr, coin, float(size)))
+    cfg.__post_init__()
+    return cfg
+
+
+async def serve(cfg: VenueConfig, ledger_out: str | None) -> None:
+    venue = Venue(cfg)
+    await venue.start()
+    line = {
+        "url": venue.url,
+        "ws": venue.ws_url,
+        "binance_ws": venue.binance_ws_url,
+        "chain": cfg.chain,
+        "coins": venue.coins,
+        "pid": os.getpid(),
+    }
+    sys.stdout.write(json.dumps(line) + "\n")
+    sys.stdout.flush()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        ledger = venue.ledger()
+        await venue.stop()
+        if ledger_out:
+            with open(ledger_out, "w") as f:
+                json.dump(ledger, f, indent=2)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
+    cfg = config_from_args(args)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is not on Windows
+        pass
+    asyncio.run(serve(cfg, args.ledger_out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,500 @@
+//! Parsers for the frames about our own account (PROTOCOL 1.4.5-1.4.7) and for the exchange's
+//! answers to our actions (PROTOCOL 1.5, 3.3). These are rare next to market data, so they use
+//! serde_json; every frame is parsed completely before the engine applies any of it, so a
+//! malformed frame leaves the engine unchanged.
+
+use serde::Deserialize;
+
+use super::orders::parse_cloid;
+use super::EngineError;
+use crate::types::Side;
+
+/// The status of one order update, reduced to what the engine acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateStatus {
+    Open,
+    Filled,
+    /// Cancelled or rejected for any reason (`canceled`, `marginCanceled`, `badAloPxRejected`,
+    /// ...): the order is gone.
+    Gone,
+    /// `triggered` and anything unknown: no change.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrderUpdate {
+    pub oid: u64,
+    pub cloid: Option<u128>,
+    pub side: Side,
+    pub px: f64,
+    /// Remaining size.
+    pub sz: f64,
+    pub status: UpdateStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fill {
+    pub px: f64,
+    pub sz: f64,
+    pub side: Side,
+    pub oid: u64,
+    pub tid: u64,
+    pub time: u64,
+    /// Signed position before this fill.
+    pub start_position: Option<f64>,
+    pub fee: f64,
+    pub cloid: Option<u128>,
+}
+
+/// A user frame of our coin, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserFrame {
+    Orders(Vec<OrderUpdate>),
+    /// `snapshot` fills are history replayed at subscription: already in the position.
+    Fills {
+        snapshot: bool,
+        fills: Vec<Fill>,
+    },
+    /// Orders cancelled by the exchange, not by us (`nonUserCancel`).
+    NonUserCancel(Vec<u64>),
+    /// Anything else (funding, liquidation, subscription acks, pong, other coins' data).
+    Ignored,
+}
+
+/// One entry of `data.statuses`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionStatus {
+    Resting {
+        oid: u64,
+    },
+    Filled {
+        oid: u64,
+        total_sz: f64,
+        avg_px: f64,
+    },
+    Success,
+    Error(String),
+    Waiting,
+}
+
+/// The exchange's answer to one action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExchangeReply {
+    Statuses(Vec<ActionStatus>),
+    /// `{"status":"ok","response":{"type":"default"}}`: a single modify or other action.
+    Ok,
+    /// The whole action failed (top-level `err`, a WS `error` payload, or a pre-validation error).
+    Err(String),
+}
+
+fn malformed(what: &'static str, e: impl std::fmt::Display) -> EngineError {
+    EngineError::Frame {
+        what,
+        reason: e.to_string(),
+    }
+}
+
+fn num(field: &'static str, s: &str) -> Result<f64, EngineError> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| EngineError::Frame {
+            what: field,
+            reason: format!("{s:?} is not a decimal number"),
+        })
+}
+
+fn side(field: &'static str, s: &str) -> Result<Side, EngineError> {
+    match s {
+        "B" => Ok(Side::Bid),
+        "A" => Ok(Side::Ask),
+        _ => Err(EngineError::Frame {
+            what: field,
+            reason: format!("side {s:?} is neither \"B\" nor \"A\""),
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    channel: Option<&'a str>,
+    #[serde(borrow)]
+    data: Option<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Deserialize)]
+struct WsOrder<'a> {
+    #[serde(borrow)]
+    order: WsBasicOrder<'a>,
+    #[serde(borrow)]
+    status: &'a str,
+}
+
+#[derive(Deserialize)]
+struct WsBasicOrder<'a> {
+    #[serde(borrow)]
+    coin: &'a str,
+    #[serde(borrow)]
+    side: &'a str,
+    #[serde(rename = "limitPx", borrow)]
+    limit_px: &'a str,
+    #[serde(borrow)]
+    sz: &'a str,
+    oid: u64,
+    #[serde(default, borrow)]
+    cloid: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct WsFill<'a> {
+    #[serde(borrow)]
+    coin: &'a str,
+    #[serde(borrow)]
+    px: &'a str,
+    #[serde(borrow)]
+    sz: &'a str,
+    #[serde(borrow)]
+    side: &'a str,
+    #[serde(default)]
+    time: u64,
+    #[serde(rename = "startPosition", default, borrow)]
+    start_position: Option<&'a str>,
+    oid: u64,
+    #[serde(default)]
+    tid: u64,
+    #[serde(default, borrow)]
+    fee: Option<&'a str>,
+    #[serde(default, borrow)]
+    cloid: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct WsUserFills<'a> {
+    #[serde(rename = "isSnapshot", default)]
+    is_snapshot: bool,
+    #[serde(borrow)]
+    fills: Vec<WsFill<'a>>,
+}
+
+#[derive(Deserialize)]
+struct WsUserEvent<'a> {
+    #[serde(default, borrow)]
+    fills: Option<Vec<WsFill<'a>>>,
+    #[serde(rename = "nonUserCancel", default, borrow)]
+    non_user_cancel: Option<Vec<WsCoinOid<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct WsCoinOid<'a> {
+    #[serde(borrow)]
+    coin: &'a str,
+    oid: u64,
+}
+
+fn convert_fills(coin: &str, raw: Vec<WsFill<'_>>) -> Result<Vec<Fill>, EngineError> {
+    let mut out = Vec::with_capacity(raw.len());
+    for f in raw {
+        if f.coin != coin {
+            continue;
+        }
+        out.push(Fill {
+            px: num("fill.px", f.px)?,
+            sz: num("fill.sz", f.sz)?,
+            side: side("fill.side", f.side)?,
+            oid: f.oid,
+            tid: f.tid,
+            time: f.time,
+            start_position: f
+                .start_position
+                .map(|s| num("fill.startPosition", s))
+                .transpose()?,
+            fee: f
+                .fee
+                .map(|s| num("fill.fee", s))
+                .transpose()?
+                .unwrap_or(0.0),
+            cloid: f.cloid.and_then(parse_cloid),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses an `orderUpdates`, `userFills` or `user` (userEvents) frame, keeping only `coin`'s
+/// entries.
+///
+/// # Errors
+/// `EngineError::Frame` naming the field when the frame is not valid JSON or a known channel's
+/// payload is malformed.
+pub fn parse_user_frame(frame: &[u8], coin: &str) -> Result<UserFrame, EngineError> {
+    let env: Envelope = serde_json::from_slice(frame).map_err(|e| malformed("user frame", e))?;
+    let (Some(channel), Some(data)) = (env.channel, env.data) else {
+        return Ok(UserFrame::Ignored);
+    };
+    let data = data.get();
+    match channel {
+        "orderUpdates" => {
+            let raw: Vec<WsOrder> =
+                serde_json::from_str(data).map_err(|e| malformed("orderUpdates", e))?;
+            let mut out = Vec::with_capacity(raw.len());
+            for u in raw {
+                if u.order.coin != coin {
+                    continue;
+                }
+                let status = match u.status {
+                    "open" => UpdateStatus::Open,
+                    "filled" => UpdateStatus::Filled,
+                    "triggered" => UpdateStatus::Other,
+                    s if s.ends_with("anceled") || s.ends_with("Rejected") || s == "rejected" => {
+                        UpdateStatus::Gone
+                    }
+                    "scheduledCancel" => UpdateStatus::Gone,
+                    _ => UpdateStatus::Other,
+                };
+                out.push(OrderUpdate {
+                    oid: u.order.oid,
+                    cloid: u.order.cloid.and_then(parse_cloid),
+                    side: side("order.side", u.order.side)?,
+                    px: num("order.limitPx", u.order.limit_px)?,
+                    sz: num("order.sz", u.order.sz)?,
+                    status,
+                });
+            }
+            Ok(UserFrame::Orders(out))
+        }
+        "userFills" => {
+            let raw: WsUserFills =
+                serde_json::from_str(data).map_err(|e| malformed("userFills", e))?;
+            Ok(UserFrame::Fills {
+                snapshot: raw.is_snapshot,
+                fills: convert_fills(coin, raw.fills)?,
+            })
+        }
+        "user" => {
+            let raw: WsUserEvent =
+                serde_json::from_str(data).map_err(|e| malformed("userEvents", e))?;
+            if let Some(f) = raw.fills {
+                return Ok(UserFrame::Fills {
+                    snapshot: false,
+                    fills: convert_fills(coin, f)?,
+                });
+            }
+            if let Some(c) = raw.non_user_cancel {
+                return Ok(UserFrame::NonUserCancel(
+                    c.into_iter()
+                        .filter(|x| x.coin == coin)
+                        .map(|x| x.oid)
+                        .collect(),
+                ));
+            }
+            Ok(UserFrame::Ignored)
+        }
+        _ => Ok(UserFrame::Ignored),
+    }
+}
+
+fn parse_status(v: &serde_json::Value) -> Result<ActionStatus, EngineError> {
+    use serde_json::Value;
+    let bad = || EngineError::Frame {
+        what: "statuses",
+        reason: format!("unrecognised status {v}"),
+    };
+    match v {
+        Value::String(s) if s == "success" => Ok(ActionStatus::Success),
+        Value::String(s) if s.starts_with("waiting") => Ok(ActionStatus::Waiting),
+        Value::Object(m) => {
+            if let Some(r) = m.get("resting") {
+                let oid = r.get("oid").and_then(Value::as_u64).ok_or_else(bad)?;
+                return Ok(ActionStatus::Resting { oid });
+            }
+            if let Some(f) = m.get("filled") {
+                let oid = f.get("oid").and_then(Value::as_u64).ok_or_else(bad)?;
+                let total_sz = f
+                    .get("totalSz")
+                    .and_then(Value::as_str)
+                    .map(|s| num("filled.totalSz", s))
+                    .transpose()?
+                    .unwrap_or(0.0);
+                let avg_px = f
+                    .get("avgPx")
+                    .and_then(Value::as_str)
+                    .map(|s| num("filled.avgPx", s))
+                    .transpose()?
+                    .unwrap_or(0.0);
+                return Ok(ActionStatus::Filled {
+                    oid,
+                    total_sz,
+                    avg_px,
+                });
+            }
+            if let Some(e) = m.get("error") {
+                return Ok(ActionStatus::Error(
+                    e.as_str().map_or_else(|| e.to_string(), str::to_string),
+                ));
+            }
+            Err(bad())
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn parse_exchange_body(v: &serde_json::Value) -> Result<ExchangeReply, EngineError> {
+    use serde_json::Value;
+    match v.get("status").and_then(Value::as_str) {
+        Some("ok") => {
+            let resp = v.get("response");
+            match resp
+                .and_then(|r| r.get("data"))
+                .and_then(|d| d.get("statuses"))
+            {
+                Some(Value::Array(items)) => Ok(ExchangeReply::Statuses(
+                    items.iter().map(parse_status).collect::<Result<_, _>>()?,
+                )),
+                Some(_) => Err(EngineError::Frame {
+                    what: "response.data.statuses",
+                    reason: "not an array".to_string(),
+                }),
+                None => Ok(ExchangeReply::Ok),
+            }
+        }
+        Some("err") => Ok(ExchangeReply::Err(
+            v.get("response")
+                .map(|r| r.as_str().map_or_else(|| r.to_string(), str::to_string))
+                .unwrap_or_default(),
+        )),
+        _ => Err(EngineError::Frame {
+            what: "status",
+            reason: "expected \"ok\" or \"err\"".to_string(),
+        }),
+    }
+}
+
+/// Parses the exchange's answer to one action: the HTTP `/exchange` body, or the websocket
+/// `post` response that wraps it (`{"channel":"post","data":{"id","response":{"type","payload"}}}`).
+///
+/// # Errors
+/// `EngineError::Frame` when the bytes are neither.
+pub fn parse_exchange_response(frame: &[u8]) -> Result<ExchangeReply, EngineError> {
+    use serde_json::Value;
+    let v: Value = serde_json::from_slice(frame).map_err(|e| malformed("exchange response", e))?;
+    if v.get("channel").and_then(Value::as_str) == Some("post") {
+        let resp = v
+            .get("data")
+            .and_then(|d| d.get("response"))
+            .ok_or_else(|| EngineError::Frame {
+                what: "post.data.response",
+                reason: "missing".to_string(),
+            })?;
+        let payload = resp.get("payload").unwrap_or(&Value::Null);
+        return match resp.get("type").and_then(Value::as_str) {
+            Some("action") => parse_exchange_body(payload),
+            Some("error") => Ok(ExchangeReply::Err(
+                payload
+                    .as_str()
+                    .map_or_else(|| payload.to_string(), str::to_string),
+            )),
+            _ => Err(EngineError::Frame {
+                what: "post.data.response.type",
+                reason: "expected \"action\" or \"error\"".to_string(),
+            }),
+        };
+    }
+    parse_exchange_body(&v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_updates_keep_our_coin_and_map_statuses() {
+        let f = br#"{"channel":"orderUpdates","data":[
+          {"order":{"coin":"ETH","side":"B","limitPx":"1830.1","sz":"0.5","oid":11,"timestamp":1,
+            "origSz":"0.5","cloid":"0x0000000000000000000000000000000a"},"status":"open","statusTimestamp":2},
+          {"order":{"coin":"BTC","side":"A","limitPx":"90000","sz":"0.1","oid":12,"timestamp":1,
+            "origSz":"0.1"},"status":"open","statusTimestamp":2},
+          {"order":{"coin":"ETH","side":"A","limitPx":"1840","sz":"0.0","oid":13,"timestamp":1,
+            "origSz":"0.2"},"status":"badAloPxRejected","statusTimestamp":2}]}"#;
+        let UserFrame::Orders(u) = parse_user_frame(f, "ETH").unwrap() else {
+            panic!()
+        };
+        assert_eq!(u.len(), 2);
+        assert_eq!(u[0].cloid, Some(10));
+        assert_eq!(
+            (u[0].side, u[0].px, u[0].status),
+            (Side::Bid, 1830.1, UpdateStatus::Open)
+        );
+        assert_eq!(u[1].status, UpdateStatus::Gone);
+    }
+
+    #[test]
+    fn fills_and_user_events() {
+        let f = br#"{"channel":"userFills","data":{"isSnapshot":true,"user":"0x1","fills":[
+          {"coin":"ETH","px":"1830","sz":"0.1","side":"B","time":5,"startPosition":"-0.2",
+           "dir":"Close Short","closedPnl":"0","hash":"0x","oid":11,"crossed":false,"fee":"-0.01",
+           "tid":99,"feeToken":"USDC"}]}}"#;
+        let UserFrame::Fills { snapshot, fills } = parse_user_frame(f, "ETH").unwrap() else {
+            panic!()
+        };
+        assert!(snapshot);
+        assert_eq!(fills[0].start_position, Some(-0.2));
+        assert_eq!((fills[0].tid, fills[0].fee), (99, -0.01));
+        let f = br#"{"channel":"user","data":{"nonUserCancel":[{"coin":"ETH","oid":4}]}}"#;
+        assert_eq!(
+            parse_user_frame(f, "ETH").unwrap(),
+            UserFrame::NonUserCancel(vec![4])
+        );
+        let f = br#"{"channel":"user","data":{"funding":{"time":1,"coin":"ETH","usdc":"1","szi":"1","fundingRate":"0"}}}"#;
+        assert_eq!(parse_user_frame(f, "ETH").unwrap(), UserFrame::Ignored);
+        assert_eq!(
+            parse_user_frame(br#"{"channel":"pong"}"#, "ETH").unwrap(),
+            UserFrame::Ignored
+        );
+        let err = parse_user_frame(br#"{"channel":"userFills","data":{"fills":[{"coin":"ETH","px":"x","sz":"1","side":"B","oid":1}]}}"#, "ETH")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fill.px") && err.contains("\"x\""), "{err}");
+        assert!(parse_user_frame(b"{not json", "ETH").is_err());
+    }
+
+    #[test]
+    fn exchange_responses_http_and_ws() {
+        let r = br#"{"status":"ok","response":{"type":"order","data":{"statuses":[
+          {"resting":{"oid":77}},{"error":"Order must have minimum value of $10. asset=4"},
+          {"filled":{"totalSz":"0.02","avgPx":"1891.4","oid":78}}]}}}"#;
+        assert_eq!(
+            parse_exchange_response(r).unwrap(),
+            ExchangeReply::Statuses(vec![
+                ActionStatus::Resting { oid: 77 },
+                ActionStatus::Error("Order must have minimum value of $10. asset=4".into()),
+                ActionStatus::Filled {
+                    oid: 78,
+                    total_sz: 0.02,
+                    avg_px: 1891.4
+                },
+            ])
+        );
+        let r = br#"{"channel":"post","data":{"id":3,"response":{"type":"action","payload":
+          {"status":"ok","response":{"type":"cancel","data":{"statuses":["success"]}}}}}}"#;
+        assert_eq!(
+            parse_exchange_response(r).unwrap(),
+            ExchangeReply::Statuses(vec![ActionStatus::Success])
+        );
+        let r = br#"{"status":"err","response":"Invalid nonce: duplicate nonce 5"}"#;
+        assert_eq!(
+            parse_exchange_response(r).unwrap(),
+            ExchangeReply::Err("Invalid nonce: duplicate nonce 5".into())
+        );
+        let r =
+            br#"{"channel":"post","data":{"id":3,"response":{"type":"error","payload":"429"}}}"#;
+        assert_eq!(
+            parse_exchange_response(r).unwrap(),
+            ExchangeReply::Err("429".into())
+        );
+        assert_eq!(
+            parse_exchange_response(br#"{"status":"ok","response":{"type":"default"}}"#).unwrap(),
+            ExchangeReply::Ok
+        );
+        assert!(parse_exchange_response(br#"{"status":"maybe"}"#).is_err());
+    }
+}

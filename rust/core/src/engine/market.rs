@@ -1,0 +1,186 @@
+//! Market frames into the engine (SPEC 9): Hyperliquid `l2Book` / `bbo` go to the engine's
+//! `HlBook` (a `bbo` newer than the last snapshot overrides the top of book), `pong` and `trades`
+//! prove the feed alive and trades advance our place in the queue; Binance `bookTicker` gives the
+//! lead venue's best bid/offer (scaled by `lead.price_multiplier`), and any Binance market frame
+//! proves that feed alive. Parsing is the book module's; a malformed frame is refused and
+//! changes nothing.
+
+use super::cycle::QuoteEngine;
+use super::orders::OrderState;
+use crate::book::{parse_binance_frame, parse_hl_frame, BinanceMessage, HlApplied, HlMessage};
+use crate::error::Result;
+
+fn parse_px(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+impl QuoteEngine {
+    /// Applies one raw Hyperliquid market frame received at `recv_ms`. Returns true when the
+    /// top of book changed.
+    ///
+    /// # Errors
+    /// A malformed frame (`BookError`); the engine is unchanged.
+    pub fn on_hl_frame(&mut self, frame: &[u8], recv_ms: u64) -> Result<bool> {
+        match self.hl_book.apply(frame)? {
+            HlApplied::Snapshot | HlApplied::Bbo => {
+                let (bid, bid_sz) = self.hl_book.best_bid_f64().unwrap_or((0.0, 0.0));
+                let (ask, ask_sz) = self.hl_book.best_ask_f64().unwrap_or((0.0, 0.0));
+                let m = &mut self.market;
+                let changed =
+                    (bid, bid_sz, ask, ask_sz) != (m.best_bid, m.bid_sz, m.best_ask, m.ask_sz);
+                m.best_bid = bid;
+                m.bid_sz = bid_sz;
+                m.best_ask = ask;
+                m.ask_sz = ask_sz;
+                self.note_hl_alive(recv_ms);
+                Ok(changed)
+            }
+            HlApplied::Stale => {
+                self.note_hl_alive(recv_ms);
+                Ok(false)
+            }
+            HlApplied::Ignored => {
+                // Not a book frame: the book already parsed it once, so this second parse only
+                // runs for pongs, trades and other channels.
+                match parse_hl_frame(frame)? {
+                    HlMessage::Pong => self.note_hl_alive(recv_ms),
+                    HlMessage::Trades(trades) => {
+                        let coin = self.cfg.asset.as_str();
+                        let mut ours = false;
+                        for t in trades.iter() {
+                            if t.coin != coin {
+                                continue;
+                            }
+                            ours = true;
+                            let (Some(px), Some(sz)) = (parse_px(t.px), parse_px(t.sz)) else {
+                                continue;
+                            };
+                            // A trade at our resting price takes liquidity ahead of us first.
+                            for i in 0..self.orders.len() {
+                                let o = self.orders.get_mut(i);
+                                if o.state == OrderState::Resting && o.px == px {
+                                    o.queue_ahead = (o.queue_ahead - sz).max(0.0);
+                                }
+                            }
+                        }
+                        if ours {
+                            self.note_hl_alive(recv_ms);
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// Applies one raw Binance USD-M market frame received at `recv_ms`. Returns true when the
+    /// lead venue's best bid/offer changed.
+    ///
+    /// # Errors
+    /// A malformed frame (`BookError`); the engine is unchanged.
+    pub fn on_binance_frame(&mut self, frame: &[u8], recv_ms: u64) -> Result<bool> {
+        let symbol = self.cfg.lead.symbol.as_str();
+        let ours = |s: Option<&str>| s.is_none_or(|s| s.eq_ignore_ascii_case(symbol));
+        match parse_binance_frame(frame)? {
+            BinanceMessage::BookTicker(t) if ours(Some(t.symbol)) => {
+                let mult = self.cfg.lead.price_multiplier;
+                let (Some(bid), Some(ask)) = (parse_px(t.bid_px), parse_px(t.ask_px)) else {
+                    return Err(crate::Error::invalid(
+                        "bookTicker b/a",
+                        format!("{}/{}", t.bid_px, t.ask_px),
+                        "not prices",
+                    ));
+                };
+                let (bid, ask) = (bid * mult, ask * mult);
+                let m = &self.market;
+                let changed = (bid, ask) != (m.binance_bid, m.binance_ask);
+                self.on_binance_top(bid, ask, recv_ms)?;
+                Ok(changed)
+            }
+            BinanceMessage::AggTrade(t) if ours(t.symbol) => {
+                self.note_binance_alive(recv_ms);
+                Ok(false)
+            }
+            BinanceMessage::Trade(t) if ours(t.symbol) => {
+                self.note_binance_alive(recv_ms);
+                Ok(false)
+            }
+            BinanceMessage::DepthUpdate(d) if ours(d.symbol) => {
+                self.note_binance_alive(recv_ms);
+                Ok(false)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Any sign of life from the Binance feed.
+    pub fn note_binance_alive(&mut self, recv_ms: u64) {
+        let m = &mut self.market;
+        m.binance_recv_ms = Some(m.binance_recv_ms.map_or(recv_ms, |t| t.max(recv_ms)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::MarketMakerConfig;
+    use crate::engine::QuoteEngine;
+
+    const T0: u64 = 1_700_000_000_000;
+
+    fn engine() -> QuoteEngine {
+        let cfg = MarketMakerConfig {
+            max_position: Some(1.0),
+            ..Default::default()
+        };
+        QuoteEngine::new(cfg, 1).unwrap()
+    }
+
+    #[test]
+    fn hl_book_and_bbo_frames_set_the_top() {
+        let mut e = engine();
+        let book = br#"{"channel":"l2Book","data":{"coin":"ETH","time":10,"levels":[
+            [{"px":"3000.1","sz":"1.5","n":2},{"px":"3000.0","sz":"2","n":1}],
+            [{"px":"3000.3","sz":"0.5","n":1}]]}}"#;
+        assert!(e.on_hl_frame(book, T0).unwrap());
+        let m = *e.market();
+        assert_eq!(
+            (m.best_bid, m.bid_sz, m.best_ask, m.ask_sz),
+            (3000.1, 1.5, 3000.3, 0.5)
+        );
+        assert_eq!(m.hl_recv_ms, Some(T0));
+        let bbo = br#"{"channel":"bbo","data":{"coin":"ETH","time":11,"bbo":[
+            {"px":"3000.2","sz":"0.7","n":1},{"px":"3000.3","sz":"0.4","n":1}]}}"#;
+        assert!(e.on_hl_frame(bbo, T0 + 5).unwrap());
+        assert_eq!(e.market().best_bid, 3000.2);
+        // Other coins, pongs and trades change no price; pong and our trades prove liveness.
+        let other = br#"{"channel":"bbo","data":{"coin":"BTC","time":12,"bbo":[
+            {"px":"1","sz":"1","n":1},{"px":"2","sz":"1","n":1}]}}"#;
+        assert!(!e.on_hl_frame(other, T0 + 6).unwrap());
+        assert_eq!(e.market().hl_recv_ms, Some(T0 + 5));
+        assert!(!e.on_hl_frame(br#"{"channel":"pong"}"#, T0 + 9).unwrap());
+        assert_eq!(e.market().hl_recv_ms, Some(T0 + 9));
+        // A malformed frame is refused and changes nothing.
+        let before = *e.market();
+        assert!(e
+            .on_hl_frame(br#"{"channel":"l2Book","data":{"coin":"ETH""#, T0 + 20)
+            .is_err());
+        assert_eq!(*e.market(), before);
+    }
+
+    #[test]
+    fn binance_book_ticker_sets_the_lead_top() {
+        let mut e = engine();
+        let f = br#"{"e":"bookTicker","u":1,"E":2,"T":3,"s":"ETHUSDT","b":"2999.5","B":"1","a":"2999.6","A":"2"}"#;
+        assert!(e.on_binance_frame(f, T0).unwrap());
+        let m = *e.market();
+        assert_eq!(
+            (m.binance_bid, m.binance_ask, m.binance_recv_ms),
+            (2999.5, 2999.6, Some(T0))
+        );
+        let other = br#"{"e":"bookTicker","u":1,"E":2,"T":3,"s":"BTCUSDT","b":"1","B":"1","a":"2","A":"2"}"#;
+        assert!(!e.on_binance_frame(other, T0 + 1).unwrap());
+        assert_eq!(e.market().binance_bid, 2999.5);
+        assert!(e.on_binance_frame(b"{\"e\":", T0 + 2).is_err());
+    }
+}

@@ -1,0 +1,379 @@
+//! Reconcile (SPEC 8 step 6): desired quotes against our live orders, per side, into keep /
+//! modify / cancel / place decisions; and the pacing that bounds how many of them are sent: the
+//! impulse-control token bucket and the address-quota planner.
+//!
+//! Matching is greedy and deterministic (mirrored by `tests/reference/reconcile.py`): each
+//! desired quote, nearest the touch first, keeps the live order of its side whose price is
+//! closest to it, if that is within `max_bps_diff` of mid and its size within `size_tolerance`
+//! of the desired size (queue priority is worth keeping). Unmatched desired quotes are then paired
+//! with unmatched resting orders, best price first, as modifies (one action instead of two);
+//! whatever is left is cancelled or placed.
+
+use crate::strategy::Quote;
+use crate::types::Side;
+
+use super::orders::{OrderState, TrackedOrder};
+
+/// Decisions of one side are bounded by its desired levels plus its live orders.
+pub const MAX_DECISIONS: usize = 512;
+
+/// Keep-or-replace thresholds in force this cycle (after the quota planner's widening).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReconcileParams {
+    pub max_bps_diff: f64,
+    pub size_tolerance: f64,
+    pub use_modify: bool,
+}
+
+/// What to do with one desired quote and/or one live order. Indices point into the slices given
+/// to `reconcile_side`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Keep { order: usize, quote: usize },
+    Modify { order: usize, quote: usize },
+    Cancel { order: usize },
+    Place { quote: usize },
+}
+
+/// A fixed-capacity list of decisions.
+#[derive(Debug, Clone)]
+pub struct Decisions {
+    len: usize,
+    items: [Decision; MAX_DECISIONS],
+}
+
+impl Default for Decisions {
+    fn default() -> Self {
+        Self {
+            len: 0,
+            items: [Decision::Place { quote: 0 }; MAX_DECISIONS],
+        }
+    }
+}
+
+impl Decisions {
+    pub fn as_slice(&self) -> &[Decision] {
+        &self.items[..self.len]
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Replaces decision `i` (the engine turns keeps that overflow the room into cancels).
+    pub fn set(&mut self, i: usize, d: Decision) {
+        if i < self.len {
+            self.items[i] = d;
+        }
+    }
+
+    fn push(&mut self, d: Decision) {
+        if self.len < MAX_DECISIONS {
+            self.items[self.len] = d;
+            self.len += 1;
+        }
+    }
+}
+
+const EPS: f64 = 1e-9;
+
+/// True when a live order at (`px`, `sz`) may stay for the desired quote `q`.
+pub fn within_tolerance(mid: f64, px: f64, sz: f64, q: &Quote, p: &ReconcileParams) -> bool {
+    let diff_bps = (px - q.px).abs() / mid * 1e4;
+    diff_bps <= p.max_bps_diff + EPS && (sz - q.sz).abs() <= p.size_tolerance * q.sz + EPS * q.sz
+}
+
+/// Appends the decisions for one side. `orders` is every tracked order (others sides and orders
+/// already being cancelled are skipped); `desired` is that side's desired quotes, nearest the
+/// touch first.
+pub fn reconcile_side(
+    mid: f64,
+    side: Side,
+    desired: &[Quote],
+    orders: &[TrackedOrder],
+    p: &ReconcileParams,
+    out: &mut Decisions,
+) {
+    let live = |o: &TrackedOrder| o.side == side && o.state != OrderState::PendingCancel;
+    let mut order_used = [false; super::orders::MAX_ORDERS];
+    let mut quote_used = [false; crate::strategy::MAX_LEVELS];
+    for (qi, q) in desired.iter().enumerate() {
+        let mut best: Option<(usize, f64)> = None;
+        for (oi, o) in orders.iter().enumerate() {
+            if !live(o) || order_used[oi] || !within_tolerance(mid, o.px, o.sz, q, p) {
+                continue;
+            }
+            let diff = (o.px - q.px).abs();
+            if best.is_none_or(|(_, d)| diff < d) {
+                best = Some((oi, diff));
+            }
+        }
+        if let Some((oi, _)) = best {
+            order_used[oi] = true;
+            quote_used[qi] = true;
+            out.push(Decision::Keep {
+                order: oi,
+                quote: qi,
+            });
+        }
+    }
+    // Pair the leftovers: unmatched desired quotes (nearest first) with unmatched resting orders
+    // (best price first) as modifies.
+    let better = |a: f64, b: f64| match side {
+        Side::Bid => a > b,
+        Side::Ask => a < b,
+    };
+    let mut qi = 0usize;
+    if p.use_modify {
+        loop {
+            while qi < desired.len() && quote_used[qi] {
+                qi += 1;
+            }
+            if qi >= desired.len() {
+                break;
+            }
+            let mut pick: Option<usize> = None;
+            for (oi, o) in orders.iter().enumerate() {
+                if live(o)
+                    && !order_used[oi]
+                    && o.state == OrderState::Resting
+                    && pick.is_none_or(|j| better(o.px, orders[j].px))
+                {
+                    pick = Some(oi);
+                }
+            }
+            let Some(oi) = pick else { break };
+            order_used[oi] = true;
+            quote_used[qi] = true;
+            out.push(Decision::Modify {
+                order: oi,
+                quote: qi,
+            });
+        }
+    }
+    for (oi, o) in orders.iter().enumerate() {
+        if live(o) && !order_used[oi] {
+            out.push(Decision::Cancel { order: oi });
+        }
+    }
+    for (i, used) in quote_used.iter().enumerate().take(desired.len()) {
+        if !used {
+            out.push(Decision::Place { quote: i });
+        }
+    }
+}
+
+/// Impulse control (SPEC 2, 8): a token bucket of exchange actions, refilled at
+/// `actions_per_minute` up to `burst`, on the clock the engine is given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenBucket {
+    tokens: f64,
+    last_ms: Option<u64>,
+    rate_per_ms: f64,
+    burst: f64,
+}
+
+impl TokenBucket {
+    pub fn new(actions_per_minute: u32, burst: u32) -> Self {
+        Self {
+            tokens: f64::from(burst),
+            last_ms: None,
+            rate_per_ms: f64::from(actions_per_minute) / 60_000.0,
+            burst: f64::from(burst),
+        }
+    }
+
+    pub fn refill(&mut self, now_ms: u64) {
+        if let Some(last) = self.last_ms {
+            let dt = now_ms.saturating_sub(last) as f64;
+            self.tokens = (self.tokens + dt * self.rate_per_ms).min(self.burst);
+        }
+        self.last_ms = Some(self.last_ms.map_or(now_ms, |l| l.max(now_ms)));
+    }
+
+    pub fn available(&self) -> u32 {
+        self.tokens.max(0.0).floor() as u32
+    }
+
+    /// Takes one token if there is one.
+    pub fn take(&mut self) -> bool {
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Spends a token even when none is left (safety cancels are never held back); the debt is
+    /// repaid by later refills.
+    pub fn force_take(&mut self) {
+        self.tokens -= 1.0;
+    }
+}
+
+/// The address quota of SPEC 8: Hyperliquid allows 1 action per USDC traded plus 10,000,
+/// cumulative (`nRequestsCap` is not a per-minute rate); a batch of n counts n. The engine learns
+/// `used` and `cap` from `userRateLimit` (through `set_quota`) and counts its own actions in
+/// between.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AddressQuota {
+    pub used: u64,
+    pub cap: u64,
+    pub known: bool,
+}
+
+impl AddressQuota {
+    pub fn headroom(&self) -> Option<u64> {
+        self.known.then(|| self.cap.saturating_sub(self.used))
+    }
+
+    /// Planner factor in [1, max_widening]: 1 while headroom is at or above the low watermark,
+    /// rising linearly to `max_widening` as headroom falls to 0. It multiplies the keep tolerance
+    /// and the requote interval, never the spread: widening spreads when quota is short earns
+    /// fewer fills, hence less volume, hence less quota (the spiral SPEC 8 warns about).
+    pub fn widening(&self, low_watermark: u64, max_widening: f64) -> f64 {
+        match self.headroom() {
+            Some(h) if low_watermark > 0 && h < low_watermark => {
+                let short = 1.0 - h as f64 / low_watermark as f64;
+                1.0 + (max_widening - 1.0) * short
+            }
+            _ => 1.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(level: u32, px: f64, sz: f64) -> Quote {
+        Quote {
+            side: Side::Bid,
+            level,
+            px,
+            sz,
+            depth_bps: 0.0,
+        }
+    }
+
+    fn o(cloid: u128, px: f64, sz: f64, state: OrderState) -> TrackedOrder {
+        TrackedOrder {
+            cloid,
+            oid: Some(cloid as u64),
+            side: Side::Bid,
+            px,
+            sz,
+            reduce_only: false,
+            state,
+            depth_bps: 0.0,
+            batch: 0,
+            index: 0,
+            replaces: None,
+            queue_ahead: 0.0,
+            filled_any: false,
+            sent_ms: 0,
+        }
+    }
+
+    fn params(max_bps_diff: f64) -> ReconcileParams {
+        ReconcileParams {
+            max_bps_diff,
+            size_tolerance: 0.2,
+            use_modify: true,
+        }
+    }
+
+    fn run(desired: &[Quote], orders: &[TrackedOrder], p: &ReconcileParams) -> Vec<Decision> {
+        let mut d = Decisions::default();
+        reconcile_side(10_000.0, Side::Bid, desired, orders, p, &mut d);
+        d.as_slice().to_vec()
+    }
+
+    #[test]
+    fn keeps_within_max_bps_diff_and_replaces_beyond() {
+        // Mid 10000: 1 bp = 1.0 in price.
+        let desired = [q(0, 9990.0, 1.0)];
+        let one_bp = [o(7, 9989.0, 1.0, OrderState::Resting)];
+        assert_eq!(
+            run(&desired, &one_bp, &params(2.0)),
+            vec![Decision::Keep { order: 0, quote: 0 }]
+        );
+        let three_bp = [o(7, 9987.0, 1.0, OrderState::Resting)];
+        assert_eq!(
+            run(&desired, &three_bp, &params(2.0)),
+            vec![Decision::Modify { order: 0, quote: 0 }]
+        );
+        let mut no_modify = params(2.0);
+        no_modify.use_modify = false;
+        assert_eq!(
+            run(&desired, &three_bp, &no_modify),
+            vec![Decision::Cancel { order: 0 }, Decision::Place { quote: 0 }]
+        );
+    }
+
+    #[test]
+    fn size_tolerance_and_pending_orders() {
+        let desired = [q(0, 9990.0, 1.0), q(1, 9980.0, 1.0)];
+        let orders = [
+            o(1, 9990.0, 1.3, OrderState::Resting), // size off by 30% > 20%
+            o(2, 9980.0, 0.9, OrderState::PendingNew), // kept: not yet acked but fine
+            o(3, 9970.0, 1.0, OrderState::PendingCancel), // already leaving: ignored
+        ];
+        assert_eq!(
+            run(&desired, &orders, &params(3.0)),
+            vec![
+                Decision::Keep { order: 1, quote: 1 },
+                Decision::Modify { order: 0, quote: 0 },
+            ]
+        );
+        // Surplus live orders are cancelled, surplus quotes placed.
+        let orders = [
+            o(1, 9990.0, 1.0, OrderState::Resting),
+            o(2, 9900.0, 1.0, OrderState::PendingNew),
+        ];
+        assert_eq!(
+            run(&desired[..1], &orders, &params(3.0)),
+            vec![
+                Decision::Keep { order: 0, quote: 0 },
+                Decision::Cancel { order: 1 }
+            ]
+        );
+        assert_eq!(
+            run(&desired, &[], &params(3.0)),
+            vec![Decision::Place { quote: 0 }, Decision::Place { quote: 1 }]
+        );
+    }
+
+    #[test]
+    fn token_bucket_refills_on_the_given_clock() {
+        let mut b = TokenBucket::new(60, 2); // 1 per second
+        b.refill(1_000);
+        assert!(b.take() && b.take() && !b.take());
+        b.refill(1_500);
+        assert!(!b.take());
+        b.refill(2_000);
+        assert!(b.take());
+        b.force_take();
+        b.refill(3_000);
+        assert_eq!(b.available(), 0, "debt repaid first");
+        b.refill(100_000);
+        assert_eq!(b.available(), 2, "capped at burst");
+    }
+
+    #[test]
+    fn quota_widening_is_linear_below_the_watermark() {
+        let mut q = AddressQuota::default();
+        assert_eq!(q.widening(2000, 3.0), 1.0, "unknown quota: no widening");
+        q = AddressQuota {
+            used: 9000,
+            cap: 10_000,
+            known: true,
+        };
+        assert_eq!(q.widening(2000, 3.0), 2.0); // headroom 1000 = half the watermark
+        q.used = 10_500;
+        assert_eq!(q.widening(2000, 3.0), 3.0);
+        q.used = 0;
+        assert_eq!(q.widening(2000, 3.0), 1.0);
+    }
+}

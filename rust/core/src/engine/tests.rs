@@ -1,0 +1,635 @@
+//! Engine behaviour through its public surface: the cycle's modes and breakers, reconcile through
+//! the exchange's answers, and the safety invariant as a property over random event sequences.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::config::{LeadVenue, MarketMakerConfig};
+use crate::governor::PositionZone;
+use crate::mode::ExecutionMode;
+use crate::types::Side;
+
+const T0: u64 = 1_700_000_000_000;
+
+fn cfg() -> MarketMakerConfig {
+    MarketMakerConfig {
+        max_position: Some(1.0),
+        ..Default::default()
+    }
+}
+
+/// ETH at 3000 (tick 0.1), account funded, cold signals.
+fn engine_with(cfg: MarketMakerConfig) -> QuoteEngine {
+    let mut e = QuoteEngine::new(cfg, 7).unwrap();
+    e.set_account(Some(0.0), Some(10_000.0), Some(10_000.0), Some(3.0))
+        .unwrap();
+    e.on_hl_top(2999.9, 2.0, 3000.1, 2.0, T0).unwrap();
+    e
+}
+
+fn warm(e: &mut QuoteEngine) {
+    let mut s = *e.signals();
+    s.has_had_cross_venue = true;
+    e.set_signals(s);
+}
+
+fn places(out: &CycleOutput, side: Side) -> Vec<Action> {
+    out.actions
+        .as_slice()
+        .iter()
+        .filter(|a| a.kind == ActionKind::Place && a.side == side)
+        .copied()
+        .collect()
+}
+
+fn total(actions: &[Action]) -> f64 {
+    actions.iter().map(|a| a.sz).sum()
+}
+
+/// The exchange accepts every action of the last cycle: places rest with fresh oids, cancels
+/// succeed, modifies rest with fresh oids.
+fn ack_all(e: &mut QuoteEngine, out_actions: &[Action], next_oid: &mut u64) {
+    let mut batches: Vec<u64> = out_actions.iter().map(|a| a.batch).collect();
+    batches.dedup();
+    for b in batches {
+        let statuses: Vec<String> = out_actions
+            .iter()
+            .filter(|a| a.batch == b)
+            .map(|a| match a.kind {
+                ActionKind::Cancel => "\"success\"".to_string(),
+                _ => {
+                    *next_oid += 1;
+                    format!("{{\"resting\":{{\"oid\":{next_oid}}}}}")
+                }
+            })
+            .collect();
+        let frame = format!(
+            r#"{{"status":"ok","response":{{"type":"order","data":{{"statuses":[{}]}}}}}}"#,
+            statuses.join(",")
+        );
+        e.on_exchange_response(frame.as_bytes(), T0, b).unwrap();
+    }
+}
+
+fn run_cycle(e: &mut QuoteEngine, now: u64) -> (CycleOutput, Vec<Action>) {
+    let out = e.cycle(now).clone();
+    let acts = out.actions.as_slice().to_vec();
+    (out, acts)
+}
+
+#[test]
+fn cold_engine_with_default_config_quotes_both_sides() {
+    for c in [
+        cfg(),
+        MarketMakerConfig {
+            capital_usd: Some(1000.0),
+            ..Default::default()
+        },
+    ] {
+        let mut e = engine_with(c);
+        let (out, acts) = run_cycle(&mut e, T0 + 10);
+        assert_eq!(
+            out.mode,
+            ExecutionMode::Maker {
+                bid: true,
+                ask: true
+            }
+        );
+        assert_eq!(out.zone, PositionZone::Green);
+        assert!(!places(&out, Side::Bid).is_empty() && !places(&out, Side::Ask).is_empty());
+        assert!(acts
+            .iter()
+            .all(|a| a.kind == ActionKind::Place && !a.reduce_only));
+        assert!(out.diagnostics.caps.has(CapFlags::NO_SIGNAL));
+        assert!(
+            out.diagnostics.no_signal_warning,
+            "first capped cycle warns"
+        );
+        for a in &acts {
+            assert!(a.px > 0.0 && a.sz > 0.0);
+            match a.side {
+                Side::Bid => assert!(a.px < 3000.1),
+                Side::Ask => assert!(a.px > 2999.9),
+            }
+        }
+    }
+}
+
+#[test]
+fn not_quoting_without_book_account_or_fresh_data() {
+    let mut e = QuoteEngine::new(cfg(), 1).unwrap();
+    assert_eq!(e.cycle(T0).diagnostics.flat_reason, FlatReason::NoBook);
+    e.on_hl_top(2999.9, 1.0, 3000.1, 1.0, T0).unwrap();
+    assert_eq!(e.cycle(T0).diagnostics.flat_reason, FlatReason::NoAccount);
+    e.set_account(Some(0.0), Some(1000.0), None, None).unwrap();
+    assert_eq!(e.cycle(T0).diagnostics.flat_reason, FlatReason::None);
+    // Stale Hyperliquid data: cancel everything until fresh.
+    let n_orders = e.orders().len();
+    assert!(n_orders > 0);
+    let out = e.cycle(T0 + 3_001);
+    assert_eq!(out.diagnostics.flat_reason, FlatReason::HlStale);
+    assert_eq!(out.actions.len(), n_orders);
+    assert!(out
+        .actions
+        .as_slice()
+        .iter()
+        .all(|a| a.kind == ActionKind::Cancel));
+    // A bad input is refused and changes nothing.
+    assert!(e
+        .set_account(Some(f64::NAN), Some(5.0), None, None)
+        .is_err());
+    assert_eq!(e.position(), 0.0);
+}
+
+#[test]
+fn no_signal_cap_shrinks_quote_size_to_30_percent() {
+    let c = MarketMakerConfig {
+        target_liquidity: Some(1.0),
+        ..cfg()
+    };
+    let mut cold = engine_with(c.clone());
+    let (out, _) = run_cycle(&mut cold, T0);
+    let capped = total(&places(&out, Side::Bid));
+    assert!((out.diagnostics.effective_max - 0.3).abs() < 1e-12);
+    let mut w = engine_with(c.clone());
+    warm(&mut w);
+    let (out, _) = run_cycle(&mut w, T0);
+    let full = total(&places(&out, Side::Bid));
+    assert!((capped / full - 0.3).abs() < 0.01, "{capped} / {full}");
+    // No lead venue: the caps do not apply at all.
+    let mut none = engine_with(MarketMakerConfig {
+        lead_venue: LeadVenue::None,
+        ..c
+    });
+    let (out, _) = run_cycle(&mut none, T0);
+    assert!((total(&places(&out, Side::Bid)) - full).abs() < 1e-9);
+}
+
+#[test]
+fn lead_lost_cap_after_binance_goes_stale() {
+    let mut e = engine_with(MarketMakerConfig {
+        target_liquidity: Some(1.0),
+        ..cfg()
+    });
+    warm(&mut e);
+    e.on_binance_top(2999.0, 3001.0, T0).unwrap();
+    e.on_hl_top(2999.9, 2.0, 3000.1, 2.0, T0 + 6_000).unwrap();
+    let out = e.cycle(T0 + 6_000);
+    assert!(out.diagnostics.lead_stale);
+    assert!(out.diagnostics.caps.has(CapFlags::LEAD_LOST));
+    assert!((out.diagnostics.effective_max - 0.3).abs() < 1e-12);
+}
+
+#[test]
+fn kill_cancels_everything_then_unwinds_reduce_only() {
+    let mut e = engine_with(cfg());
+    warm(&mut e);
+    let mut oid = 100;
+    let (_, acts) = run_cycle(&mut e, T0);
+    ack_all(&mut e, &acts, &mut oid);
+    let live = e.orders().len();
+    assert!(live >= 2);
+    e.set_account(Some(1.0), None, None, None).unwrap();
+    let (out, acts) = run_cycle(&mut e, T0 + 200);
+    assert_eq!(out.zone, PositionZone::Kill);
+    assert_eq!(out.mode, ExecutionMode::Flat);
+    assert_eq!(out.diagnostics.flat_reason, FlatReason::Kill);
+    assert_eq!(acts.len(), live, "cancel all, nothing else");
+    assert!(acts.iter().all(|a| a.kind == ActionKind::Cancel));
+    ack_all(&mut e, &acts, &mut oid);
+    assert!(e.orders().is_empty());
+    let (out, acts) = run_cycle(&mut e, T0 + 400);
+    assert!(out.diagnostics.unwinding);
+    assert!(!acts.is_empty());
+    for a in &acts {
+        assert_eq!(
+            (a.kind, a.side, a.reduce_only),
+            (ActionKind::Place, Side::Ask, true)
+        );
+    }
+    assert_eq!(acts[0].px, 3000.1, "at the touch");
+    assert!(total(&acts) <= 1.0 + 1e-12);
+    // With kill_unwind off, Kill stays flat.
+    let mut e = engine_with(MarketMakerConfig {
+        risk: crate::config::RiskConfig {
+            kill_unwind: false,
+            ..Default::default()
+        },
+        ..cfg()
+    });
+    e.set_account(Some(-1.2), None, None, None).unwrap();
+    e.cycle(T0);
+    assert!(e.cycle(T0 + 200).actions.is_empty());
+}
+
+#[test]
+fn red_zone_is_reduce_only() {
+    let mut e = engine_with(cfg());
+    warm(&mut e);
+    e.set_account(Some(0.85), None, None, None).unwrap();
+    let (out, acts) = run_cycle(&mut e, T0);
+    assert_eq!(out.zone, PositionZone::Red);
+    assert_eq!(
+        out.mode,
+        ExecutionMode::InventoryReduce {
+            urgency: 1.0,
+            buy: false
+        }
+    );
+    assert!(!acts.is_empty());
+    assert!(acts
+        .iter()
+        .all(|a| a.side == Side::Ask && a.reduce_only && a.kind == ActionKind::Place));
+    assert!(total(&acts) <= 0.85 + 1e-12);
+    assert_eq!(acts[0].px, 3000.1, "urgency 1 joins the best ask");
+}
+
+#[test]
+fn reconcile_keeps_1bp_and_replaces_3bp_with_max_bps_diff_2() {
+    let mut c = cfg();
+    c.reconcile.max_bps_diff = 2.0;
+    let mut e = engine_with(c);
+    warm(&mut e);
+    let mut oid = 0;
+    let (_, acts) = run_cycle(&mut e, T0);
+    ack_all(&mut e, &acts, &mut oid);
+    let before: Vec<(u128, f64)> = e.orders().iter().map(|o| (o.cloid, o.px)).collect();
+    // Mid up 0.3 = 1 bp: desired quotes move ~1 bp, every order is kept.
+    e.on_hl_top(3000.2, 2.0, 3000.4, 2.0, T0 + 500).unwrap();
+    let (out, acts) = run_cycle(&mut e, T0 + 500);
+    assert!(acts.is_empty(), "{acts:?} {:?}", out.diagnostics);
+    // Mid up another 0.6 (3 bps from where the orders were placed): replaced, by modify.
+    e.on_hl_top(3000.8, 2.0, 3001.0, 2.0, T0 + 1_000).unwrap();
+    let (_, acts) = run_cycle(&mut e, T0 + 1_000);
+    assert!(!acts.is_empty());
+    assert!(acts.iter().all(|a| a.kind == ActionKind::Modify));
+    for a in &acts {
+        let old = before
+            .iter()
+            .find(|(c, _)| Some(*c) == a.target_cloid)
+            .unwrap();
+        assert!((a.px - old.1).abs() / 3000.0 * 1e4 > 2.0);
+        assert!(a.oid.is_some(), "modify names the old oid");
+        assert_ne!(a.cloid, old.0, "a modify gets a new cloid");
+    }
+}
+
+#[test]
+fn modify_ack_before_old_cancel_and_exposure_counts_both_in_flight() {
+    let mut c = cfg();
+    c.reconcile.max_bps_diff = 2.0;
+    let mut e = engine_with(c);
+    warm(&mut e);
+    let mut oid = 0;
+    let (_, acts) = run_cycle(&mut e, T0);
+    ack_all(&mut e, &acts, &mut oid);
+    let exp0 = e.exposure();
+    e.on_hl_top(3000.8, 2.0, 3001.0, 2.0, T0 + 1_000).unwrap();
+    let (_, acts) = run_cycle(&mut e, T0 + 1_000);
+    let m = acts[0];
+    assert_eq!(m.kind, ActionKind::Modify);
+    // In flight: old and new both count.
+    let exp1 = e.exposure();
+    let new_total: f64 = acts
+        .iter()
+        .filter(|a| a.side == Side::Bid)
+        .map(|a| a.sz)
+        .sum();
+    assert!((exp1.buys - (exp0.buys + new_total)).abs() < 1e-9);
+    // The new order's open update arrives before the old order's cancel.
+    let frame = format!(
+        r#"{{"channel":"orderUpdates","data":[{{"order":{{"coin":"ETH","side":"{}","limitPx":"{}","sz":"{}","oid":9001,"timestamp":1,"origSz":"{}","cloid":"{}"}},"status":"open","statusTimestamp":1}}]}}"#,
+        if m.side == Side::Bid { "B" } else { "A" },
+        m.px,
+        m.sz,
+        m.sz,
+        cloid_hex(m.cloid)
+    );
+    assert_eq!(e.on_user_frame(frame.as_bytes(), T0 + 1_100).unwrap(), 1);
+    assert!(
+        e.orders().iter().all(|o| Some(o.cloid) != m.target_cloid),
+        "old dropped"
+    );
+    let new = e.orders().iter().find(|o| o.cloid == m.cloid).unwrap();
+    assert_eq!((new.oid, new.state), (Some(9001), OrderState::Resting));
+    // The old order's cancel, arriving late, changes nothing.
+    let frame = format!(
+        r#"{{"channel":"orderUpdates","data":[{{"order":{{"coin":"ETH","side":"B","limitPx":"1","sz":"0","oid":{},"timestamp":1,"origSz":"1"}},"status":"canceled","statusTimestamp":1}}]}}"#,
+        m.oid.unwrap()
+    );
+    assert_eq!(e.on_user_frame(frame.as_bytes(), T0 + 1_200).unwrap(), 0);
+    // The modify batch's own response settles the rest.
+    ack_all(&mut e, &acts, &mut oid);
+    assert!(e.orders().iter().all(|o| o.state == OrderState::Resting));
+}
+
+#[test]
+fn responses_errors_and_fills() {
+    let mut e = engine_with(cfg());
+    warm(&mut e);
+    let (_, acts) = run_cycle(&mut e, T0);
+    let b = acts[0].batch;
+    assert!(acts.iter().all(|a| a.batch == b), "one place batch");
+    let n = acts.len();
+    // Top-level error: nothing was placed.
+    let r = br#"{"status":"err","response":"Invalid nonce: duplicate nonce 1"}"#;
+    assert_eq!(e.on_exchange_response(r, T0, b).unwrap(), n);
+    assert!(e.orders().is_empty());
+    // The batch is settled: a second answer is an error naming the id.
+    let err = e.on_exchange_response(r, T0, b).unwrap_err().to_string();
+    assert!(err.contains(&format!("batch_id = {b}")), "{err}");
+    // A fill moves the position from startPosition and shrinks the order.
+    let (_, acts) = run_cycle(&mut e, T0 + 200);
+    let mut oid = 500;
+    ack_all(&mut e, &acts, &mut oid);
+    let bid = *e.orders().iter().find(|o| o.side == Side::Bid).unwrap();
+    let frame = format!(
+        r#"{{"channel":"userFills","data":{{"user":"0x1","fills":[{{"coin":"ETH","px":"{}","sz":"0.01","side":"B","time":1,"startPosition":"0.0","oid":{},"tid":42,"fee":"0.001","cloid":"{}"}}]}}}}"#,
+        bid.px,
+        bid.oid.unwrap(),
+        cloid_hex(bid.cloid)
+    );
+    assert_eq!(e.on_user_frame(frame.as_bytes(), T0 + 300).unwrap(), 1);
+    assert!((e.position() - 0.01).abs() < 1e-12);
+    let after = e.orders().iter().find(|o| o.cloid == bid.cloid).unwrap();
+    assert!((after.sz - (bid.sz - 0.01)).abs() < 1e-12);
+    // The same fill again (userEvents echo) is ignored.
+    assert_eq!(e.on_user_frame(frame.as_bytes(), T0 + 301).unwrap(), 0);
+    assert!((e.position() - 0.01).abs() < 1e-12);
+    // A malformed frame is refused and changes nothing.
+    assert!(e
+        .on_user_frame(b"{\"channel\":\"userFills\",\"data\":{}}", T0)
+        .is_err());
+    assert!((e.position() - 0.01).abs() < 1e-12);
+}
+
+#[test]
+fn cloids_are_unique_and_differ_across_seeds() {
+    let mut a = engine_with(cfg());
+    let mut b = QuoteEngine::new(cfg(), 8).unwrap();
+    b.set_account(Some(0.0), Some(10_000.0), None, None)
+        .unwrap();
+    b.on_hl_top(2999.9, 2.0, 3000.1, 2.0, T0).unwrap();
+    let ca: Vec<u128> = a
+        .cycle(T0)
+        .actions
+        .as_slice()
+        .iter()
+        .map(|x| x.cloid)
+        .collect();
+    let cb: Vec<u128> = b
+        .cycle(T0)
+        .actions
+        .as_slice()
+        .iter()
+        .map(|x| x.cloid)
+        .collect();
+    let mut all = ca.clone();
+    all.extend(&cb);
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), ca.len() + cb.len());
+}
+
+#[test]
+fn save_and_load_state_roundtrip() {
+    let mut e = engine_with(cfg());
+    e.ladder.fill_model.record(9.0, true);
+    e.ladder.kelly.record(3.0);
+    e.queue.record_outcome(5.0, 1.0);
+    let bytes = e.save_state();
+    let r = QuoteEngine::load_state(cfg(), &bytes, 9).unwrap();
+    assert_eq!(r.ladder.fill_model, e.ladder.fill_model);
+    assert_eq!(r.ladder.kelly, e.ladder.kelly);
+    assert_eq!(r.queue.prediction_bias_bps(), e.queue.prediction_bias_bps());
+    let other = MarketMakerConfig {
+        asset: "BTC".into(),
+        ..cfg()
+    };
+    assert!(QuoteEngine::load_state(other, &bytes, 9)
+        .unwrap_err()
+        .to_string()
+        .contains("asset"));
+    let bumped = String::from_utf8(bytes)
+        .unwrap()
+        .replace("\"version\":1", "\"version\":99");
+    let err = QuoteEngine::load_state(cfg(), bumped.as_bytes(), 9)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("version = 99"), "{err}");
+}
+
+// ---- the safety invariant over random sequences ----
+
+#[derive(Debug, Clone)]
+enum Op {
+    Cycle(u64),
+    Move(i32),
+    /// Answer the oldest unanswered batch: 0 all ok, 1 per-item errors, 2 top-level error,
+    /// 3 half ok / half error.
+    Respond(u8),
+    /// Order updates for the live order at this index (mod len): open / canceled.
+    Update(usize, bool),
+    /// Fill this fraction of the live order at this index.
+    Fill(usize, f64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (50u64..700).prop_map(Op::Cycle),
+        2 => (-30i32..30).prop_map(Op::Move),
+        4 => (0u8..4).prop_map(Op::Respond),
+        2 => (0usize..64, any::<bool>()).prop_map(|(i, b)| Op::Update(i, b)),
+        3 => (0usize..64, 0.05f64..1.0).prop_map(|(i, f)| Op::Fill(i, f)),
+    ]
+}
+
+struct Harness {
+    e: QuoteEngine,
+    now: u64,
+    mid_ticks: i64,
+    pending: std::collections::VecDeque<(u64, Vec<Action>)>,
+    next_oid: u64,
+    next_tid: u64,
+}
+
+impl Harness {
+    fn new(use_modify: bool, target: f64) -> Self {
+        let mut c = cfg();
+        c.reconcile.use_modify = use_modify;
+        c.target_liquidity = Some(target);
+        c.lead_venue = LeadVenue::None;
+        let mut e = QuoteEngine::new(c, 3).unwrap();
+        e.set_account(Some(0.0), Some(10_000.0), Some(10_000.0), Some(3.0))
+            .unwrap();
+        let mut h = Self {
+            e,
+            now: T0,
+            mid_ticks: 30_000,
+            pending: Default::default(),
+            next_oid: 1,
+            next_tid: 1,
+        };
+        h.book();
+        h
+    }
+
+    fn book(&mut self) {
+        let bid = (self.mid_ticks - 1) as f64 / 10.0;
+        let ask = (self.mid_ticks + 1) as f64 / 10.0;
+        self.e.on_hl_top(bid, 1.0, ask, 1.0, self.now).unwrap();
+    }
+
+    fn apply(&mut self, op: &Op) {
+        match *op {
+            Op::Cycle(dt) => {
+                self.now += dt;
+                self.book();
+                let acts = self.e.cycle(self.now).actions.as_slice().to_vec();
+                let mut by_batch: Vec<(u64, Vec<Action>)> = Vec::new();
+                for a in acts {
+                    match by_batch.iter_mut().find(|(b, _)| *b == a.batch) {
+                        Some((_, v)) => v.push(a),
+                        None => by_batch.push((a.batch, vec![a])),
+                    }
+                }
+                self.pending.extend(by_batch);
+            }
+            Op::Move(d) => {
+                self.mid_ticks = (self.mid_ticks + i64::from(d)).max(1000);
+            }
+            Op::Respond(kind) => {
+                let Some((batch, acts)) = self.pending.pop_front() else {
+                    return;
+                };
+                let body = if kind == 2 {
+                    r#"{"status":"err","response":"Invalid nonce"}"#.to_string()
+                } else {
+                    let st: Vec<String> = acts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| {
+                            let ok = kind == 0 || (kind == 3 && i % 2 == 0);
+                            match (a.kind, ok) {
+                                (ActionKind::Cancel, true) => "\"success\"".to_string(),
+                                (_, true) => {
+                                    self.next_oid += 1;
+                                    format!("{{\"resting\":{{\"oid\":{}}}}}", self.next_oid)
+                                }
+                                (ActionKind::Cancel, false) => {
+                                    r#"{"error":"Order was never placed, already canceled, or filled."}"#
+                                        .to_string()
+                                }
+                                (_, false) => {
+                                    r#"{"error":"Post only order would have immediately matched"}"#
+                                        .to_string()
+                                }
+                            }
+                        })
+                        .collect();
+                    format!(
+                        r#"{{"status":"ok","response":{{"type":"order","data":{{"statuses":[{}]}}}}}}"#,
+                        st.join(",")
+                    )
+                };
+                // A batch may have been forgotten by the engine (too many in flight): fine.
+                let _ = self
+                    .e
+                    .on_exchange_response(body.as_bytes(), self.now, batch);
+            }
+            Op::Update(i, open) => {
+                let orders = self.e.orders();
+                if orders.is_empty() {
+                    return;
+                }
+                let o = orders[i % orders.len()];
+                // Only what the exchange could say: an order it knows (acked) or ours by cloid.
+                self.next_oid += 1;
+                let oid = o.oid.unwrap_or(self.next_oid);
+                let status = if open { "open" } else { "canceled" };
+                let frame = format!(
+                    r#"{{"channel":"orderUpdates","data":[{{"order":{{"coin":"ETH","side":"{}","limitPx":"{}","sz":"{}","oid":{oid},"timestamp":1,"origSz":"{}","cloid":"{}"}},"status":"{status}","statusTimestamp":1}}]}}"#,
+                    if o.side == Side::Bid { "B" } else { "A" },
+                    o.px,
+                    o.sz,
+                    o.sz,
+                    cloid_hex(o.cloid)
+                );
+                self.e.on_user_frame(frame.as_bytes(), self.now).unwrap();
+            }
+            Op::Fill(i, frac) => {
+                let orders = self.e.orders();
+                if orders.is_empty() {
+                    return;
+                }
+                let o = orders[i % orders.len()];
+                let sz = if frac > 0.9 {
+                    o.sz
+                } else {
+                    (o.sz * frac * 1e4).floor() / 1e4
+                };
+                if sz <= 0.0 {
+                    return;
+                }
+                self.next_tid += 1;
+                let frame = format!(
+                    r#"{{"channel":"userFills","data":{{"user":"0x1","fills":[{{"coin":"ETH","px":"{}","sz":"{}","side":"{}","time":1,"startPosition":"{}","oid":{},"tid":{},"fee":"0","cloid":"{}"}}]}}}}"#,
+                    o.px,
+                    sz,
+                    if o.side == Side::Bid { "B" } else { "A" },
+                    self.e.position(),
+                    o.oid.unwrap_or(0),
+                    self.next_tid,
+                    cloid_hex(o.cloid)
+                );
+                self.e.on_user_frame(frame.as_bytes(), self.now).unwrap();
+            }
+        }
+    }
+
+    /// SPEC 3: per direction, position plus every resting and in-flight order never exceeds max.
+    fn check(&self) -> Result<(), TestCaseError> {
+        let max = 1.0;
+        let p = self.e.position();
+        let x = self.e.exposure();
+        let eps = 1e-9;
+        prop_assert!(
+            p + x.buys <= max + eps,
+            "buys: position {p} + {} > {max}",
+            x.buys
+        );
+        prop_assert!(
+            -p + x.sells <= max + eps,
+            "sells: -position {p} + {} > {max}",
+            x.sells
+        );
+        for a in self.e.last_output().actions.as_slice() {
+            prop_assert!(a.sz > 0.0 && a.px > 0.0, "{a:?}");
+        }
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 10_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// 10,000 random sequences of cycles, book moves, acks, rejects (per item and whole batch),
+    /// order updates (opens before acks, cancels), partial and full fills, with modify on and off.
+    #[test]
+    fn safety_invariant_holds_over_random_sequences(
+        use_modify in any::<bool>(),
+        target in prop_oneof![Just(0.2), Just(1.0), Just(3.0)],
+        ops in proptest::collection::vec(op(), 1..60),
+    ) {
+        let mut h = Harness::new(use_modify, target);
+        h.check()?;
+        for op in &ops {
+            h.apply(op);
+            h.check()?;
+        }
+    }
+}

@@ -1,2 +1,0 @@
-//! Signals: volatility, lead-lag, flow toxicity, kappa, gating, CUSUM, and their integrator
-//! (SPEC 4, issue 4).
