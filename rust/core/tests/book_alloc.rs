@@ -46,8 +46,12 @@ fn hl_frame(time: u64, shift: u64) -> Vec<u8> {
 
 fn diff(first: u64, shift: u64) -> Vec<u8> {
     let lv = |px: u64, q: u64| format!(r#"["{}.{}","{q}.000"]"#, px / 10, px % 10);
-    let bids: Vec<String> = (0..10).map(|i| lv(618_000 - i * 3 - shift, (i + shift) % 3)).collect();
-    let asks: Vec<String> = (0..10).map(|i| lv(618_001 + i * 3 + shift, (i + shift) % 3)).collect();
+    let bids: Vec<String> = (0..10)
+        .map(|i| lv(618_000 - i * 3 - shift, (i + shift) % 3))
+        .collect();
+    let asks: Vec<String> = (0..10)
+        .map(|i| lv(618_001 + i * 3 + shift, (i + shift) % 3))
+        .collect();
     format!(
         r#"{{"stream":"btcusdt@depth@0ms","data":{{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":{first},"u":{},"pu":{},"b":[{}],"a":[{}]}}}}"#,
         first + 4,
@@ -62,7 +66,8 @@ fn diff(first: u64, shift: u64) -> Vec<u8> {
 fn books_do_not_allocate_per_frame() {
     let hl_frames: Vec<Vec<u8>> = (0..50).map(|i| hl_frame(1000 + i, i % 7)).collect();
     let diffs: Vec<Vec<u8>> = (0..200).map(|i| diff(100 + 5 * i, i % 5)).collect();
-    let snapshot = br#"{"lastUpdateId":100,"bids":[["61800.0","1.000"]],"asks":[["61800.1","1.000"]]}"#;
+    let snapshot =
+        br#"{"lastUpdateId":100,"bids":[["61800.0","1.000"]],"asks":[["61800.1","1.000"]]}"#;
 
     let mut hl = HlBook::new(5).unwrap();
     let mut bn = BinanceBook::new();

@@ -85,7 +85,11 @@ impl<'a> DepthSink<'a> for Stage<'_> {
     fn level(&mut self, side: Side, px: Dec<'a>, qty: Dec<'a>) -> PResult<()> {
         let p = self.px.units("px", px)?;
         if p <= 0 {
-            return Err(BookError::field("px", px.text.as_bytes(), "a price must be > 0"));
+            return Err(BookError::field(
+                "px",
+                px.text.as_bytes(),
+                "a price must be > 0",
+            ));
         }
         let qty = self.qty.units("qty", qty)?;
         self.stage.push(Staged { side, px: p, qty });
