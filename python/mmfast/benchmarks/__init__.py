@@ -11,4 +11,6 @@ AREAS: list[str] = [
     "book",
     "signing",
     "venue",
+    "signals",
+    "live",
 ]
