@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mmfast_core::signing::{
     self as core, eip712, msgpack as mp, request, Action, Address, CancelByCloidWire, CancelWire,
     Cloid, Decimal, Envelope, Grouping, ModifyWire, Oid, OrderKind, OrderWire, PrivateKey,
-    Signature, SigningError, Tif,
+    SecretScalar, Signature, SigningError, Tif,
 };
 use pyo3::prelude::*;
 use pyo3::types::{
@@ -281,10 +281,14 @@ fn packed(action: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 }
 
 /// A private key from a hex string, 32 raw bytes, or an object with a `key` attribute holding
-/// either (eth_account's `LocalAccount`). Errors never include the key.
-fn key_arg(obj: &Bound<'_, PyAny>) -> PyResult<PrivateKey> {
+/// either (eth_account's `LocalAccount`), built by `hex` or `raw`. Errors never include the key.
+fn key_from<T>(
+    obj: &Bound<'_, PyAny>,
+    hex: fn(&str) -> core::Result<T>,
+    raw: fn(&[u8; 32]) -> core::Result<T>,
+) -> PyResult<T> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return PrivateKey::from_hex(s.to_str()?).py();
+        return hex(s.to_str()?).py();
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         let bytes: &[u8; 32] = b
@@ -294,17 +298,21 @@ fn key_arg(obj: &Bound<'_, PyAny>) -> PyResult<PrivateKey> {
                 reason: "raw key bytes must be exactly 32 bytes",
             })
             .py()?;
-        return PrivateKey::from_bytes(bytes).py();
+        return raw(bytes).py();
     }
     if let Ok(inner) = obj.getattr("key") {
         if inner.cast::<PyString>().is_ok() || inner.cast::<PyBytes>().is_ok() {
-            return key_arg(&inner);
+            return key_from(&inner, hex, raw);
         }
     }
     Err(SigningError::InvalidKey {
         reason: "expected a hex string, 32 bytes, or an account object with a .key",
     })
     .py()
+}
+
+fn key_arg(obj: &Bound<'_, PyAny>) -> PyResult<PrivateKey> {
+    key_from(obj, PrivateKey::from_hex, PrivateKey::from_bytes)
 }
 
 fn word_arg(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -770,7 +778,12 @@ fn sign_l1_action<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let vault = address_arg("vault_address", vault_address)?;
     let packed = packed(action)?;
-    let key = key_arg(private_key)?;
+    // One signature per key: skip deriving the address (as costly as the signature itself).
+    let key = key_from(
+        private_key,
+        SecretScalar::from_hex,
+        SecretScalar::from_bytes,
+    )?;
     let sig = py.detach(|| {
         let cid = eip712::connection_id(&packed, nonce, vault.as_ref(), expires_after);
         key.sign_digest(&eip712::agent_digest(&cid, is_mainnet))
