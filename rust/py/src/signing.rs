@@ -17,6 +17,8 @@ use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PySequence, PyString, PyTuple,
 };
 
+use zeroize::Zeroizing;
+
 use crate::errors::{to_py, IntoPyResult};
 
 /// msgpack-python's default nesting limit.
@@ -75,6 +77,12 @@ fn cloid_arg(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<Cloid> {
 fn decimal_arg(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<Decimal> {
     let d = if let Ok(s) = obj.cast::<PyString>() {
         Decimal::parse(field, s.to_str()?).py()?
+    } else if obj.cast::<PyBool>().is_ok() {
+        return Err(invalid(
+            field,
+            type_name(obj),
+            "must be a float or a decimal string",
+        ));
     } else if let Ok(f) = obj.extract::<f64>() {
         if !f.is_finite() {
             return Err(invalid(field, f, "must be a finite number"));
@@ -166,17 +174,22 @@ fn order_arg(obj: &Bound<'_, PyAny>) -> PyResult<OrderWire> {
     })
 }
 
+/// The items of a non-empty list (the exchange refuses an empty batch; refusing it here saves
+/// a nonce and a request).
 fn list_arg<'py>(field: &'static str, obj: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    if let Ok(l) = obj.cast::<PyList>() {
-        return Ok(l.iter().collect());
+    let items: Vec<Bound<'py, PyAny>> = if let Ok(l) = obj.cast::<PyList>() {
+        l.iter().collect()
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        t.iter().collect()
+    } else if let Ok(s) = obj.cast::<PySequence>() {
+        s.try_iter()?.collect::<PyResult<_>>()?
+    } else {
+        return Err(invalid(field, type_name(obj), "must be a list"));
+    };
+    if items.is_empty() {
+        return Err(invalid(field, "[]", "must not be empty"));
     }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        return Ok(t.iter().collect());
-    }
-    if let Ok(s) = obj.cast::<PySequence>() {
-        return s.try_iter()?.collect();
-    }
-    Err(invalid(field, type_name(obj), "must be a list"))
+    Ok(items)
 }
 
 fn grouping_arg(obj: &Bound<'_, PyAny>) -> PyResult<Grouping> {
@@ -425,7 +438,7 @@ impl PySigner {
     #[pyo3(signature = (var = "MMFAST_PRIVATE_KEY", *, is_mainnet = true, vault_address = None))]
     fn from_env(var: &str, is_mainnet: bool, vault_address: Option<&str>) -> PyResult<Self> {
         let vault = address_arg("vault_address", vault_address)?;
-        let Ok(text) = std::env::var(var) else {
+        let Ok(text) = std::env::var(var).map(Zeroizing::new) else {
             return Err(invalid("from_env", var, "environment variable is not set"));
         };
         let key = PrivateKey::from_hex(&text).py()?;
