@@ -39,6 +39,13 @@ from mmfast.errors import (
 from mmfast._core import BinanceBook, HlBook
 
 # Signals (issue 4)
+# isort: split
+from mmfast._core import (
+    FlowDecomposition,
+    LeadLagSignal,
+    SignalIntegrator,
+    SignalSnapshot,
+)
 
 # Quote engine (issue 5)
 # isort: split
@@ -68,10 +75,12 @@ __all__ = [
     "EngineError",
     "ExchangeContext",
     "ExecutionMode",
+    "FlowDecomposition",
     "HlBook",
     "InputError",
     "InventoryGovernor",
     "LadderStrategy",
+    "LeadLagSignal",
     "MarketMakerConfig",
     "MatchingEngine",
     "MmfastError",
@@ -82,6 +91,8 @@ __all__ = [
     "Quote",
     "QuoteEngine",
     "RecoveredRequest",
+    "SignalIntegrator",
+    "SignalSnapshot",
     "Signer",
     "SigningError",
     "SpreadProfile",

@@ -10,4 +10,5 @@ AREAS: list[str] = [
     "baseline",
     "signing",
     "venue",
+    "signals",
 ]

@@ -16,9 +16,11 @@
 //! - [`gating`]: [`ModelGating`], rolling information coefficient per signal
 //! - [`cusum`]: [`CusumDetector`], two-sided CUSUM on the de-meaned divergence
 //! - [`integrator`]: [`SignalIntegrator`], no-signal safety, caps, skew context
+//! - [`feed`]: [`SignalFeed`], raw Hyperliquid and Binance frames into an integrator
 
 pub mod cross_venue;
 pub mod cusum;
+pub mod feed;
 pub mod flow;
 pub mod gating;
 pub mod integrator;
@@ -35,6 +37,7 @@ pub use cross_venue::{
     BinanceFlowAnalyzer, CrossVenueAnalyzer, CrossVenueFeatures, FlowAnalyzer, FlowFeatureVec,
 };
 pub use cusum::{CusumDetector, CusumState};
+pub use feed::{FrameEffect, SignalFeed};
 pub use flow::{FlowDecomposition, InformedFlowEstimator};
 pub use gating::{GatedSignal, ModelGating};
 pub use integrator::{CapReason, SignalIntegrator, SignalSnapshot, SkewContext};
