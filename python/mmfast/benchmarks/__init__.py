@@ -11,4 +11,5 @@ AREAS: list[str] = [
     "signing",
     "venue",
     "signals",
+    "live",
 ]

@@ -17,6 +17,7 @@ order's size is counted once, never zero times.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,10 @@ from typing import Any
 from mmfast.gateway.responses import ActionResult, ErrorKind
 
 EPS = 1e-9
+
+
+def _now_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
 
 
 @dataclass(slots=True)
@@ -36,6 +41,8 @@ class Order:
     #: "inflight" (sent, unanswered), "resting", "canceling", "modifying" (old side of a modify)
     state: str = "inflight"
     reduce_only: bool = False
+    #: Local monotonic ms at which the exchange was last seen to hold it (0: never yet).
+    since_ms: int = 0
 
 
 @dataclass(slots=True)
@@ -152,7 +159,7 @@ class OrderLedger:
             old = self.find(old_ref) if old_ref is not None else None
             if st.kind == "resting":
                 if new is not None:
-                    new.state, new.oid = "resting", st.oid
+                    new.state, new.oid, new.since_ms = "resting", st.oid, _now_ms()
                     if st.cloid and not new.cloid:
                         new.cloid = st.cloid
                 if old is not None and old is not new:
@@ -216,12 +223,13 @@ class OrderLedger:
                         cloid,
                         "resting",
                         bool(o.get("reduceOnly", False)),
+                        _now_ms(),
                     )
                 )
             else:
                 known.oid = oid
                 if known.state == "inflight":
-                    known.state = "resting"
+                    known.state, known.since_ms = "resting", _now_ms()
                 if oid is not None and sz < known.sz - EPS:
                     self._reported(oid, known.is_buy, known.sz - sz)  # a partial fill
                     known.sz = sz
@@ -254,6 +262,15 @@ class OrderLedger:
             self._prune(oid)
         return True
 
+    def on_fill_seen(self, fill: dict[str, Any]) -> None:
+        """Marks a fill as counted without moving the position: history replayed in a
+        subscription snapshot, already inside the position read from the exchange."""
+        tid = fill.get("tid")
+        if tid is not None and tid not in self._tids:
+            self._tids[tid] = None
+            if len(self._tids) > self._max_tids:
+                self._tids.popitem(last=False)
+
     def seen_tid(self, tid: int) -> bool:
         return tid in self._tids
 
@@ -273,6 +290,7 @@ class OrderLedger:
             match = next((o for o in inflight if cloid and o.cloid == cloid), None)
             if match is not None:
                 match.oid, match.state, match.sz = oo["oid"], "resting", float(oo["sz"])
+                match.since_ms = _now_ms()
                 continue
             self.orders.append(
                 Order(
@@ -283,6 +301,7 @@ class OrderLedger:
                     cloid,
                     "resting",
                     bool(oo.get("reduceOnly", False)),
+                    _now_ms(),
                 )
             )
 

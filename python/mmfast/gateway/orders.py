@@ -116,9 +116,10 @@ class OrderGateway:
 
     # ---- sending ----
 
-    def submit(self, body: bytes, tag: Any = None) -> Sent:
+    def submit(self, body: bytes, tag: Any = None, via_rest: bool = False) -> Sent:
         """Checks and sends one signed body. Never raises for a refusal: the outcome arrives at
-        `on_answer` (synchronously when refused locally)."""
+        `on_answer` (synchronously when refused locally). `via_rest` skips the websocket (for a
+        cancel when that socket may be the thing that is broken)."""
         doc = orjson.loads(body)
         action = doc["action"]
         kind = str(action.get("type"))
@@ -149,7 +150,8 @@ class OrderGateway:
         self.sent += 1
         ws = self.ws
         if (
-            ws is not None
+            not via_rest
+            and ws is not None
             and ws.connected
             and sum(1 for x in self.inflight.values() if x.via == "ws") <= self.max_inflight
             and self.ws_bucket.take(1)
