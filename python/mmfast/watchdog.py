@@ -52,6 +52,7 @@ class Watchdog:
         return time.monotonic_ns() // 1_000_000
 
     async def run(self) -> None:
+        self._beat_ns = time.monotonic_ns()  # the loop's silence counts from now
         if self.emergency_cancel is not None and self._thread is None:
             self._thread = threading.Thread(
                 target=self._watch_loop, name="mmfast-watchdog", daemon=True

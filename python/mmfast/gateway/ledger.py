@@ -163,23 +163,23 @@ class OrderLedger:
                     if st.cloid and not new.cloid:
                         new.cloid = st.cloid
                 if old is not None and old is not new:
-                    self._remove(old)  # a modify that placed its new order cancelled the old
+                    self.remove(old)  # a modify that placed its new order cancelled the old
             elif st.kind == "filled":
                 if new is not None:
                     if st.oid is not None:
                         self._reported(st.oid, new.is_buy, st.total_sz or new.sz)
-                    self._remove(new)
+                    self.remove(new)
                 if old is not None and old is not new:
-                    self._remove(old)
+                    self.remove(old)
             elif st.kind == "success":
                 if old is not None:
-                    self._remove(old)
+                    self.remove(old)
             else:  # error or waiting
                 if new is not None:
-                    self._remove(new)
+                    self.remove(new)
                 if old is not None:
                     if st.error_kind is ErrorKind.MISSING_ORDER:
-                        self._remove(old)  # already gone: filled or cancelled
+                        self.remove(old)  # already gone: filled or cancelled
                     elif old.state in ("canceling", "modifying"):
                         old.state = "resting"
 
@@ -190,7 +190,7 @@ class OrderLedger:
             return
         for o in sent.new:
             if o is not None:
-                self._remove(o)
+                self.remove(o)
         for old_ref in sent.old:
             old = self.find(old_ref) if old_ref is not None else None
             if old is not None and old.state in ("canceling", "modifying"):
@@ -236,7 +236,7 @@ class OrderLedger:
         elif known is not None:
             if status == "filled" and oid is not None and known.sz > EPS:
                 self._reported(oid, known.is_buy, known.sz)
-            self._remove(known)
+            self.remove(known)
 
     def on_fill(self, fill: dict[str, Any]) -> bool:
         """One fill (`userFills` / `userEvents`); returns False for a `tid` already counted."""
@@ -307,7 +307,8 @@ class OrderLedger:
 
     # ---- internals ----
 
-    def _remove(self, o: Order) -> None:
+    def remove(self, o: Order) -> None:
+        """Drops an order the exchange says is gone."""
         for i, x in enumerate(self.orders):
             if x is o:
                 del self.orders[i]

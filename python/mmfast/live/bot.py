@@ -256,9 +256,13 @@ class Bot:
         )
         self.last_hl_ms = mono_ms()  # staleness counts from now, not from the epoch
         if st.leverage != int(self.cfg.leverage):
-            await self._call(
+            r = await self._call(
                 self.signer.sign_update_leverage(st.meta.asset, True, int(self.cfg.leverage))
             )
+            if not r.ok:
+                # Not fatal: margin capacity is read back from the exchange at every
+                # reconciliation, so the engine sizes against the leverage actually in force.
+                log.warning("updateLeverage to %dx refused: %s", self.cfg.leverage, r.error)
         await self._cancel_foreign_orders(st.open_orders)
 
     async def _mark_px(self) -> float:
@@ -535,7 +539,7 @@ class Bot:
                 for c in data["nonUserCancel"]:
                     o = self.ledger.find(c.get("oid")) if c.get("coin") == self.coin else None  # type: ignore[union-attr]
                     if o is not None:
-                        self.ledger._remove(o)  # type: ignore[union-attr]
+                        self.ledger.remove(o)  # type: ignore[union-attr]
         if forward is not None and self.engine is not None:
             self.engine.on_user_frame(forward, recv_ms)
         if fills:
@@ -706,7 +710,7 @@ class Bot:
                 }
             )
             for o in gone:
-                lg._remove(o)
+                lg.remove(o)
             if self.engine is not None:
                 self.engine.on_user_frame(frame, mono_ms())
         known = {o.oid for o in lg.orders if o.oid is not None}
