@@ -243,6 +243,7 @@ class Bot:
             account=self.account,
             max_inflight=int(self.live.max_inflight_posts),
             post_timeout_ms=int(self.live.post_timeout_ms),
+            sign_noop=lambda nonce: self.signer.sign_noop(nonce=nonce),
         )
         self.gateway.on_error_kind[ErrorKind.SCHEDULE_CANCEL_VOLUME] = self._on_schedule_refused
         self.gateway.on_error_kind[ErrorKind.UNKNOWN_SIGNER] = self._on_fatal_answer
