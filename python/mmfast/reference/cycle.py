@@ -140,8 +140,8 @@ def cycle(p: CycleParams, st: CycleState) -> dict:
 
     bid_rank = 1.0 if bids and bids[0][2] == st.best_bid else 0.0
     ask_rank = 1.0 if asks and asks[0][2] == st.best_ask else 0.0
-    bid_v = qv(diag["bid_touch_bps"], bid_rank)
-    ask_v = qv(diag["ask_touch_bps"], ask_rank)
+    bid_v = qv(bids[0][4] if bids else diag["bid_touch_bps"], bid_rank)
+    ask_v = qv(asks[0][4] if asks else diag["ask_touch_bps"], ask_rank)
     kind, qb, qa, urgency = select_mode(
         p, zone, st.toxicity, bid_v > 0, ask_v > 0, pos, st.alpha_bps != 0.0
     )

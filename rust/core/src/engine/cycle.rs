@@ -1231,12 +1231,13 @@ impl QuoteEngine {
         let lad = &self.scratch.ladder;
         let bid_rank = self.queue_rank(Side::Bid, lad.bids.as_slice().first());
         let ask_rank = self.queue_rank(Side::Ask, lad.asks.as_slice().first());
-        let bid_value = self
-            .queue
-            .queue_value(lad.diag.bid_touch_bps, s.toxicity, bid_rank);
-        let ask_value = self
-            .queue
-            .queue_value(lad.diag.ask_touch_bps, s.toxicity, ask_rank);
+        // SPEC 6: the depth of the side's innermost desired quote (after floors and rounding);
+        // the touch depth when the side has no quote.
+        let inner = |q: Option<&Quote>, touch: f64| q.map_or(touch, |q| q.depth_bps);
+        let bid_depth = inner(lad.bids.as_slice().first(), lad.diag.bid_touch_bps);
+        let ask_depth = inner(lad.asks.as_slice().first(), lad.diag.ask_touch_bps);
+        let bid_value = self.queue.queue_value(bid_depth, s.toxicity, bid_rank);
+        let ask_value = self.queue.queue_value(ask_depth, s.toxicity, ask_rank);
         let mode = select_mode(
             &ModeSelectionInput {
                 position_zone: assessment.zone,
@@ -1398,33 +1399,40 @@ impl QuoteEngine {
         limit > 0.0 && start - value >= limit
     }
 
-    /// Queue rank of a new order at `q`'s price: 0 when the level is empty or beyond the top of
-    /// book (no one ahead), 1 when joining the best level (everyone visible is ahead); resting
-    /// orders keep the rank they earned.
-    fn queue_rank(&self, side: Side, q: Option<&Quote>) -> f64 {
-        let Some(q) = q else { return 0.0 };
-        for o in self.orders.iter() {
-            if o.side == side && o.px == q.px && o.state == OrderState::Resting {
-                let level = match side {
-                    Side::Bid => self.market.bid_sz,
-                    Side::Ask => self.market.ask_sz,
-                };
-                return if level > 0.0 {
-                    (o.queue_ahead / level).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-            }
+    /// Visible size at `px` on `side`: from the Hyperliquid book when it holds that side
+    /// (frames), else from the top of book alone (the typed `on_hl_top` path).
+    fn visible_qty(&self, side: Side, px: f64) -> f64 {
+        let book = self.hl_book.book();
+        if !book.side(side).is_empty() {
+            let ticks = (px * self.hl_book.px_scale().one() as f64).round() as i64;
+            return self.hl_book.sz_scale().to_f64(book.qty_at(side, ticks));
         }
-        let best = match side {
-            Side::Bid => self.market.best_bid,
-            Side::Ask => self.market.best_ask,
+        let (best, sz) = match side {
+            Side::Bid => (self.market.best_bid, self.market.bid_sz),
+            Side::Ask => (self.market.best_ask, self.market.ask_sz),
         };
-        if q.px == best {
-            1.0
+        if px == best {
+            sz
         } else {
             0.0
         }
+    }
+
+    /// Queue rank at `q`'s price (SPEC 6): 0 when the level is empty or beyond the visible book
+    /// (no one ahead); for an order of ours resting there, the size still ahead of it over the
+    /// level's size; for a new order, 1 (it joins the back: everything visible is ahead).
+    fn queue_rank(&self, side: Side, q: Option<&Quote>) -> f64 {
+        let Some(q) = q else { return 0.0 };
+        let level = self.visible_qty(side, q.px);
+        if level <= 0.0 {
+            return 0.0;
+        }
+        for o in self.orders.iter() {
+            if o.side == side && o.px == q.px && o.state == OrderState::Resting {
+                return (o.queue_ahead / level).clamp(0.0, 1.0);
+            }
+        }
+        1.0
     }
 
     fn kill_unwind(
@@ -1666,15 +1674,7 @@ impl QuoteEngine {
     }
 
     fn visible_ahead(&self, q: &Quote) -> f64 {
-        let (best, sz) = match q.side {
-            Side::Bid => (self.market.best_bid, self.market.bid_sz),
-            Side::Ask => (self.market.best_ask, self.market.ask_sz),
-        };
-        if q.px == best {
-            sz
-        } else {
-            0.0
-        }
+        self.visible_qty(q.side, q.px)
     }
 
     fn emit_place(

@@ -188,6 +188,39 @@ mod tests {
     }
 
     #[test]
+    fn queue_rank_reads_the_visible_book_at_our_price() {
+        let mut e = engine();
+        e.set_account(Some(0.0), Some(10_000.0), Some(10_000.0), Some(3.0))
+            .unwrap();
+        // 20 bid levels 0.2 apart from 2999.9 down to 2996.1 (our touch bid, 2997.5, is one of
+        // them); a single ask level, so our ask (3002.5) is beyond the visible book.
+        let bids: Vec<String> = (0..20)
+            .map(|k| {
+                format!(
+                    r#"{{"px":"{:.1}","sz":"1","n":1}}"#,
+                    2999.9 - 0.2 * k as f64
+                )
+            })
+            .collect();
+        let frame = format!(
+            r#"{{"channel":"l2Book","data":{{"coin":"ETH","time":1,"levels":[[{}],[{{"px":"3000.1","sz":"1","n":1}}]]}}}}"#,
+            bids.join(",")
+        );
+        e.on_hl_frame(frame.as_bytes(), T0).unwrap();
+        let out = e.cycle(T0);
+        let d = out.diagnostics;
+        let bid = out.quotes.bids.as_slice()[0];
+        assert_eq!(bid.px, 2997.5);
+        // Same depth both sides (symmetric at q = 0): the bid joins a queue (rank 1), the ask
+        // has no one ahead (rank 0): the values differ by depth x 0.30.
+        let depth = bid.depth_bps;
+        assert!((d.ask_queue_value - d.bid_queue_value - 0.3 * depth).abs() < 1e-9);
+        // The new order remembers the size ahead of it.
+        let o = e.orders().iter().find(|o| o.px == 2997.5).unwrap();
+        assert_eq!(o.queue_ahead, 1.0);
+    }
+
+    #[test]
     fn binance_book_ticker_sets_the_lead_top() {
         let mut e = engine();
         let f = br#"{"e":"bookTicker","u":1,"E":2,"T":3,"s":"ETHUSDT","b":"2999.5","B":"1","a":"2999.6","A":"2"}"#;
