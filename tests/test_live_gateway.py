@@ -555,3 +555,106 @@ def test_pnl_average_cost_realised_and_unrealised() -> None:
     assert p.avg_px == 90.0 and p.unrealised(80.0) == pytest.approx(10.0)
     assert p.fees == pytest.approx(0.05) and p.max_abs_position == pytest.approx(4.0)
     assert p.net(80.0) == pytest.approx(40.0 - 0.05)
+
+
+# ---- unanswered actions ----
+
+
+class StubInfo:
+    """The `orderStatus` answers of a test, in place of the REST client."""
+
+    def __init__(self, answers: dict[str, object]) -> None:
+        self.answers = answers
+        self.asked: list[object] = []
+
+    async def info(self, request_type: str, **kw: object) -> object:
+        assert request_type == "orderStatus"
+        self.asked.append(kw["oid"])
+        return self.answers.get(str(kw["oid"]), {"status": "unknownOid"})
+
+
+def lookup_gateway(answers: dict[str, object]):  # type: ignore[no-untyped-def]
+    from mmfast.gateway.limits import AddressBudget
+    from mmfast.gateway.orders import OrderGateway
+
+    got: list[object] = []
+    gw = OrderGateway(
+        rest=StubInfo(answers),
+        ledger=OrderLedger(ASSET, COIN),  # type: ignore[arg-type]
+        guard=guard(),
+        budget=AddressBudget(),
+        account="0xabc",
+        on_answer=lambda s, a, r, t: got.append((s.id, r)),
+    )
+    gw.guard.ledger = gw.ledger
+    return gw, got
+
+
+def signed(action: dict, expires_after: int | None) -> bytes:
+    import orjson
+
+    return orjson.dumps(
+        {
+            "action": action,
+            "nonce": 1,
+            "signature": {},
+            "vaultAddress": None,
+            "expiresAfter": expires_after,
+        }
+    )
+
+
+def test_expired_unknown_order_is_declared_lost_and_leaves_the_ledger() -> None:
+    import asyncio
+    import time
+
+    async def main() -> None:
+        gw, got = lookup_gateway({})
+        s = gw.submit(
+            signed(order_action((True, "1999", "0.1", C1)), int(time.time() * 1000) - 5_000), tag=7
+        )
+        assert gw.ledger.exposure()[0] == pytest.approx(0.1)
+        await gw._lookup(s)
+        assert gw.lost == 1 and got[0][0] == s.id
+        assert got[0][1].statuses[0].kind == "error" and "lost" in got[0][1].statuses[0].error
+        assert gw.ledger.exposure() == (0.0, 0.0) and gw.rest.asked == [C1]
+
+    asyncio.run(main())
+
+
+def test_lookup_rebuilds_resting_filled_and_cancel_answers() -> None:
+    import asyncio
+
+    async def main() -> None:
+        gw, got = lookup_gateway(
+            {
+                C1: {
+                    "status": "order",
+                    "order": {
+                        "order": {"oid": 11, "sz": "0.1", "origSz": "0.1", "limitPx": "1999"},
+                        "status": "open",
+                    },
+                },
+                C2: {
+                    "status": "order",
+                    "order": {
+                        "order": {"oid": 12, "sz": "0", "origSz": "0.2", "limitPx": "2001"},
+                        "status": "filled",
+                    },
+                },
+                "11": {"status": "order", "order": {"order": {"oid": 11}, "status": "canceled"}},
+            }
+        )
+        s = gw.submit(
+            signed(order_action((True, "1999", "0.1", C1), (False, "2001", "0.2", C2)), None), tag=1
+        )
+        await gw._lookup(s)
+        st = got[-1][1].statuses
+        assert [(x.kind, x.oid) for x in st] == [("resting", 11), ("filled", 12)]
+        assert gw.ledger.resting_oids() == [11]
+        c = gw.submit(signed({"type": "cancel", "cancels": [{"a": ASSET, "o": 11}]}, None), tag=2)
+        await gw._lookup(c)
+        assert got[-1][1].statuses[0].kind == "success" and gw.ledger.orders == []
+        assert gw.lost == 0
+
+    asyncio.run(main())

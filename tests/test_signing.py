@@ -237,12 +237,21 @@ def test_order_arguments_floats_strings_and_refusals() -> None:
         ((-1, True, 100.0, 1.0, False, "Alo"), "invalid asset = -1"),
         ((0, True, 100.0, 1.0, False, "Alo", "0x12"), "invalid cloid = 0x12"),
         ((0, True, 100.0), "invalid order = (0, True, 100.0)"),
+        ((0, True, True, 1.0, False, "Alo"), "invalid px = bool"),
     ]
     for order, msg in bad:
         with pytest.raises(SigningError, match=msg.replace("(", r"\(").replace(")", r"\)")):
             s.sign_orders([order])
     with pytest.raises(SigningError, match="float_to_wire causes rounding"):
         s.sign_orders([(0, True, 0.123456789, 1.0, False, "Alo")])
+    for call in (
+        lambda: s.sign_orders([]),
+        lambda: s.sign_cancel([]),
+        lambda: s.sign_cancel_by_cloid(()),
+        lambda: s.sign_batch_modify([]),
+    ):
+        with pytest.raises(SigningError, match=r"= \[\]: must not be empty"):
+            call()
     # Refused calls do not consume nonces.
     assert s.last_nonce == last
 

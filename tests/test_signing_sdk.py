@@ -327,3 +327,15 @@ def test_dict_and_json_paths_pack_like_msgpack(action: dict[str, Any]) -> None:
     body = json.loads(Signer(KEY).sign_action_json(text, nonce=1))
     want = sign_l1_action(KEY, action, 1, None, None, True)
     assert body["signature"] == want
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_benchmark_compares_the_same_action(n: int) -> None:
+    """`mmfast bench` times our typed batch against the SDK building the same action."""
+    from mmfast.benchmarks.signing import NONCE, orders, sdk_action
+
+    body = json.loads(Signer(KEY).sign_orders(orders(n), nonce=NONCE))
+    want = sdk_action(n)
+    assert json.dumps(body["action"]) == json.dumps(want)
+    sig = sdk.sign_l1_action(WALLET, want, None, NONCE, None, True)
+    assert sig_ints(body["signature"]) == sig_ints(sig)

@@ -51,13 +51,8 @@ def check_address(field: str, value: str) -> str:
 
 
 def _key_from_keystore(path: str, environ: Mapping[str, str]) -> str:
-    try:
-        from eth_keyfile import decode_keyfile_json
-    except ImportError:  # pragma: no cover - depends on the install
-        raise ConfigError(
-            f"live.keystore = {path!r}: reading a keystore needs eth-keyfile "
-            "(pip install 'mmfast[keystore]')"
-        ) from None
+    from eth_keyfile import decode_keyfile_json
+
     password = environ.get(PASSWORD_ENV)
     if password is None:
         raise ConfigError(f"live.keystore = {path!r}: set {PASSWORD_ENV} to its password")
@@ -81,35 +76,40 @@ def _key_from_keystore(path: str, environ: Mapping[str, str]) -> str:
     return bytes(raw).hex()
 
 
-def _make_signer(key_hex: str, source: str, factory: Any) -> Any:
+def _make_signer(key_hex: str, source: str, factory: Any, is_mainnet: bool) -> Any:
     if not _KEY.match(key_hex):
         raise SigningError(f"{source}: not a private key (64 hex digits, optional 0x)")
     try:
-        return factory(key_hex)
+        return factory(key_hex, is_mainnet=is_mainnet)
     except Exception as e:
         raise SigningError(f"{source}: rejected by the signer ({type(e).__name__})") from None
 
 
 def load_identity(
-    live: Any, environ: Mapping[str, str] | None = None, signer_factory: Any = None
+    live: Any,
+    environ: Mapping[str, str] | None = None,
+    signer_factory: Any = None,
+    is_mainnet: bool = True,
 ) -> Identity:
     """Builds the `Signer` and names the account, from the environment and `live` config.
 
-    `live` is the config's `[live]` section. Raises `ConfigError` when no key is configured or
-    the keystore cannot be read, and `SigningError` when the key is malformed or the keystore
-    does not decrypt; no message contains key material.
+    `live` is the config's `[live]` section; `is_mainnet` selects the signing source ("a" on
+    mainnet, "b" on testnet and on a local venue in testnet mode). Raises `ConfigError` when no
+    key is configured or the keystore cannot be read, and `SigningError` when the key is
+    malformed or the keystore does not decrypt; no message contains key material.
     """
     env = os.environ if environ is None else environ
     if signer_factory is None:
-        from mmfast._core import Signer as signer_factory  # type: ignore[attr-defined]
+        from mmfast._core import Signer as signer_factory
     key = env.get(KEY_ENV, "").strip()
     if key:
-        signer = _make_signer(key, KEY_ENV, signer_factory)
+        signer = _make_signer(key, KEY_ENV, signer_factory, is_mainnet)
     elif live.keystore:
         signer = _make_signer(
             _key_from_keystore(live.keystore, env),
             f"live.keystore = {live.keystore!r}",
             signer_factory,
+            is_mainnet,
         )
     else:
         raise ConfigError(f"no signing key: set {KEY_ENV} or live.keystore (with {PASSWORD_ENV})")

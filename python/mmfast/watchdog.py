@@ -41,6 +41,8 @@ class Watchdog:
         self.halted: str | None = None
         self.stale_events = 0
         self.stall_events = 0
+        #: Age of the last Hyperliquid frame when staleness was last detected (ms).
+        self.last_stale_age_ms: int | None = None
         self._beat_ns = time.monotonic_ns()
         self._thread_fired = False
         self._stop = threading.Event()
@@ -50,6 +52,7 @@ class Watchdog:
         return time.monotonic_ns() // 1_000_000
 
     async def run(self) -> None:
+        self._beat_ns = time.monotonic_ns()  # the loop's silence counts from now
         if self.emergency_cancel is not None and self._thread is None:
             self._thread = threading.Thread(
                 target=self._watch_loop, name="mmfast-watchdog", daemon=True
@@ -73,6 +76,7 @@ class Watchdog:
                 if age > self.stale_ms:
                     if self.halted != "stale":
                         self.stale_events += 1
+                        self.last_stale_age_ms = age
                         log.error("Hyperliquid data stale for %d ms: cancelling everything", age)
                         await self._halt("stale")
                 elif self.halted == "stale":

@@ -36,20 +36,26 @@ def mono_ms() -> int:
 
 @dataclass(frozen=True)
 class Heartbeat:
-    """An application-level ping: `message` every `interval_s`; a ping whose pong has not come
-    within `timeout_s` marks the socket dead. `is_pong(frame)` recognises the answer."""
+    """An application-level ping: `message` every `interval_s`, and also whenever nothing has
+    been received for `idle_s` (when set); a ping whose pong has not come within `timeout_s`
+    marks the socket dead. `is_pong(frame)` recognises the answer."""
 
     message: bytes
     is_pong: Callable[[bytes], bool]
     interval_s: float = 30.0
     timeout_s: float = 10.0
+    idle_s: float | None = None
 
 
 HL_PING = b'{"method":"ping"}'
 
 
-def hl_heartbeat(interval_s: float = 30.0, timeout_s: float = 10.0) -> Heartbeat:
-    return Heartbeat(HL_PING, lambda f: f.startswith(b'{"channel":"pong"'), interval_s, timeout_s)
+def hl_heartbeat(
+    interval_s: float = 30.0, timeout_s: float = 10.0, idle_s: float | None = None
+) -> Heartbeat:
+    return Heartbeat(
+        HL_PING, lambda f: f.startswith(b'{"channel":"pong"'), interval_s, timeout_s, idle_s
+    )
 
 
 class Backoff:
@@ -189,20 +195,21 @@ class WsConnection:
             log.exception("%s: sink failed on a %d-byte frame", self.name, len(data))
 
     async def _heartbeat(self, hb: Heartbeat) -> None:
-        step = min(hb.interval_s, hb.timeout_s) / 4
+        step = min(hb.interval_s, hb.timeout_s, hb.idle_s or hb.interval_s) / 4
         next_ping = time.monotonic() + hb.interval_s
         while True:
             await asyncio.sleep(step)
             now = time.monotonic()
+            now_ms = mono_ms()
             sent = self._ping_sent_ms
-            if sent is not None and mono_ms() - sent > hb.timeout_s * 1000:
+            if sent is not None and now_ms - sent > hb.timeout_s * 1000:
                 log.warning("%s: no pong for %.0f s, reconnecting", self.name, hb.timeout_s)
                 self.drop()
                 return
-            if now >= next_ping:
+            idle = hb.idle_s is not None and now_ms - self.last_recv_ms >= hb.idle_s * 1000
+            if sent is None and (now >= next_ping or idle):
                 next_ping = now + hb.interval_s
-                if sent is None:
-                    self._ping_sent_ms = mono_ms()
+                self._ping_sent_ms = now_ms
                 self.send(hb.message)
 
     async def run(self) -> None:

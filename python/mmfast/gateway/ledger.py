@@ -17,6 +17,7 @@ order's size is counted once, never zero times.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,10 @@ from typing import Any
 from mmfast.gateway.responses import ActionResult, ErrorKind
 
 EPS = 1e-9
+
+
+def _now_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
 
 
 @dataclass(slots=True)
@@ -36,6 +41,8 @@ class Order:
     #: "inflight" (sent, unanswered), "resting", "canceling", "modifying" (old side of a modify)
     state: str = "inflight"
     reduce_only: bool = False
+    #: Local monotonic ms at which the exchange was last seen to hold it (0: never yet).
+    since_ms: int = 0
 
 
 @dataclass(slots=True)
@@ -152,27 +159,27 @@ class OrderLedger:
             old = self.find(old_ref) if old_ref is not None else None
             if st.kind == "resting":
                 if new is not None:
-                    new.state, new.oid = "resting", st.oid
+                    new.state, new.oid, new.since_ms = "resting", st.oid, _now_ms()
                     if st.cloid and not new.cloid:
                         new.cloid = st.cloid
                 if old is not None and old is not new:
-                    self._remove(old)  # a modify that placed its new order cancelled the old
+                    self.remove(old)  # a modify that placed its new order cancelled the old
             elif st.kind == "filled":
                 if new is not None:
                     if st.oid is not None:
                         self._reported(st.oid, new.is_buy, st.total_sz or new.sz)
-                    self._remove(new)
+                    self.remove(new)
                 if old is not None and old is not new:
-                    self._remove(old)
+                    self.remove(old)
             elif st.kind == "success":
                 if old is not None:
-                    self._remove(old)
+                    self.remove(old)
             else:  # error or waiting
                 if new is not None:
-                    self._remove(new)
+                    self.remove(new)
                 if old is not None:
                     if st.error_kind is ErrorKind.MISSING_ORDER:
-                        self._remove(old)  # already gone: filled or cancelled
+                        self.remove(old)  # already gone: filled or cancelled
                     elif old.state in ("canceling", "modifying"):
                         old.state = "resting"
 
@@ -183,7 +190,7 @@ class OrderLedger:
             return
         for o in sent.new:
             if o is not None:
-                self._remove(o)
+                self.remove(o)
         for old_ref in sent.old:
             old = self.find(old_ref) if old_ref is not None else None
             if old is not None and old.state in ("canceling", "modifying"):
@@ -216,19 +223,20 @@ class OrderLedger:
                         cloid,
                         "resting",
                         bool(o.get("reduceOnly", False)),
+                        _now_ms(),
                     )
                 )
             else:
                 known.oid = oid
                 if known.state == "inflight":
-                    known.state = "resting"
+                    known.state, known.since_ms = "resting", _now_ms()
                 if oid is not None and sz < known.sz - EPS:
                     self._reported(oid, known.is_buy, known.sz - sz)  # a partial fill
                     known.sz = sz
         elif known is not None:
             if status == "filled" and oid is not None and known.sz > EPS:
                 self._reported(oid, known.is_buy, known.sz)
-            self._remove(known)
+            self.remove(known)
 
     def on_fill(self, fill: dict[str, Any]) -> bool:
         """One fill (`userFills` / `userEvents`); returns False for a `tid` already counted."""
@@ -254,6 +262,15 @@ class OrderLedger:
             self._prune(oid)
         return True
 
+    def on_fill_seen(self, fill: dict[str, Any]) -> None:
+        """Marks a fill as counted without moving the position: history replayed in a
+        subscription snapshot, already inside the position read from the exchange."""
+        tid = fill.get("tid")
+        if tid is not None and tid not in self._tids:
+            self._tids[tid] = None
+            if len(self._tids) > self._max_tids:
+                self._tids.popitem(last=False)
+
     def seen_tid(self, tid: int) -> bool:
         return tid in self._tids
 
@@ -273,6 +290,7 @@ class OrderLedger:
             match = next((o for o in inflight if cloid and o.cloid == cloid), None)
             if match is not None:
                 match.oid, match.state, match.sz = oo["oid"], "resting", float(oo["sz"])
+                match.since_ms = _now_ms()
                 continue
             self.orders.append(
                 Order(
@@ -283,12 +301,14 @@ class OrderLedger:
                     cloid,
                     "resting",
                     bool(oo.get("reduceOnly", False)),
+                    _now_ms(),
                 )
             )
 
     # ---- internals ----
 
-    def _remove(self, o: Order) -> None:
+    def remove(self, o: Order) -> None:
+        """Drops an order the exchange says is gone."""
         for i, x in enumerate(self.orders):
             if x is o:
                 del self.orders[i]

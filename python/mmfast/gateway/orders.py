@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import orjson
 from mmfast.feeds.ws import WsConnection, mono_ms
 from mmfast.gateway.guard import PreSendGuard
@@ -116,9 +117,10 @@ class OrderGateway:
 
     # ---- sending ----
 
-    def submit(self, body: bytes, tag: Any = None) -> Sent:
+    def submit(self, body: bytes, tag: Any = None, via_rest: bool = False) -> Sent:
         """Checks and sends one signed body. Never raises for a refusal: the outcome arrives at
-        `on_answer` (synchronously when refused locally)."""
+        `on_answer` (synchronously when refused locally). `via_rest` skips the websocket (for a
+        cancel when that socket may be the thing that is broken)."""
         doc = orjson.loads(body)
         action = doc["action"]
         kind = str(action.get("type"))
@@ -149,9 +151,10 @@ class OrderGateway:
         self.sent += 1
         ws = self.ws
         if (
-            ws is not None
+            not via_rest
+            and ws is not None
             and ws.connected
-            and sum(1 for x in self.inflight.values() if x.via == "ws") <= self.max_inflight
+            and len(self.inflight) <= self.max_inflight
             and self.ws_bucket.take(1)
         ):
             ws.send(
@@ -175,7 +178,7 @@ class OrderGateway:
                 s.id, error_bytes(str(e)), failed(str(e), s.n_items, ErrorKind.IP_RATE_LIMIT)
             )
             return
-        except (OSError, asyncio.TimeoutError, Exception) as e:
+        except Exception as e:  # a transport failure: whether it landed is unknown, look it up
             log.warning("REST /exchange for %s #%d failed (%s): looking it up", s.kind, s.id, e)
             await self._lookup(s)
             return
@@ -267,42 +270,43 @@ class OrderGateway:
                 self._spawn(self._lookup(s))
 
     async def _lookup(self, s: Sent) -> None:
-        """Rebuilds the answer of `s` from `orderStatus`; retries until it can decide."""
-        s.lookups += 1
-        statuses: list[Any] = []
-        undecided = False
-        try:
-            if s.kind == "order":
-                for w in s.action.get("orders", ()):
-                    st, und = await self._order_status(w.get("c"), s)
-                    statuses.append(st)
-                    undecided |= und
-            elif s.kind in ("cancel", "cancelByCloid"):
-                for c in s.action.get("cancels", ()):
-                    ref = c.get("o") if s.kind == "cancel" else c.get("cloid")
-                    st = await self._cancel_status(ref)
-                    statuses.append(st)
-            elif s.kind == "batchModify":
-                for m in s.action.get("modifies", ()):
-                    st, und = await self._order_status(m.get("order", {}).get("c"), s)
-                    statuses.append(st)
-                    undecided |= und
-            else:
-                # Housekeeping actions (scheduleCancel, updateLeverage, noop): nothing to look up.
-                self._answer(s.id, error_bytes("no answer"), failed("no answer", s.n_items))
+        """Rebuilds the answer of `s` from `orderStatus`, asking again (with a growing pause)
+        while an order may still land, until the action is answered or decided."""
+        while s.id in self.inflight:
+            s.lookups += 1
+            statuses: list[Any] = []
+            undecided = False
+            try:
+                if s.kind == "order":
+                    for w in s.action.get("orders", ()):
+                        st, und = await self._order_status(w.get("c"), s)
+                        statuses.append(st)
+                        undecided |= und
+                elif s.kind in ("cancel", "cancelByCloid"):
+                    for c in s.action.get("cancels", ()):
+                        ref = c.get("o") if s.kind == "cancel" else c.get("cloid")
+                        statuses.append(await self._cancel_status(ref))
+                elif s.kind == "batchModify":
+                    for m in s.action.get("modifies", ()):
+                        st, und = await self._order_status(m.get("order", {}).get("c"), s)
+                        statuses.append(st)
+                        undecided |= und
+                else:
+                    # Housekeeping (scheduleCancel, updateLeverage, noop): nothing to look up.
+                    self._answer(s.id, error_bytes("no answer"), failed("no answer", s.n_items))
+                    return
+            except (RateLimited, aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
+                log.warning("orderStatus lookup of %s #%d failed (%s); retrying", s.kind, s.id, e)
+                undecided = True
+            if not undecided:
+                rtype = "cancel" if s.kind in ("cancel", "cancelByCloid") else "order"
+                self.lost += sum(
+                    1 for st in statuses if isinstance(st, dict) and "lost" in str(st.get("error"))
+                )
+                data = answer_bytes(statuses, rtype)
+                self._answer(s.id, data, parse_exchange(orjson.loads(data), s.n_items))
                 return
-        except (RateLimited, OSError, asyncio.TimeoutError) as e:
-            log.warning("orderStatus lookup of %s #%d failed (%s); retrying", s.kind, s.id, e)
-            undecided = True
-        if undecided:
             await asyncio.sleep(min(2.0, 0.25 * s.lookups))
-            if s.id in self.inflight:
-                await self._lookup(s)
-            return
-        rtype = "cancel" if s.kind in ("cancel", "cancelByCloid") else "order"
-        self.lost += sum(1 for st in statuses if isinstance(st, dict) and "error" in st)
-        data = answer_bytes(statuses, rtype)
-        self._answer(s.id, data, parse_exchange(orjson.loads(data), s.n_items))
 
     async def _order_status(self, cloid: str | None, s: Sent) -> tuple[Any, bool]:
         """An order's status entry rebuilt from `orderStatus`, and whether to ask again later."""

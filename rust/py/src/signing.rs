@@ -10,12 +10,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mmfast_core::signing::{
     self as core, eip712, msgpack as mp, request, Action, Address, CancelByCloidWire, CancelWire,
     Cloid, Decimal, Envelope, Grouping, ModifyWire, Oid, OrderKind, OrderWire, PrivateKey,
-    Signature, SigningError, Tif,
+    SecretScalar, Signature, SigningError, Tif,
 };
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PySequence, PyString, PyTuple,
 };
+
+use zeroize::Zeroizing;
 
 use crate::errors::{to_py, IntoPyResult};
 
@@ -75,6 +77,12 @@ fn cloid_arg(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<Cloid> {
 fn decimal_arg(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<Decimal> {
     let d = if let Ok(s) = obj.cast::<PyString>() {
         Decimal::parse(field, s.to_str()?).py()?
+    } else if obj.cast::<PyBool>().is_ok() {
+        return Err(invalid(
+            field,
+            type_name(obj),
+            "must be a float or a decimal string",
+        ));
     } else if let Ok(f) = obj.extract::<f64>() {
         if !f.is_finite() {
             return Err(invalid(field, f, "must be a finite number"));
@@ -166,17 +174,22 @@ fn order_arg(obj: &Bound<'_, PyAny>) -> PyResult<OrderWire> {
     })
 }
 
+/// The items of a non-empty list (the exchange refuses an empty batch; refusing it here saves
+/// a nonce and a request).
 fn list_arg<'py>(field: &'static str, obj: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    if let Ok(l) = obj.cast::<PyList>() {
-        return Ok(l.iter().collect());
+    let items: Vec<Bound<'py, PyAny>> = if let Ok(l) = obj.cast::<PyList>() {
+        l.iter().collect()
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        t.iter().collect()
+    } else if let Ok(s) = obj.cast::<PySequence>() {
+        s.try_iter()?.collect::<PyResult<_>>()?
+    } else {
+        return Err(invalid(field, type_name(obj), "must be a list"));
+    };
+    if items.is_empty() {
+        return Err(invalid(field, "[]", "must not be empty"));
     }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        return Ok(t.iter().collect());
-    }
-    if let Ok(s) = obj.cast::<PySequence>() {
-        return s.try_iter()?.collect();
-    }
-    Err(invalid(field, type_name(obj), "must be a list"))
+    Ok(items)
 }
 
 fn grouping_arg(obj: &Bound<'_, PyAny>) -> PyResult<Grouping> {
@@ -281,10 +294,14 @@ fn packed(action: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 }
 
 /// A private key from a hex string, 32 raw bytes, or an object with a `key` attribute holding
-/// either (eth_account's `LocalAccount`). Errors never include the key.
-fn key_arg(obj: &Bound<'_, PyAny>) -> PyResult<PrivateKey> {
+/// either (eth_account's `LocalAccount`), built by `hex` or `raw`. Errors never include the key.
+fn key_from<T>(
+    obj: &Bound<'_, PyAny>,
+    hex: fn(&str) -> core::Result<T>,
+    raw: fn(&[u8; 32]) -> core::Result<T>,
+) -> PyResult<T> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return PrivateKey::from_hex(s.to_str()?).py();
+        return hex(s.to_str()?).py();
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         let bytes: &[u8; 32] = b
@@ -294,17 +311,21 @@ fn key_arg(obj: &Bound<'_, PyAny>) -> PyResult<PrivateKey> {
                 reason: "raw key bytes must be exactly 32 bytes",
             })
             .py()?;
-        return PrivateKey::from_bytes(bytes).py();
+        return raw(bytes).py();
     }
     if let Ok(inner) = obj.getattr("key") {
         if inner.cast::<PyString>().is_ok() || inner.cast::<PyBytes>().is_ok() {
-            return key_arg(&inner);
+            return key_from(&inner, hex, raw);
         }
     }
     Err(SigningError::InvalidKey {
         reason: "expected a hex string, 32 bytes, or an account object with a .key",
     })
     .py()
+}
+
+fn key_arg(obj: &Bound<'_, PyAny>) -> PyResult<PrivateKey> {
+    key_from(obj, PrivateKey::from_hex, PrivateKey::from_bytes)
 }
 
 fn word_arg(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -417,7 +438,7 @@ impl PySigner {
     #[pyo3(signature = (var = "MMFAST_PRIVATE_KEY", *, is_mainnet = true, vault_address = None))]
     fn from_env(var: &str, is_mainnet: bool, vault_address: Option<&str>) -> PyResult<Self> {
         let vault = address_arg("vault_address", vault_address)?;
-        let Ok(text) = std::env::var(var) else {
+        let Ok(text) = std::env::var(var).map(Zeroizing::new) else {
             return Err(invalid("from_env", var, "environment variable is not set"));
         };
         let key = PrivateKey::from_hex(&text).py()?;
@@ -770,7 +791,12 @@ fn sign_l1_action<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let vault = address_arg("vault_address", vault_address)?;
     let packed = packed(action)?;
-    let key = key_arg(private_key)?;
+    // One signature per key: skip deriving the address (as costly as the signature itself).
+    let key = key_from(
+        private_key,
+        SecretScalar::from_hex,
+        SecretScalar::from_bytes,
+    )?;
     let sig = py.detach(|| {
         let cid = eip712::connection_id(&packed, nonce, vault.as_ref(), expires_after);
         key.sign_digest(&eip712::agent_digest(&cid, is_mainnet))

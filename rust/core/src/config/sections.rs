@@ -797,6 +797,8 @@ pub struct LiveConfig {
     pub schedule_cancel_s: f64,
     /// REST weight budget per minute and IP (Hyperliquid: 1200).
     pub ip_weight_per_minute: u32,
+    /// SQLite checkpoint (fills, daily PnL, learned state for a warm restart); empty disables.
+    pub checkpoint: String,
 }
 
 impl Default for LiveConfig {
@@ -821,6 +823,7 @@ impl Default for LiveConfig {
             schedule_cancel: false,
             schedule_cancel_s: 30.0,
             ip_weight_per_minute: 1_200,
+            checkpoint: String::new(),
         }
     }
 }

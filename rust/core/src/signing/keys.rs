@@ -3,8 +3,12 @@
 
 use std::fmt;
 
-use k256::ecdsa::{RecoveryId, Signature as EcdsaSignature, SigningKey, VerifyingKey};
-use zeroize::Zeroize;
+use k256::{
+    ecdsa::{RecoveryId, Signature as EcdsaSignature, SigningKey, VerifyingKey},
+    sha2::Sha256,
+    NonZeroScalar, Secp256k1,
+};
+use zeroize::{Zeroize, Zeroizing};
 
 use super::{wire::write_0x_hex, Address, Result, SigningError};
 
@@ -21,26 +25,7 @@ impl PrivateKey {
     /// # Errors
     /// [`SigningError::InvalidKey`] for a malformed string or an out-of-range scalar.
     pub fn from_hex(key_hex: &str) -> Result<Self> {
-        let digits = key_hex.trim();
-        let digits = digits
-            .strip_prefix("0x")
-            .or_else(|| digits.strip_prefix("0X"))
-            .unwrap_or(digits);
-        if digits.len() != 64 {
-            return Err(SigningError::InvalidKey {
-                reason: "expected 64 hex digits (32 bytes), with or without 0x",
-            });
-        }
-        let mut bytes = [0u8; 32];
-        let parsed = hex::decode_to_slice(digits, &mut bytes);
-        let key = match parsed {
-            Ok(()) => Self::from_bytes(&bytes),
-            Err(_) => Err(SigningError::InvalidKey {
-                reason: "not hexadecimal",
-            }),
-        };
-        bytes.zeroize();
-        key
+        Self::from_bytes(&*parse_key_hex(key_hex)?)
     }
 
     /// Builds a key from its 32 big-endian bytes.
@@ -74,6 +59,75 @@ impl PrivateKey {
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PrivateKey {{ address: {} }}", self.address)
+    }
+}
+
+/// Decodes 64 hex digits (optional `0x`) into a buffer that is wiped when dropped.
+fn parse_key_hex(key_hex: &str) -> Result<Zeroizing<[u8; 32]>> {
+    let digits = key_hex.trim();
+    let digits = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+        .unwrap_or(digits);
+    if digits.len() != 64 {
+        return Err(SigningError::InvalidKey {
+            reason: "expected 64 hex digits (32 bytes), with or without 0x",
+        });
+    }
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(digits, &mut *bytes).map_err(|_| SigningError::InvalidKey {
+        reason: "not hexadecimal",
+    })?;
+    Ok(bytes)
+}
+
+/// A secret scalar for signing alone: [`PrivateKey`] derives the public key (the address) up
+/// front, which costs as much as a signature; a helper that is handed a key per call skips it.
+pub struct SecretScalar(NonZeroScalar);
+
+impl SecretScalar {
+    /// As [`PrivateKey::from_hex`].
+    ///
+    /// # Errors
+    /// [`SigningError::InvalidKey`] for a malformed string or an out-of-range scalar.
+    pub fn from_hex(key_hex: &str) -> Result<Self> {
+        Self::from_bytes(&*parse_key_hex(key_hex)?)
+    }
+
+    /// As [`PrivateKey::from_bytes`].
+    ///
+    /// # Errors
+    /// [`SigningError::InvalidKey`] if the scalar is zero or not below the curve order.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self> {
+        Option::from(NonZeroScalar::from_repr((*bytes).into()))
+            .map(SecretScalar)
+            .ok_or(SigningError::InvalidKey {
+                reason: "not a valid secp256k1 secret (zero or >= the curve order)",
+            })
+    }
+
+    /// Signs a digest exactly as [`PrivateKey::sign_digest`] does.
+    pub fn sign_digest(&self, digest: &[u8; 32]) -> Signature {
+        let (sig, recid) =
+            ecdsa::hazmat::sign_prehashed_rfc6979::<Secp256k1, Sha256>(&self.0, digest, b"");
+        let (r, s) = sig.split_bytes();
+        Signature {
+            r: r.into(),
+            s: s.into(),
+            v: 27 + (recid.to_byte() & 1),
+        }
+    }
+}
+
+impl Drop for SecretScalar {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for SecretScalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretScalar { .. }")
     }
 }
 

@@ -31,7 +31,7 @@ pub use actions::{
     OrderWire, Tif, Tpsl,
 };
 pub use eip712::{action_hash, agent_digest, connection_id};
-pub use keys::{recover_address, PrivateKey, Signature};
+pub use keys::{recover_address, PrivateKey, SecretScalar, Signature};
 pub use nonce::NonceCounter;
 pub use request::{parse_request, recover_l1_signer, SignedRequest};
 pub use signer::{Envelope, Signer};

@@ -218,6 +218,12 @@ fn vectors_step_by_step() {
                 "{name} {chain}"
             );
             let sig = key.sign_digest(&digest);
+            let secret = SecretScalar::from_hex(all["private_key"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                secret.sign_digest(&digest),
+                sig,
+                "{name} {chain}: hazmat path"
+            );
             let want = &c["signature"];
             assert_eq!(sig.r, h32(want["r"].as_str().unwrap()), "{name} {chain} r");
             assert_eq!(sig.s, h32(want["s"].as_str().unwrap()), "{name} {chain} s");
@@ -342,6 +348,8 @@ fn key_material_never_appears_in_errors_or_debug() {
         "{shown}"
     );
     assert!(shown.contains("0x14791697260E4c9A71f18484C9f997B308e59325"));
+    let scalar = format!("{:?}", SecretScalar::from_hex(secret).unwrap());
+    assert_eq!(scalar, "SecretScalar { .. }");
     // Bad keys: the error is fixed text, not even a fragment of the input.
     let bad = [
         format!("{}zz", &secret[..62]),
@@ -354,6 +362,8 @@ fn key_material_never_appears_in_errors_or_debug() {
         let e = PrivateKey::from_hex(&b).unwrap_err().to_string();
         assert!(e.starts_with("invalid private key: "), "{e}");
         assert!(!e.contains(&b[..10]), "{e}");
+        let e2 = SecretScalar::from_hex(&b).unwrap_err().to_string();
+        assert_eq!(e2, e);
     }
 }
 

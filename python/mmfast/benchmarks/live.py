@@ -1,0 +1,231 @@
+"""Tick to order on loopback (SPEC 12): the venue, in its own process, sends a book frame that
+forces a requote, and the time until the bot's signed order arrives back at the venue is
+measured there, on one clock. Beside it, in the same run, the floor: a bare uvloop TCP echo
+round trip of a frame of the same size between the same two processes.
+
+The venue runs the `external` market with its block loop paused; the driver in the venue's
+process moves the book by +-10 bps around the mid (every move is beyond `max_bps_diff`, so the
+engine must requote) and closes one block, which pushes `bbo` and `l2Book` to the bot. The clock
+starts when the first of those frames is written to the bot's socket and stops when the first
+`post` of the bot's answer reaches the venue's handler. Another block then acknowledges the
+bot's orders before the next tick. The bot is the real one (feeds, engine, signer, guard,
+gateway) with `min_requote_interval_ms = 0`.
+
+Figures: `tick_to_order_p50_us`, `tick_to_order_p99_us` (venue clock), `bot_tick_to_send_p50_us`
+(inside the bot: frame received to its orders handed to the socket), `uvloop_echo_rtt_p50_us` /
+`uvloop_echo_rtt_p99_us` (the baseline), `tick_to_order_samples`. On a machine whose cores are
+busy the venue process competes with the bot for a core, and its own handling of the frame and
+the post lands inside the figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import secrets
+import time
+from typing import Any
+
+import numpy as np
+import orjson
+
+MID = 3000.0
+ASSET = {"coin": "ETH", "sz_decimals": 4, "max_leverage": 25, "mid": MID, "binance_symbol": ""}
+
+
+def _book(mid: float, now_ms: int) -> bytes:
+    """A 20-level book around `mid` (0.1 ticks), as a recorded `l2Book` payload."""
+    bids = [{"px": f"{round(mid - 0.2 - 0.1 * i, 1):.1f}", "sz": "5.0", "n": 3} for i in range(20)]
+    asks = [{"px": f"{round(mid + 0.2 + 0.1 * i, 1):.1f}", "sz": "5.0", "n": 3} for i in range(20)]
+    return orjson.dumps({"coin": "ETH", "time": now_ms, "levels": [bids, asks]})
+
+
+def _venue_child(conn: Any, address: str, n_ticks: int, frame_len: int) -> None:
+    """The venue's process: the venue, an echo server, and the tick driver."""
+    import uvloop
+
+    from mmfast.venue import Venue, VenueConfig
+
+    async def main() -> None:
+        cfg = VenueConfig(
+            sim={"market": "external", "assets": [ASSET], "ip_weight_per_min": 0},
+            accounts=[(address, 1_000_000.0)],
+            max_positions=[(address, "ETH", 1.0)],
+        )
+        venue = Venue(cfg)
+        venue.engine.apply_l2(_book(MID, int(time.time() * 1000)), int(time.time() * 1000))
+        await venue.start()
+        venue.pause()
+
+        class Echo(asyncio.Protocol):
+            def connection_made(self, transport: Any) -> None:
+                self.tr = transport
+
+            def data_received(self, data: bytes) -> None:
+                self.tr.write(data)
+
+        echo = await asyncio.get_running_loop().create_server(Echo, "127.0.0.1", 0)
+        arrived: list[int] = []
+        got = asyncio.Event()
+        original = venue._post
+
+        async def timed_post(client: Any, data: dict[str, Any]) -> None:
+            req = data.get("request") or {}
+            if req.get("type") == "action":
+                arrived.append(time.monotonic_ns())
+                got.set()
+            await original(client, data)
+
+        venue._post = timed_post  # type: ignore[method-assign]
+        conn.send({"url": venue.url, "echo_port": echo.sockets[0].getsockname()[1]})
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # the bot is live
+        written: list[int] = []
+
+        class Stamped:
+            """The client's websocket, noting when a book frame is actually written."""
+
+            def __init__(self, ws: Any) -> None:
+                self._ws = ws
+
+            async def send_str(self, text: str) -> None:
+                if not written and text.startswith(('{"channel":"bbo"', '{"channel":"l2Book"')):
+                    written.append(time.monotonic_ns())
+                await self._ws.send_str(text)
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._ws, name)
+
+        for c in venue._clients:
+            c.ws = Stamped(c.ws)
+        samples: list[float] = []
+        misses = 0
+        for i in range(n_ticks):
+            mid = MID * (1.001 if i % 2 else 0.999)
+            now = int(time.time() * 1000)
+            venue.engine.apply_l2(_book(mid, now), now)
+            got.clear()
+            arrived.clear()
+            written.clear()
+            venue.step()  # queues bbo and l2Book for the bot; the writer sends them
+            try:
+                await asyncio.wait_for(got.wait(), 1.0)
+                samples.append((arrived[0] - written[0]) / 1e3)
+            except asyncio.TimeoutError:
+                misses += 1
+            await asyncio.sleep(0.005)  # the rest of this requote's actions
+            venue.step()  # acknowledges them
+            await asyncio.sleep(0.015)
+        venue.resume()  # blocks again, so that the bot's exit cancels are answered
+        conn.send({"samples": samples, "misses": misses})
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        echo.close()
+        await venue.stop()
+
+    uvloop.run(main())
+
+
+async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
+    loop = asyncio.get_running_loop()
+    payload = b"x" * frame_len
+
+    class P(asyncio.Protocol):
+        fut: asyncio.Future[None] | None = None
+        got = 0
+
+        def data_received(self, data: bytes) -> None:
+            self.got += len(data)
+            if self.got >= frame_len and self.fut is not None:
+                self.got = 0
+                self.fut.set_result(None)
+
+    tr, p = await loop.create_connection(P, "127.0.0.1", port)
+    out = []
+    for _ in range(n):
+        p.fut = loop.create_future()
+        t0 = time.perf_counter_ns()
+        tr.write(payload)
+        await p.fut
+        out.append((time.perf_counter_ns() - t0) / 1e3)
+    tr.close()
+    return out
+
+
+def bench_config(url: str) -> Any:
+    from mmfast import MarketMakerConfig
+
+    overrides = {
+        "asset": "ETH",
+        "network": "testnet",
+        "max_position": "1.0",
+        "lead_venue": "none",
+        "live.api_url": url,
+        "risk.hl_stale_ms": "600000",
+        "live.ping_interval_s": "30",
+        "impulse_control.min_requote_interval_ms": "0",
+        "impulse_control.actions_per_minute": "1000000",
+        "impulse_control.burst": "1000",
+        "reconcile.max_bps_diff": "1.0",
+        "ladder.min_half_spread_bps": "2.5",
+        "ladder.num_levels": "2",
+    }
+    return MarketMakerConfig.from_toml("", "tick-to-order bench", list(overrides.items()))
+
+
+def run(quick: bool = False) -> dict[str, float]:
+    import uvloop
+
+    from mmfast import Signer
+    from mmfast.keys import Identity
+    from mmfast.live.bot import Bot
+
+    n_ticks = 150 if quick else 1000
+    frame_len = 1600  # an l2Book frame of 20 levels a side is about this size
+    signer = Signer(secrets.token_hex(32), is_mainnet=False)
+    address = signer.address.lower()
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_venue_child, args=(child, address, n_ticks, frame_len), daemon=True)
+    proc.start()
+    try:
+        if not parent.poll(60):
+            raise RuntimeError("the venue process did not start")
+        info = parent.recv()
+
+        async def main() -> tuple[dict[str, Any], list[float], dict[str, Any]]:
+            bot = Bot(bench_config(info["url"]), Identity(signer, address, address))
+            task = asyncio.ensure_future(bot.run(None, install_signals=False))
+            deadline = time.monotonic() + 30
+            while not bot.synced:
+                if task.done() or time.monotonic() > deadline:
+                    bot.stop("bench: not synced")
+                    raise RuntimeError(f"bot did not start: {await task}")
+                await asyncio.sleep(0.01)
+            echo = await _echo_rtt(info["echo_port"], frame_len, 300 if quick else 3000)
+            parent.send("go")
+            loop = asyncio.get_running_loop()
+            res = await loop.run_in_executor(None, parent.recv)
+            echo += await _echo_rtt(info["echo_port"], frame_len, 300 if quick else 3000)
+            internal = [x / 1e3 for x in bot.stats.tick_to_send_ns]
+            bot.stop("bench done")
+            summary = await task
+            return res, echo, {"internal": internal, "summary": summary}
+
+        res, echo, extra = uvloop.run(main())
+        parent.send("stop")
+    finally:
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
+    s = np.asarray(res["samples"] or [float("nan")])
+    e = np.asarray(echo)
+    internal = np.asarray(extra["internal"] or [float("nan")])
+    return {
+        "tick_to_order_p50_us": float(np.percentile(s, 50)),
+        "tick_to_order_p99_us": float(np.percentile(s, 99)),
+        "tick_to_order_samples": float(len(res["samples"])),
+        "tick_to_order_misses": float(res["misses"]),
+        "bot_tick_to_send_p50_us": float(np.percentile(internal, 50)),
+        "uvloop_echo_rtt_p50_us": float(np.percentile(e, 50)),
+        "uvloop_echo_rtt_p99_us": float(np.percentile(e, 99)),
+    }

@@ -1,0 +1,53 @@
+"""A TCP proxy for the live tests: sits between the bot's websockets and the venue and can
+freeze, so that a connection goes silent both ways without closing (what a network partition
+looks like to both ends). Runs on the test's event loop; binds 127.0.0.1 port 0."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class FreezingProxy:
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.frozen = False
+        self.connections: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _accept(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        if self.frozen:  # a partition: the connection is accepted and then nothing happens
+            self.connections.append((w, w))
+            return
+        ur, uw = await asyncio.open_connection(*self.target)
+        self.connections.append((w, uw))
+        for src, dst in ((r, uw), (ur, w)):
+            t = asyncio.ensure_future(self._pump(src, dst))
+            self._tasks.add(t)
+            t.add_done_callback(self._tasks.discard)
+
+    async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await src.read(65536):
+                if not self.frozen:  # frozen: bytes vanish, nobody is told
+                    dst.write(data)
+                    await dst.drain()
+        dst.close()
+
+    def freeze(self) -> None:
+        self.frozen = True
+
+    async def close(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        for a, b in self.connections:
+            a.close()
+            b.close()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()

@@ -1,0 +1,209 @@
+"""The whole bot (feeds, the real engine, signer, guard, gateway) against the local venue's
+synthetic market over loopback sockets: it quotes both sides, survives dropped connections,
+takes over from a crashed run without orphans or duplicates, halts on stale data, and leaves
+nothing behind. The venue counts safety-invariant breaches itself."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from typing import Any
+
+import orjson
+import pytest
+import uvloop
+from live_helpers import FreezingProxy
+from mmfast import MarketMakerConfig, Signer
+from mmfast.keys import Identity
+from mmfast.live.bot import Bot
+from mmfast.venue import VenueConfig, VenueThread
+
+pytestmark = pytest.mark.timeout(120)
+
+MAX = 0.3
+
+
+def config(url: str, **over: str) -> Any:
+    base = {
+        "asset": "ETH",
+        "network": "testnet",
+        "max_position": str(MAX),
+        "lead_venue": "none",
+        "ladder.min_half_spread_bps": "2.5",
+        "live.api_url": url,
+        "live.reconnect_min_s": "0.05",
+        "live.reconnect_max_s": "0.2",
+    }
+    base.update(over)
+    return MarketMakerConfig.from_toml("", "test", list(base.items()))
+
+
+class Market:
+    def __init__(self) -> None:
+        s = Signer(secrets.token_hex(32), is_mainnet=False)
+        self.signer, self.addr = s, s.address.lower()
+        self.venue = VenueThread(
+            VenueConfig(
+                sim={
+                    "market": "synthetic",
+                    "seed": 11,
+                    "assets": [
+                        {
+                            "coin": "ETH",
+                            "sz_decimals": 4,
+                            "max_leverage": 25,
+                            "mid": 3000.0,
+                            "binance_symbol": "",
+                            "synthetic": {"kappa": 0.25},
+                        }
+                    ],
+                },
+                accounts=[(self.addr, 10_000.0)],
+                max_positions=[(self.addr, "ETH", MAX)],
+            )
+        )
+
+    def bot(self, **over: str) -> Bot:
+        return Bot(config(self.venue.url, **over), Identity(self.signer, self.addr, self.addr))
+
+    def open_orders(self) -> list[dict[str, Any]]:
+        body = orjson.dumps({"type": "openOrders", "user": self.addr})
+        return list(orjson.loads(self.venue.call(lambda: self.venue.venue.engine.info(body))))
+
+    def breaches(self) -> int:
+        led = self.venue.ledger()
+        return int(led.get("ledger", led)[self.addr]["breaches"])
+
+    def drop_connections(self) -> None:
+        async def drop() -> None:
+            for c in list(self.venue.venue._clients):
+                await c.ws.close()
+
+        self.venue.call(lambda: asyncio.ensure_future(drop()))
+
+    def __enter__(self) -> Market:
+        self.venue.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.venue.stop()
+
+
+async def until(pred: Any, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def started(bot: Bot) -> asyncio.Task[dict[str, Any]]:
+    task = asyncio.ensure_future(bot.run(None, install_signals=False))
+    await until(lambda: bot.synced or task.done(), 20)
+    assert not task.done(), task.result()
+    return task
+
+
+def sides(orders: list[dict[str, Any]]) -> set[str]:
+    return {o["side"] for o in orders}
+
+
+def test_quotes_both_sides_and_leaves_nothing_behind() -> None:
+    async def main() -> None:
+        with Market() as m:
+            bot = m.bot()
+            task = await started(bot)
+            await until(lambda: sides(m.open_orders()) == {"A", "B"})
+            ours = {o.cloid for o in bot.ledger.orders}
+            assert {o["cloid"] for o in m.open_orders()} <= ours | {None}
+            bot.stop("test over")
+            s = await asyncio.wait_for(task, 30)
+            assert m.open_orders() == []
+            assert s["errors"] == 0 and s["actions_sent"] > 0 and m.breaches() == 0
+
+    uvloop.run(main())
+
+
+def test_dropped_connections_reconcile_and_resume_quoting() -> None:
+    async def main() -> None:
+        with Market() as m:
+            bot = m.bot()
+            task = await started(bot)
+            await until(lambda: len(m.open_orders()) >= 2)
+            sent = bot.gateway.sent
+            m.drop_connections()
+            await until(lambda: bot.stats.resyncs >= 1 and bot.synced, 20)
+            await until(lambda: bot.gateway.sent > sent + 2 and len(m.open_orders()) >= 2, 20)
+            # after the resync the ledger is the exchange's picture
+            await asyncio.sleep(0.5)
+            assert {o["oid"] for o in m.open_orders()} <= set(bot.ledger.resting_oids()) | {
+                o.oid for o in bot.ledger.orders
+            }
+            bot.stop("test over")
+            s = await asyncio.wait_for(task, 30)
+            assert s["reconnects"] >= 3 and s["errors"] == 0
+            assert m.open_orders() == [] and m.breaches() == 0
+
+    uvloop.run(main())
+
+
+def test_restart_after_a_crash_leaves_no_orphan_and_no_duplicate() -> None:
+    async def main() -> None:
+        with Market() as m:
+            first = m.bot()
+            task = await started(first)
+            await until(lambda: len(m.open_orders()) >= 2)
+
+            async def crashed(reason: str) -> None:  # a crash cancels nothing
+                return None
+
+            first.cancel_all = crashed  # type: ignore[method-assign]
+            first.stop("crash")
+            await asyncio.wait_for(task, 60)
+            left = m.open_orders()
+            assert len(left) >= 2  # the crashed run's orders still rest
+
+            second = m.bot()
+            task = await started(second)
+            assert second.stats.orphans_cancelled == len(left)
+            await until(lambda: len(m.open_orders()) >= 2)
+            resting = m.open_orders()
+            mine = {o.cloid for o in second.ledger.orders}
+            assert all(o["cloid"] in mine for o in resting)  # only the new run's orders
+            assert len({o["cloid"] for o in resting}) == len(resting)
+            second.stop("test over")
+            s = await asyncio.wait_for(task, 30)
+            assert s["errors"] == 0 and m.open_orders() == [] and m.breaches() == 0
+
+    uvloop.run(main())
+
+
+def test_silent_connection_goes_stale_and_the_watchdog_cancels_by_rest() -> None:
+    stale_ms = 1500
+
+    async def main() -> None:
+        with Market() as m:
+            host, port = m.venue.url.removeprefix("http://").split(":")
+            proxy = FreezingProxy(host, int(port))
+            pport = await proxy.start()
+            bot = m.bot(
+                **{
+                    "risk.hl_stale_ms": str(stale_ms),
+                    "live.ws_url": f"ws://127.0.0.1:{pport}/ws",
+                    "live.reconnect_min_s": "1.0",
+                    "live.reconnect_max_s": "2.0",
+                }
+            )
+            task = await started(bot)
+            await until(lambda: len(m.open_orders()) >= 2)
+            proxy.freeze()  # every websocket goes silent: no data, no pong, no answers
+            await until(lambda: bot.watchdog.halted == "stale", 10)
+            assert bot.watchdog.last_stale_age_ms <= stale_ms + 1000
+            await until(lambda: m.open_orders() == [], 5)  # the REST cancel went through
+            bot.stop("test over")
+            s = await asyncio.wait_for(task, 60)
+            assert s["watchdog_stale_events"] >= 1 and m.breaches() == 0
+            await proxy.close()
+
+    uvloop.run(main())
