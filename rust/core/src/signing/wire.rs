@@ -479,6 +479,10 @@ mod tests {
             a.to_checksum(),
             "0x14791697260E4c9A71f18484C9f997B308e59325"
         );
+        assert_eq!(
+            Address::parse("vault", "14791697260e4c9a71f18484c9f997b308e59325").unwrap(),
+            a
+        );
         let e = Address::parse("vault", "0x1479").unwrap_err().to_string();
         assert_eq!(
             e,
