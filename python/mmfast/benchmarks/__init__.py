@@ -8,6 +8,7 @@ from __future__ import annotations
 # Module names under mmfast.benchmarks, run in this order.
 AREAS: list[str] = [
     "baseline",
+    "book",
     "signing",
     "venue",
     "signals",

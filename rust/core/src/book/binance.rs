@@ -10,8 +10,10 @@
 //!    [`BookError::NotSynced`] instead of a stale answer.
 
 use super::{
+    decimal::Dec,
     l2::{DepthChange, L2Book, Level},
-    parse_binance::{parse_binance_frame, BinanceMessage, DepthLevels},
+    parse::PResult,
+    parse_binance::{parse_with, BinanceMessage, DepthSink},
     BookError, Scale,
 };
 use crate::types::Side;
@@ -69,6 +71,34 @@ struct Staged {
     side: Side,
     px: i64,
     qty: i64,
+}
+
+/// Converts levels into the staging buffer as the parser meets them.
+struct Stage<'b> {
+    px: Scale,
+    qty: Scale,
+    stage: &'b mut Vec<Staged>,
+}
+
+impl<'a> DepthSink<'a> for Stage<'_> {
+    #[inline(always)]
+    fn level(&mut self, side: Side, px: Dec<'a>, qty: Dec<'a>) -> PResult<()> {
+        let p = self.px.units("px", px)?;
+        if p <= 0 {
+            return Err(BookError::field(
+                "px",
+                px.text.as_bytes(),
+                "a price must be > 0",
+            ));
+        }
+        let qty = self.qty.units("qty", qty)?;
+        self.stage.push(Staged { side, px: p, qty });
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.stage.clear();
+    }
 }
 
 /// Binance diff-depth book in ticks of `10^-px_decimals` and lots of `10^-qty_decimals`.
@@ -222,11 +252,16 @@ impl BinanceBook {
         frame: &[u8],
         on_change: &mut F,
     ) -> Result<BinanceApplied, BookError> {
-        let d = match parse_binance_frame(frame)? {
+        self.stage.clear();
+        let mut sink = Stage {
+            px: self.px,
+            qty: self.qty,
+            stage: &mut self.stage,
+        };
+        let d = match parse_with(frame, &mut sink)? {
             BinanceMessage::DepthUpdate(d) if !d.is_partial() => d,
             _ => return Ok(BinanceApplied::Ignored),
         };
-        self.stage_levels(d.bids, d.asks)?;
         let diff = Buffered {
             first_id: d.first_id,
             final_id: d.final_id,
@@ -286,26 +321,6 @@ impl BinanceBook {
         }
     }
 
-    /// Converts both sides into `stage` (bids then asks); nothing is kept on error.
-    fn stage_levels(
-        &mut self,
-        bids: DepthLevels<'_>,
-        asks: DepthLevels<'_>,
-    ) -> Result<(), BookError> {
-        self.stage.clear();
-        for (side, levels) in [(Side::Bid, bids), (Side::Ask, asks)] {
-            for (px, qty) in levels.iter() {
-                let px = self.px.parse("px", px.as_bytes())?;
-                let qty = self.qty.parse("qty", qty.as_bytes())?;
-                if px <= 0 {
-                    return Err(BookError::field("px", b"0", "a price must be > 0"));
-                }
-                self.stage.push(Staged { side, px, qty });
-            }
-        }
-        Ok(())
-    }
-
     fn apply_staged<const REPORT: bool, F: FnMut(DepthChange)>(
         book: &mut L2Book,
         staged: &[Staged],
@@ -360,7 +375,13 @@ impl BinanceBook {
     /// # Errors
     /// [`BookError`] if `body` is not a depth snapshot; the book is then unchanged.
     pub fn apply_snapshot(&mut self, body: &[u8]) -> Result<bool, BookError> {
-        let s = match parse_binance_frame(body)? {
+        self.stage.clear();
+        let mut sink = Stage {
+            px: self.px,
+            qty: self.qty,
+            stage: &mut self.stage,
+        };
+        let s = match parse_with(body, &mut sink)? {
             BinanceMessage::DepthSnapshot(s) => s,
             _ => {
                 return Err(BookError::Missing {
@@ -369,7 +390,6 @@ impl BinanceBook {
                 })
             }
         };
-        self.stage_levels(s.bids, s.asks)?;
         // Order each side best first whatever the body's order (stable: a repeated price keeps
         // the last quantity given, as applying the levels one by one would).
         self.stage.sort_by(|a, b| {

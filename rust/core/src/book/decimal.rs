@@ -86,8 +86,46 @@ impl Scale {
     }
 }
 
-/// Checks the decimal grammar the venues use for prices and sizes: `digits[.digits]`.
-#[inline]
+/// A decimal string already scanned by the frame parser: its text, and its digits as an
+/// integer mantissa with `frac` digits after the point, so that conversion to units needs no
+/// second pass. With more than 19 digits the mantissa is not exact and [`Scale::units`] falls
+/// back to [`parse_units`] on the text (which also words the error). Word-sized fields only:
+/// the parser moves these around a lot, and odd-sized copies stall store forwarding.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dec<'a> {
+    pub text: &'a str,
+    pub mant: u64,
+    pub frac: u32,
+    /// Digits before the point, leading zeros excluded.
+    pub int_digits: u32,
+}
+
+impl Scale {
+    /// As [`Scale::parse`], from a pre-scanned decimal.
+    #[inline(always)]
+    pub(crate) fn units(self, field: &'static str, d: Dec<'_>) -> Result<i64, BookError> {
+        let dec = self.decimals;
+        let exact = d.int_digits + d.frac <= 19;
+        if exact && d.int_digits + dec <= MAX_DECIMALS {
+            if d.frac <= dec {
+                // mant < 10^(int_digits + frac), so the product is below 10^18.
+                return Ok(d.mant as i64 * POW10[(dec - d.frac) as usize]);
+            }
+            let excess = (d.frac - dec) as usize;
+            if excess <= MAX_DECIMALS as usize {
+                let p = POW10[excess] as u64;
+                if d.mant % p == 0 {
+                    return Ok((d.mant / p) as i64);
+                }
+            }
+        }
+        self.parse(field, d.text.as_bytes())
+    }
+}
+
+/// Checks the decimal grammar the venues use for prices and sizes: `digits[.digits]` (the
+/// scanner's fused check in `parse.rs` is tested against this).
+#[cfg(test)]
 pub(crate) fn is_decimal(s: &[u8]) -> bool {
     let mut i = 0;
     while i < s.len() && s[i].is_ascii_digit() {
@@ -222,6 +260,23 @@ mod tests {
             prop_assert_eq!(parse_units(text.as_bytes(), decimals), Ok(units));
             let s = Scale::new(decimals).unwrap();
             prop_assert_eq!(s.to_f64(units), text.parse::<f64>().unwrap());
+        }
+
+        // The scanner's fused decimal (grammar and digits in one pass) converts exactly as
+        // the two-pass parse does, and refuses exactly what the grammar refuses.
+        #[test]
+        fn fused_scan_agrees(s in "[0-9]{0,22}(\\.[0-9]{0,22})?|[0-9.x]{0,6}", decimals in 0u32..=18) {
+            let quoted = format!("\"{s}\"");
+            let mut c = super::super::parse::Cursor::new(quoted.as_bytes());
+            let sc = Scale::new(decimals).unwrap();
+            match c.dec("v") {
+                Ok(d) => {
+                    prop_assert!(is_decimal(s.as_bytes()));
+                    prop_assert_eq!(d.text, s.as_str());
+                    prop_assert_eq!(sc.units("v", d), sc.parse("v", s.as_bytes()));
+                }
+                Err(_) => prop_assert!(!is_decimal(s.as_bytes())),
+            }
         }
 
         #[test]

@@ -3,6 +3,7 @@
 //! least as new arrives.
 
 use super::{
+    decimal::Dec,
     l2::{DepthChange, L2Book, Level},
     parse::PResult,
     parse_hl::{parse_with, HlMessage, HlSink},
@@ -62,10 +63,10 @@ struct Stage<'b> {
 }
 
 impl<'a> HlSink<'a> for Stage<'_> {
-    #[inline]
-    fn level(&mut self, side: Side, px: &'a str, sz: &'a str) -> PResult<()> {
-        let px = self.px.parse("px", px.as_bytes())?;
-        let qty = self.sz.parse("sz", sz.as_bytes())?;
+    #[inline(always)]
+    fn level(&mut self, side: Side, px: Dec<'a>, sz: Dec<'a>) -> PResult<()> {
+        let px = self.px.units("px", px)?;
+        let qty = self.sz.units("sz", sz)?;
         let v = &mut self.stage[side as usize];
         if let Some(last) = v.last() {
             let ordered = match side {

@@ -6,7 +6,7 @@
 //! difference: string values it skips are not checked for UTF-8 (websocket text frames already
 //! are UTF-8), while every string it returns is.
 
-use super::{decimal::is_decimal, BookError};
+use super::{decimal::Dec, BookError};
 
 /// serde_json's default nesting limit; deeper input is an error, never a stack overflow.
 const MAX_DEPTH: u32 = 128;
@@ -49,7 +49,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skips JSON whitespace and returns the next byte, if any.
-    #[inline]
+    #[inline(always)]
     pub fn peek(&mut self) -> Option<u8> {
         while let Some(&c) = self.b.get(self.i) {
             if c > b' ' || !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
@@ -60,7 +60,7 @@ impl<'a> Cursor<'a> {
         None
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn expect(&mut self, c: u8, reason: &'static str) -> PResult<()> {
         if self.peek() == Some(c) {
             self.i += 1;
@@ -71,7 +71,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// After a value inside an object: true if another member follows, false at `}`.
-    #[inline]
+    #[inline(always)]
     pub fn next_member(&mut self) -> PResult<bool> {
         match self.peek() {
             Some(b',') => {
@@ -87,7 +87,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// After a value inside an array: true if another element follows, false at `]`.
-    #[inline]
+    #[inline(always)]
     pub fn next_element(&mut self) -> PResult<bool> {
         match self.peek() {
             Some(b',') => {
@@ -103,7 +103,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consumes `{`; returns false if the object is empty (and consumes its `}`).
-    #[inline]
+    #[inline(always)]
     pub fn begin_object(&mut self) -> PResult<bool> {
         self.expect(b'{', "expected an object")?;
         if self.peek() == Some(b'}') {
@@ -114,7 +114,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consumes `[`; returns false if the array is empty (and consumes its `]`).
-    #[inline]
+    #[inline(always)]
     pub fn begin_array(&mut self) -> PResult<bool> {
         self.expect(b'[', "expected an array")?;
         if self.peek() == Some(b']') {
@@ -133,7 +133,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads a string starting at the current `"`: its raw bytes and whether it has escapes.
-    #[inline]
+    #[inline(always)]
     fn raw_string(&mut self) -> PResult<(&'a [u8], bool)> {
         let b = self.b;
         let start = self.i + 1;
@@ -182,7 +182,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads an object key and its `:`.
-    #[inline]
+    #[inline(always)]
     pub fn key(&mut self) -> PResult<Key<'a>> {
         if self.peek() != Some(b'"') {
             return Err(self.err("expected a string key"));
@@ -199,7 +199,7 @@ impl<'a> Cursor<'a> {
 
     /// A string value returned to the caller: no escapes (a borrowed `&str` cannot hold one,
     /// as with serde's borrowed strings), valid UTF-8.
-    #[inline]
+    #[inline(always)]
     pub fn str_value(&mut self, field: &'static str) -> PResult<&'a str> {
         if self.peek() != Some(b'"') {
             return Err(self.type_error(field, "expected a string"));
@@ -218,20 +218,73 @@ impl<'a> Cursor<'a> {
     /// A price or size string (`digits[.digits]`); the caller converts it at its own scale.
     #[inline]
     pub fn dec_value(&mut self, field: &'static str) -> PResult<&'a str> {
+        self.dec(field).map(|d| d.text)
+    }
+
+    /// A price or size string, scanned once: grammar checked and digits accumulated.
+    #[inline(always)]
+    pub fn dec(&mut self, field: &'static str) -> PResult<Dec<'a>> {
         if self.peek() != Some(b'"') {
             return Err(self.type_error(field, "expected a decimal string"));
         }
-        let (raw, _) = self.raw_string()?;
-        if !is_decimal(raw) {
+        let b = self.b;
+        let start = self.i + 1;
+        let mut j = start;
+        let mut mant: u64 = 0;
+        while j < b.len() && b[j] == b'0' {
+            j += 1;
+        }
+        let int_start = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            mant = mant.wrapping_mul(10).wrapping_add((b[j] - b'0') as u64);
+            j += 1;
+        }
+        let int_digits = (j - int_start) as u32;
+        let mut frac = 0u32;
+        let mut ok = j > start;
+        if ok && b.get(j) == Some(&b'.') {
+            j += 1;
+            let f0 = j;
+            while j < b.len() && b[j].is_ascii_digit() {
+                mant = mant.wrapping_mul(10).wrapping_add((b[j] - b'0') as u64);
+                j += 1;
+            }
+            frac = (j - f0) as u32;
+            ok = frac > 0;
+        }
+        if !ok || b.get(j) != Some(&b'"') {
+            // Not a plain decimal: let the general string reader report what it is.
+            let (raw, _) = self.raw_string()?;
             return Err(BookError::field(field, raw, "not a decimal number"));
         }
-        // The grammar admits only ASCII digits and '.', so this cannot fail.
-        std::str::from_utf8(raw).map_err(|_| BookError::field(field, raw, "invalid UTF-8"))
+        self.i = j + 1;
+        // SAFETY: the loops above admitted only ASCII digits and one '.' into b[start..j].
+        let text = unsafe { std::str::from_utf8_unchecked(&b[start..j]) };
+        Ok(Dec {
+            text,
+            mant,
+            frac,
+            int_digits,
+        })
     }
 
     /// An unsigned integer, as serde reads a `u64` (no fraction, exponent or sign).
-    #[inline]
+    #[inline(always)]
     pub fn u64_value(&mut self, field: &'static str) -> PResult<u64> {
+        // Fast path: up to 19 plain digits (no leading zero) followed by a delimiter.
+        if let Some(c @ b'1'..=b'9') = self.peek() {
+            let b = self.b;
+            let mut j = self.i + 1;
+            let mut v = (c - b'0') as u64;
+            while j < b.len() && b[j].is_ascii_digit() && j - self.i < 19 {
+                v = v * 10 + (b[j] - b'0') as u64;
+                j += 1;
+            }
+            if !matches!(b.get(j), Some(b'0'..=b'9' | b'.' | b'e' | b'E')) {
+                self.i = j;
+                return Ok(v);
+            }
+        }
         let start = match self.peek() {
             Some(b'0'..=b'9' | b'-') => self.i,
             _ => return Err(self.type_error(field, "expected an integer")),

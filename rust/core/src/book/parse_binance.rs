@@ -15,9 +15,11 @@
 //! fail on fields we do not read. A field the type uses must have its documented JSON type.
 
 use super::{
+    decimal::Dec,
     parse::{Cursor, PResult},
     BookError,
 };
+use crate::types::Side;
 
 /// One decoded Binance frame. Every variant borrows from the frame bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +150,9 @@ impl<'a> DepthLevels<'a> {
             } else {
                 c.expect(b',', "")
             };
-            step.and_then(|_| pair(&mut c)).ok()
+            step.and_then(|_| pair(&mut c))
+                .ok()
+                .map(|(p, q)| (p.text, q.text))
         })
     }
 }
@@ -163,8 +167,34 @@ impl<'a> DepthLevels<'a> {
 /// [`BookError`] for bytes that are not a JSON object, or a known message with a missing or
 /// mistyped field.
 pub fn parse_binance_frame(frame: &[u8]) -> Result<BinanceMessage<'_>, BookError> {
+    parse_with(frame, &mut NoSink)
+}
+
+/// Receives the levels of a `depthUpdate` or a depth snapshot while they are parsed, so that a
+/// book converts them in the same pass. `reset` drops what was received (the parser had to
+/// start over).
+pub(crate) trait DepthSink<'a> {
+    fn level(&mut self, side: Side, px: Dec<'a>, qty: Dec<'a>) -> PResult<()>;
+    fn reset(&mut self);
+}
+
+pub(crate) struct NoSink;
+
+impl DepthSink<'_> for NoSink {
+    #[inline]
+    fn level(&mut self, _: Side, _: Dec<'_>, _: Dec<'_>) -> PResult<()> {
+        Ok(())
+    }
+
+    fn reset(&mut self) {}
+}
+
+pub(crate) fn parse_with<'a, S: DepthSink<'a>>(
+    frame: &'a [u8],
+    sink: &mut S,
+) -> PResult<BinanceMessage<'a>> {
     let mut c = Cursor::new(frame);
-    let msg = object(&mut c, true)?;
+    let msg = object(&mut c, true, sink)?;
     c.end()?;
     Ok(msg)
 }
@@ -298,7 +328,13 @@ struct Acc<'a> {
 
 impl<'a> Acc<'a> {
     /// Decodes key `k` for `kind` from the cursor (which is at the value).
-    fn decode(&mut self, kind: Kind, k: K, c: &mut Cursor<'a>) -> PResult<()> {
+    fn decode<S: DepthSink<'a>>(
+        &mut self,
+        kind: Kind,
+        k: K,
+        c: &mut Cursor<'a>,
+        sink: &mut S,
+    ) -> PResult<()> {
         let bit = 1u32 << (k as u8);
         if self.seen & bit != 0 {
             return Err(c.err("duplicate field"));
@@ -314,10 +350,10 @@ impl<'a> Acc<'a> {
             K::LowerT => self.trade_id = Some(c.u64_value("t")?),
             K::F => self.first_trade = Some(c.u64_value("f")?),
             K::L => self.last_trade = Some(c.u64_value("l")?),
-            K::LowerA if kind == Kind::Depth => self.asks = Some(levels(c)?),
+            K::LowerA if kind == Kind::Depth => self.asks = Some(levels(c, Side::Ask, sink)?),
             K::LowerA if kind == Kind::Agg => self.agg_id = Some(c.u64_value("a")?),
             K::LowerA => self.ask_px = Some(c.dec_value("a")?),
-            K::LowerB if kind == Kind::Depth => self.bids = Some(levels(c)?),
+            K::LowerB if kind == Kind::Depth => self.bids = Some(levels(c, Side::Bid, sink)?),
             K::LowerB => self.bid_px = Some(c.dec_value("b")?),
             K::UpperA => self.ask_qty = Some(c.dec_value("A")?),
             K::UpperB => self.bid_qty = Some(c.dec_value("B")?),
@@ -325,8 +361,8 @@ impl<'a> Acc<'a> {
             K::Q => self.qty = Some(c.dec_value("q")?),
             K::M => self.maker = Some(c.bool_value("m")?),
             K::LastUpdateId => self.last_update_id = Some(c.u64_value("lastUpdateId")?),
-            K::Bids => self.bids = Some(levels(c)?),
-            K::Asks => self.asks = Some(levels(c)?),
+            K::Bids => self.bids = Some(levels(c, Side::Bid, sink)?),
+            K::Asks => self.asks = Some(levels(c, Side::Ask, sink)?),
             K::LowerE | K::Stream | K::Data | K::Result | K::Id => c.skip_value()?,
         }
         Ok(())
@@ -396,7 +432,11 @@ impl<'a> Acc<'a> {
 }
 
 /// Classifies and decodes one object. `top` allows rule 3 (a combined-stream wrapper).
-fn object<'a>(c: &mut Cursor<'a>, top: bool) -> PResult<BinanceMessage<'a>> {
+fn object<'a, S: DepthSink<'a>>(
+    c: &mut Cursor<'a>,
+    top: bool,
+    sink: &mut S,
+) -> PResult<BinanceMessage<'a>> {
     if !c.begin_object()? {
         return Ok(BinanceMessage::Other {
             stream: None,
@@ -417,12 +457,60 @@ fn object<'a>(c: &mut Cursor<'a>, top: bool) -> PResult<BinanceMessage<'a>> {
             let key = c.key()?;
             match key_of(key.bytes()) {
                 Some(K::LowerE) => return Err(c.err("duplicate field e")),
-                Some(k) if reads(kind, k) => acc.decode(kind, k, c)?,
+                Some(k) if reads(kind, k) => acc.decode(kind, k, c, sink)?,
                 _ => c.skip_value()?,
             }
         }
         return acc.build(kind, None, Some(event));
     }
+    // Fast path for a combined stream: "stream" then "data", decoded in place. Anything that
+    // could change the classification sends the object down the general path from its start.
+    if top && first.bytes() == b"stream" {
+        let save = c.i;
+        if let Some(m) = wrapped(c, sink)? {
+            return Ok(m);
+        }
+        sink.reset();
+        c.i = save;
+    }
+    general(c, first, top, sink)
+}
+
+/// The rest of a `{"stream":..,"data":{..}}` frame after its first key; `None` if it is not
+/// shaped so (the caller starts over on the general path).
+fn wrapped<'a, S: DepthSink<'a>>(
+    c: &mut Cursor<'a>,
+    sink: &mut S,
+) -> PResult<Option<BinanceMessage<'a>>> {
+    let stream = c.str_value("stream")?;
+    if !c.next_member()? || c.key()?.bytes() != b"data" {
+        return Ok(None);
+    }
+    let inner = object(c, false, sink)?;
+    while c.next_member()? {
+        match key_of(c.key()?.bytes()) {
+            Some(K::LowerE | K::LastUpdateId | K::Stream | K::Data) => return Ok(None),
+            _ => c.skip_value()?,
+        }
+    }
+    Ok(Some(with_stream(inner, Some(stream))))
+}
+
+fn with_stream<'a>(m: BinanceMessage<'a>, stream: Option<&'a str>) -> BinanceMessage<'a> {
+    match m {
+        BinanceMessage::DepthUpdate(u) => BinanceMessage::DepthUpdate(DepthUpdate { stream, ..u }),
+        BinanceMessage::Other { event, .. } => BinanceMessage::Other { stream, event },
+        m => m,
+    }
+}
+
+/// The general path, from the value of the object's first key.
+fn general<'a, S: DepthSink<'a>>(
+    c: &mut Cursor<'a>,
+    first: super::parse::Key<'a>,
+    top: bool,
+    sink: &mut S,
+) -> PResult<BinanceMessage<'a>> {
     // General path: note where each interesting value is, decide the kind, then decode.
     let mut at = [usize::MAX; N_KEYS];
     let mut dups = 0u32;
@@ -467,13 +555,7 @@ fn object<'a>(c: &mut Cursor<'a>, top: bool) -> PResult<BinanceMessage<'a>> {
             return Err(c.err("duplicate field data"));
         }
         let mut d = cursor_at(K::Data);
-        return Ok(match object(&mut d, false)? {
-            BinanceMessage::DepthUpdate(u) => {
-                BinanceMessage::DepthUpdate(DepthUpdate { stream, ..u })
-            }
-            BinanceMessage::Other { event, .. } => BinanceMessage::Other { stream, event },
-            m => m,
-        });
+        return Ok(with_stream(object(&mut d, false, sink)?, stream));
     } else if has(K::LowerU) && has(K::LowerB) && has(K::LowerA) {
         (Kind::Ticker, None)
     } else if has(K::Result) || has(K::Id) {
@@ -495,7 +577,7 @@ fn object<'a>(c: &mut Cursor<'a>, top: bool) -> PResult<BinanceMessage<'a>> {
             return Err(c.err("duplicate field"));
         }
         let mut v = cursor_at(kk);
-        acc.decode(kind, kk, &mut v)?;
+        acc.decode(kind, kk, &mut v, sink)?;
     }
     acc.build(kind, None, event)
 }
@@ -530,14 +612,20 @@ const ALL_KEYS: [K; N_KEYS] = {
     ]
 };
 
-/// `[[px, qty], ...]`, each pair exactly two decimal strings.
-fn levels<'a>(c: &mut Cursor<'a>) -> PResult<DepthLevels<'a>> {
+/// `[[px, qty], ...]`, each pair exactly two decimal strings, fed to `sink` as read.
+#[inline(always)]
+fn levels<'a, S: DepthSink<'a>>(
+    c: &mut Cursor<'a>,
+    side: Side,
+    sink: &mut S,
+) -> PResult<DepthLevels<'a>> {
     c.peek();
     let start = c.i;
     let mut len = 0;
     if c.begin_array()? {
         loop {
-            pair(c)?;
+            let (px, qty) = pair(c)?;
+            sink.level(side, px, qty)?;
             len += 1;
             if !c.next_element()? {
                 break;
@@ -550,16 +638,16 @@ fn levels<'a>(c: &mut Cursor<'a>) -> PResult<DepthLevels<'a>> {
     })
 }
 
-#[inline]
-fn pair<'a>(c: &mut Cursor<'a>) -> PResult<(&'a str, &'a str)> {
+#[inline(always)]
+fn pair<'a>(c: &mut Cursor<'a>) -> PResult<(Dec<'a>, Dec<'a>)> {
     if !c.begin_array()? {
         return Err(c.err("a level must be [px, qty]"));
     }
-    let px = c.dec_value("px")?;
+    let px = c.dec("px")?;
     if !c.next_element()? {
         return Err(c.err("a level must be [px, qty]"));
     }
-    let qty = c.dec_value("qty")?;
+    let qty = c.dec("qty")?;
     if c.next_element()? {
         return Err(c.err("a level must be [px, qty]"));
     }

@@ -3,6 +3,7 @@
 //! scale ([`super::Scale`]).
 
 use super::{
+    decimal::Dec,
     parse::{Cursor, PResult},
     BookError,
 };
@@ -74,7 +75,7 @@ impl<'a> HlLevels<'a> {
             } else {
                 c.expect(b',', "")
             };
-            step.and_then(|_| level(&mut c)).ok()
+            step.and_then(|_| level(&mut c)).ok().map(RawLevel::public)
         })
     }
 
@@ -157,15 +158,33 @@ impl<'a> HlTrades<'a> {
 /// its staging buffers in the same pass. `bbo` levels come with their side; an empty `bbo` side
 /// produces no call.
 pub(crate) trait HlSink<'a> {
-    fn level(&mut self, side: Side, px: &'a str, sz: &'a str) -> PResult<()>;
+    fn level(&mut self, side: Side, px: Dec<'a>, sz: Dec<'a>) -> PResult<()>;
 }
 
 pub(crate) struct NoSink;
 
 impl HlSink<'_> for NoSink {
     #[inline]
-    fn level(&mut self, _: Side, _: &str, _: &str) -> PResult<()> {
+    fn level(&mut self, _: Side, _: Dec<'_>, _: Dec<'_>) -> PResult<()> {
         Ok(())
+    }
+}
+
+/// A level as scanned: decimals with their digits, for the sink.
+#[derive(Clone, Copy)]
+struct RawLevel<'a> {
+    px: Dec<'a>,
+    sz: Dec<'a>,
+    n: u64,
+}
+
+impl<'a> RawLevel<'a> {
+    fn public(self) -> HlLevel<'a> {
+        HlLevel {
+            px: self.px.text,
+            sz: self.sz.text,
+            n: self.n,
+        }
     }
 }
 
@@ -378,23 +397,44 @@ fn levels<'a, S: HlSink<'a>>(
     })
 }
 
-#[inline]
-fn level<'a>(c: &mut Cursor<'a>) -> PResult<HlLevel<'a>> {
+#[inline(always)]
+fn level<'a>(c: &mut Cursor<'a>) -> PResult<RawLevel<'a>> {
     let (mut px, mut sz, mut n) = (None, None, None);
     let mut seen = 0u8;
     if c.begin_object()? {
         loop {
-            let key = c.key()?;
-            match key.bytes() {
-                b"px" => {
+            // The three keys as Hyperliquid writes them are matched in place; anything else
+            // (whitespace, escapes, other keys) goes through the general key reader.
+            let which = match c.b.get(c.i..c.i + 5) {
+                Some([b'"', b'n', b'"', b':', _]) => {
+                    c.i += 4;
+                    b'n'
+                }
+                Some(b"\"px\":") => {
+                    c.i += 5;
+                    b'p'
+                }
+                Some(b"\"sz\":") => {
+                    c.i += 5;
+                    b's'
+                }
+                _ => match c.key()?.bytes() {
+                    b"px" => b'p',
+                    b"sz" => b's',
+                    b"n" => b'n',
+                    _ => 0,
+                },
+            };
+            match which {
+                b'p' => {
                     dup(c, &mut seen, 1, "duplicate field px")?;
-                    px = Some(c.dec_value("px")?);
+                    px = Some(c.dec("px")?);
                 }
-                b"sz" => {
+                b's' => {
                     dup(c, &mut seen, 2, "duplicate field sz")?;
-                    sz = Some(c.dec_value("sz")?);
+                    sz = Some(c.dec("sz")?);
                 }
-                b"n" => {
+                b'n' => {
                     dup(c, &mut seen, 4, "duplicate field n")?;
                     n = Some(c.u64_value("n")?);
                 }
@@ -409,7 +449,7 @@ fn level<'a>(c: &mut Cursor<'a>) -> PResult<HlLevel<'a>> {
         message: "level",
         field,
     };
-    Ok(HlLevel {
+    Ok(RawLevel {
         px: px.ok_or(missing("px"))?,
         sz: sz.ok_or(missing("sz"))?,
         n: n.ok_or(missing("n"))?,
@@ -461,8 +501,8 @@ fn bbo<'a, S: HlSink<'a>>(c: &mut Cursor<'a>, sink: &mut S) -> PResult<HlBbo<'a>
     let out = HlBbo {
         coin: coin.ok_or(missing("coin"))?,
         time: time.ok_or(missing("time"))?,
-        bid,
-        ask,
+        bid: bid.map(RawLevel::public),
+        ask: ask.map(RawLevel::public),
     };
     // Fed only once the frame is known good, so the sink never sees half a bbo.
     if let Some(l) = bid {
@@ -474,7 +514,7 @@ fn bbo<'a, S: HlSink<'a>>(c: &mut Cursor<'a>, sink: &mut S) -> PResult<HlBbo<'a>
     Ok(out)
 }
 
-fn opt_level<'a>(c: &mut Cursor<'a>) -> PResult<Option<HlLevel<'a>>> {
+fn opt_level<'a>(c: &mut Cursor<'a>) -> PResult<Option<RawLevel<'a>>> {
     if c.null()? {
         Ok(None)
     } else {
