@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import time
+import urllib.request
 from typing import Any
 
 import orjson
@@ -109,14 +111,32 @@ def sides(orders: list[dict[str, Any]]) -> set[str]:
     return {o["side"] for o in orders}
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def scrape(port: int) -> dict[str, float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        lines = r.read().decode().splitlines()
+    return {k: float(v) for k, v in (ln.split(" ", 1) for ln in lines if ln.startswith("mmfast_"))}
+
+
 def test_quotes_both_sides_and_leaves_nothing_behind() -> None:
+    port = free_port()
+
     async def main() -> None:
         with Market() as m:
-            bot = m.bot()
+            bot = m.bot(**{"live.metrics_port": str(port)})
             task = await started(bot)
             await until(lambda: sides(m.open_orders()) == {"A", "B"})
             ours = {o.cloid for o in bot.ledger.orders}
             assert {o["cloid"] for o in m.open_orders()} <= ours | {None}
+            await until(lambda: scrape(port).get("mmfast_cycles_total", 0) > 0, 10)
+            metrics = scrape(port)
+            assert metrics["mmfast_max_position"] == MAX and metrics["mmfast_halted"] == 0
+            assert metrics["mmfast_mid"] > 0 and metrics["mmfast_actions_sent_total"] > 0
             bot.stop("test over")
             s = await asyncio.wait_for(task, 30)
             assert m.open_orders() == []

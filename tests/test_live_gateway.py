@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -587,6 +589,7 @@ def lookup_gateway(answers: dict[str, object]):  # type: ignore[no-untyped-def]
         on_answer=lambda s, a, r, t: got.append((s.id, r)),
     )
     gw.guard.ledger = gw.ledger
+    gw.ws = types.SimpleNamespace(connected=True, send=lambda body: True)  # a post that is lost
     return gw, got
 
 
@@ -656,5 +659,57 @@ def test_lookup_rebuilds_resting_filled_and_cancel_answers() -> None:
         await gw._lookup(c)
         assert got[-1][1].statuses[0].kind == "success" and gw.ledger.orders == []
         assert gw.lost == 0
+
+    asyncio.run(main())
+
+
+def test_a_noop_burns_the_nonce_of_an_unanswered_order() -> None:
+    import asyncio
+    import time
+
+    import orjson
+
+    async def main() -> None:
+        gw, _ = lookup_gateway({})
+        noops: list[int] = []
+
+        async def exchange(body: bytes, n: int) -> bytes:
+            noops.append(orjson.loads(body)["nonce"])
+            return b'{"status":"ok","response":{"type":"default"}}'
+
+        gw.rest.exchange = exchange  # type: ignore[attr-defined]
+        gw.sign_noop = lambda nonce: orjson.dumps({"action": {"type": "noop"}, "nonce": nonce})
+        far = int(time.time() * 1000) + 60_000  # would otherwise wait a minute
+        s = gw.submit(signed(order_action((True, "1999", "0.1", C1)), far), tag=3)
+        await gw._lookup(s)
+        assert noops == [1] and s.burnt is True  # the order's own nonce
+        assert gw.lost == 1 and gw.ledger.exposure() == (0.0, 0.0)
+
+    asyncio.run(main())
+
+
+def test_a_refused_noop_means_the_order_reached_the_exchange() -> None:
+    import asyncio
+    import time
+
+    import orjson
+
+    async def main() -> None:
+        gw, got = lookup_gateway({})
+
+        async def exchange(body: bytes, n: int) -> bytes:
+            return b'{"status":"err","response":"Invalid nonce: duplicate nonce 1"}'
+
+        gw.rest.exchange = exchange  # type: ignore[attr-defined]
+        gw.sign_noop = lambda nonce: orjson.dumps({"action": {"type": "noop"}, "nonce": nonce})
+        s = gw.submit(
+            signed(order_action((True, "1999", "0.1", C1)), int(time.time() * 1000) - 5_000), tag=4
+        )
+        task = asyncio.ensure_future(gw._lookup(s))
+        await asyncio.sleep(0.1)
+        assert s.burnt is False and not task.done()  # expired, yet not declared lost at once
+        gw.rest.answers[C1] = {"status": "order", "order": {"order": {"oid": 21}, "status": "open"}}
+        await asyncio.wait_for(task, 5)
+        assert got[-1][1].statuses[0].oid == 21 and gw.lost == 0
 
     asyncio.run(main())

@@ -56,3 +56,17 @@ def test_learned_state_round_trip(tmp_path: Path) -> None:
     cp.save_state(b"\x00state-v1")
     cp.save_state(b"\x00state-v2")
     assert cp.load_state() == b"\x00state-v2"
+
+
+def test_json_log_lines() -> None:
+    import json
+    import logging
+
+    from mmfast.live.metrics import JsonFormatter
+
+    rec = logging.LogRecord(
+        "mmfast.live.bot", logging.WARNING, __file__, 1, "cancel all (%s)", ("stale",), None
+    )
+    doc = json.loads(JsonFormatter().format(rec))
+    assert doc["level"] == "WARNING" and doc["logger"] == "mmfast.live.bot"
+    assert doc["msg"] == "cancel all (stale)" and doc["ts"] > 0

@@ -36,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--summary", metavar="FILE", help="write the summary here as JSON")
     p.add_argument("--plain", action="store_true", help="progress lines even on a terminal")
+    p.add_argument("--log-json", action="store_true", help="log records as JSON lines")
     p.add_argument("--log-level", default="INFO")
     p.set_defaults(run=run)
 
@@ -48,12 +49,9 @@ def run(args: argparse.Namespace) -> int:
     from mmfast.keys import load_identity
     from mmfast.live.bot import Bot
     from mmfast.live.dashboard import Dashboard
+    from mmfast.live.metrics import setup_logging
 
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.log_level, args.log_json)
     try:
         cfg = load_config(args.config)
         is_mainnet = str(cfg.network).lower().endswith("mainnet")

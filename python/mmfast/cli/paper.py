@@ -77,6 +77,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "throwaway key; only its address is funded, on the venue",
     )
     p.add_argument("--checkpoint", metavar="FILE", help="SQLite checkpoint (live.checkpoint)")
+    p.add_argument("--log-json", action="store_true", help="log records as JSON lines")
     p.add_argument("--log-level", default="WARNING")
     p.set_defaults(run=run)
 
@@ -159,11 +160,9 @@ def build_config(
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from mmfast.live.metrics import setup_logging
+
+    setup_logging(args.log_level, args.log_json)
     try:
         summary = paper(args)
     except MmfastError as e:

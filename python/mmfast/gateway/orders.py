@@ -51,6 +51,10 @@ class Sent:
     via: str = "ws"
     tag: Any = None
     lookups: int = 0
+    nonce: int | None = None
+    #: None: no noop tried; True: our noop took the nonce (the action can never land);
+    #: False: the exchange refused it (the nonce was used: the action reached the exchange).
+    burnt: bool | None = None
 
 
 def items_of(action: dict[str, Any]) -> int:
@@ -91,8 +95,12 @@ class OrderGateway:
         max_inflight: int = 100,
         post_timeout_ms: int = 5_000,
         ws_messages_per_minute: int = 2_000,
+        sign_noop: Callable[[int], bytes] | None = None,
     ) -> None:
         self.ws: WsConnection | None = None
+        #: Signs a `noop` with a given nonce: burns the nonce of an unanswered action so that it
+        #: can never land (PROTOCOL 3.2), which settles it without waiting for expiresAfter.
+        self.sign_noop = sign_noop
         self.rest = rest
         self.ledger = ledger
         self.guard = guard
@@ -126,7 +134,15 @@ class OrderGateway:
         kind = str(action.get("type"))
         n = items_of(action)
         s = Sent(
-            next(self._ids), body, action, kind, n, mono_ms(), doc.get("expiresAfter"), tag=tag
+            next(self._ids),
+            body,
+            action,
+            kind,
+            n,
+            mono_ms(),
+            doc.get("expiresAfter"),
+            tag=tag,
+            nonce=doc.get("nonce"),
         )
         why = self.guard.check(action)
         if why is None and not self.budget.allows(kind, n):
@@ -329,10 +345,36 @@ class OrderGateway:
                 }, False
             # canceled / rejected after it rested: the order stream tells the rest.
             return {"resting": {"oid": o["oid"], "cloid": cloid}}, False
+        if s.burnt is None and self.sign_noop is not None and s.nonce is not None:
+            s.burnt = await self._burn_nonce(s)
         expires = s.expires_after
-        if expires is not None and time.time() * 1000 <= expires + 1_000:
+        if s.burnt:
+            pass  # it can never land
+        elif expires is not None and time.time() * 1000 <= expires + 1_000:
             return None, True  # may still land: ask again after expiresAfter
+        elif s.burnt is False and s.lookups < 8:
+            return None, True  # it reached the exchange: give its status time to show
         return {"error": "lost: no answer, and the exchange does not know the order"}, False
+
+    async def _burn_nonce(self, s: Sent) -> bool | None:
+        """Sends a `noop` with `s`'s nonce: True when the exchange took it (so `s` never will),
+        False when it refused it as already used (so `s` reached the exchange), None when the
+        answer says neither."""
+        assert self.sign_noop is not None and s.nonce is not None
+        try:
+            data = await self.rest.exchange(self.sign_noop(s.nonce), 0)
+        except (RateLimited, aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
+            log.warning("noop for the nonce of %s #%d failed: %s", s.kind, s.id, e)
+            return None
+        r = parse_exchange(orjson.loads(data), 0)
+        if r.ok:
+            log.warning("%s #%d had no answer: its nonce is burnt, it can never land", s.kind, s.id)
+            return True
+        if r.error_kind is ErrorKind.NONCE:
+            # "duplicate nonce": used by the action itself. "nonce too low": 100 newer nonces
+            # are in, so the action could not land any more either.
+            return "too low" in (r.error or "")
+        return None
 
     async def _cancel_status(self, ref: Any) -> Any:
         r = await self.rest.info("orderStatus", user=self.account, oid=ref)

@@ -123,6 +123,7 @@ class Bot:
         self._last_cycle_ms = 0
         self._tick_ns: int | None = None
         self.checkpoint: Any = None
+        self.metrics: Any = None
         self._fills_to_store: list[dict[str, Any]] = []
         self._resync_task: asyncio.Task[None] | None = None
         self._schedule_cancel_ok = bool(self.live.schedule_cancel)
@@ -196,6 +197,10 @@ class Bot:
     # ================= start: the exchange's truth =================
 
     async def _preflight(self) -> None:
+        if self.live.metrics_port:
+            from mmfast.live.metrics import Metrics
+
+            self.metrics = Metrics(int(self.live.metrics_port))
         st = await read_exchange(self.rest, self.account, self.coin)
         skew = check_clock_skew(st, self.live.max_clock_skew_ms)
         log.info(
@@ -243,6 +248,7 @@ class Bot:
             account=self.account,
             max_inflight=int(self.live.max_inflight_posts),
             post_timeout_ms=int(self.live.post_timeout_ms),
+            sign_noop=lambda nonce: self.signer.sign_noop(nonce=nonce),
         )
         self.gateway.on_error_kind[ErrorKind.SCHEDULE_CANCEL_VOLUME] = self._on_schedule_refused
         self.gateway.on_error_kind[ErrorKind.UNKNOWN_SIGNER] = self._on_fatal_answer
@@ -660,9 +666,12 @@ class Bot:
                     await self._reconcile(adopt_position=False)
                 except (MmfastError, OSError, asyncio.TimeoutError) as e:
                     log.warning("periodic reconciliation failed: %s", e)
-            if self.on_progress is not None and now - last_progress >= self.progress_every_s:
+            if now - last_progress >= self.progress_every_s:
                 last_progress = now
-                self.on_progress(self)
+                if self.metrics is not None:
+                    self.metrics.update(self)
+                if self.on_progress is not None:
+                    self.on_progress(self)
 
     async def _reconcile(self, adopt_position: bool) -> None:
         """Compares orders and position with the exchange and repairs the difference."""
@@ -803,6 +812,9 @@ class Bot:
             log.error("checkpoint not saved: %s", e)
         if self.checkpoint is not None:
             self.checkpoint.close()
+        if self.metrics is not None:
+            self.metrics.update(self)
+            self.metrics.close()
         for c in self.conns.values():
             await c.close()
         for t in self._tasks:
@@ -849,7 +861,7 @@ class Bot:
             "fees_usd": round(self.pnl.fees, 6),
             "funding_usd": round(self.pnl.funding, 6),
             "net_pnl_usd": round(self.pnl.net(mark), 6),
-            "position": self.pnl.position,
+            "position": round(self.pnl.position, 10),
             "max_abs_position": self.pnl.max_abs_position,
             "max_position": self.guard.limits.max_position if self.guard else None,
             "cycles": self.stats.cycles,

@@ -796,6 +796,8 @@ pub struct LiveConfig {
     pub ip_weight_per_minute: u32,
     /// SQLite checkpoint (fills, daily PnL, learned state for a warm restart); empty disables.
     pub checkpoint: String,
+    /// Prometheus metrics on 127.0.0.1 at this port; 0 disables.
+    pub metrics_port: u16,
 }
 
 impl Default for LiveConfig {
@@ -821,6 +823,7 @@ impl Default for LiveConfig {
             schedule_cancel_s: 30.0,
             ip_weight_per_minute: 1_200,
             checkpoint: String::new(),
+            metrics_port: 0,
         }
     }
 }
