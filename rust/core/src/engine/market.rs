@@ -33,6 +33,10 @@ impl QuoteEngine {
                 m.best_ask = ask;
                 m.ask_sz = ask_sz;
                 self.note_hl_alive(recv_ms);
+                if self.market.has_top() {
+                    let mid = self.market.mid();
+                    self.integrator.on_hl_mid(mid, recv_ms as i64)?;
+                }
                 Ok(changed)
             }
             HlApplied::Stale => {
@@ -55,6 +59,11 @@ impl QuoteEngine {
                             let (Some(px), Some(sz)) = (parse_px(t.px), parse_px(t.sz)) else {
                                 continue;
                             };
+                            if px > 0.0 {
+                                let is_buy = t.side == crate::types::Side::Bid;
+                                self.integrator
+                                    .on_hl_trade(px, sz, is_buy, recv_ms as i64)?;
+                            }
                             // A trade at our resting price takes liquidity ahead of us first.
                             for i in 0..self.orders.len() {
                                 let o = self.orders.get_mut(i);
@@ -99,6 +108,16 @@ impl QuoteEngine {
                 Ok(changed)
             }
             BinanceMessage::AggTrade(t) if ours(t.symbol) => {
+                if let (Some(px), Some(qty)) = (parse_px(t.px), parse_px(t.qty)) {
+                    if px > 0.0 {
+                        self.integrator.on_binance_trade(
+                            px,
+                            qty,
+                            t.buyer_is_maker,
+                            recv_ms as i64,
+                        )?;
+                    }
+                }
                 self.note_binance_alive(recv_ms);
                 Ok(false)
             }
