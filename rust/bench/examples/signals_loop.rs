@@ -2,13 +2,18 @@
 //! wall-clock benches are noisy: `perf stat -e task-clock,cycles,instructions
 //! target/release/examples/signals_loop <what> <iterations>`; it also prints ns per op (wall).
 //! what: hl_mid, binance_bbo, hl_trade, snapshot, lag_update (one update with its scan slice),
-//! scan (one whole lag scan), hl20 (an l2Book frame through `SignalFeed`).
+//! scan (one whole lag scan), hl20 (an l2Book frame through `SignalFeed`), and one update of
+//! each estimator alone: vol, kappa, flow (a trade and a mid), flow_analyzer, gating, cusum.
 
 use std::hint::black_box;
 
-use mmfast_core::config::{MarketMakerConfig, SignalConfig};
+use mmfast_core::config::{MarketMakerConfig, SignalConfig, StochasticConfig};
 use mmfast_core::signals::rng::SplitMix64;
-use mmfast_core::signals::{LagAnalyzer, SignalFeed, SignalIntegrator};
+use mmfast_core::signals::{
+    CusumDetector, FlowAnalyzer, GatedSignal, InformedFlowEstimator, LagAnalyzer, ModelGating,
+    RegimeKappaEstimator, SignalFeed, SignalIntegrator, VolatilityEstimator,
+};
+use mmfast_core::types::VolRegime;
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -136,6 +141,54 @@ fn main() {
                 t += 3;
                 black_box(f.on_hl_frame(&frames[(i & 1) as usize], t).unwrap());
             }
+        }
+        "vol" | "kappa" | "flow" | "flow_analyzer" | "gating" | "cusum" => {
+            let (sc, st) = (SignalConfig::default(), StochasticConfig::default());
+            let mut rng = SplitMix64::new(2);
+            let noise: Vec<f64> = (0..4096).map(|_| rng.normal()).collect();
+            let x = |i: i64| noise[(i & 4095) as usize];
+            let mut v = VolatilityEstimator::new(&st);
+            let mut k = RegimeKappaEstimator::new(&st);
+            let mut f = InformedFlowEstimator::new(&sc, &st);
+            let mut fa = FlowAnalyzer::new();
+            let mut g = ModelGating::new(&sc);
+            let mut c = CusumDetector::new(&sc);
+            // Warm each past its capacity first.
+            for i in 0..100_000 {
+                let ti = T0 + i * 250;
+                v.update_log(x(i), ti);
+                k.on_trade(4.0 * x(i).abs(), ti, VolRegime::Normal);
+                f.on_trade(i & 1 == 0, ti, x(i));
+                f.on_mid(x(i), ti);
+                fa.on_trade(0.5, i & 1 == 0, ti);
+                g.record(GatedSignal::LeadLag, x(i), x(i + 7));
+                c.update(x(i), ti);
+                t = ti;
+            }
+            let op = ["vol", "kappa", "flow", "flow_analyzer", "gating", "cusum"]
+                .iter()
+                .position(|w| *w == what)
+                .unwrap_or(0);
+            // 250 ms apart: past the volatility estimator's 200 ms minimum, so every call samples.
+            for i in 0..n {
+                t += 250;
+                let y = black_box(x(i));
+                match op {
+                    0 => v.update_log(y, t),
+                    1 => k.on_trade(4.0 * y.abs(), t, VolRegime::Normal),
+                    2 => {
+                        f.on_trade(i & 1 == 0, t, y);
+                        f.on_mid(y, t);
+                    }
+                    3 => fa.on_trade(0.5, i & 1 == 0, t),
+                    4 => g.record(GatedSignal::LeadLag, y, x(i + 7)),
+                    _ => {
+                        black_box(c.update(y, t));
+                    }
+                }
+            }
+            black_box((v.sigma_bps(), k.kappa(VolRegime::Normal), f.regime()));
+            black_box((fa.features(t), g.weight(GatedSignal::LeadLag), c.state(t)));
         }
         other => panic!("unknown {other}"),
     }
