@@ -9,8 +9,6 @@
 
 use mmfast_core::config::{LadderConfig, LeadVenue, MarketMakerConfig};
 use mmfast_core::engine::{ActionKind, QuoteEngine};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 /// A tiny deterministic generator (xorshift64*): benches must see the same input every run.
 pub struct Rng(u64);
@@ -144,38 +142,12 @@ mod tests {
 
 // ---- engine cycle fixtures ----
 
-/// A global allocator that counts allocations and reallocations per thread (install it with
-/// `#[global_allocator]` in the bench binary).
-pub struct CountingAlloc;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn bump() {
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-/// Allocations made by this thread so far.
-pub fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+// The counting allocator is the one the core's allocation tests use (install it with
+// `#[global_allocator]` in the bench binary); included by path so there is one implementation
+// without a new crate.
+#[path = "../../core/tests/common/mod.rs"]
+mod counting_alloc;
+pub use counting_alloc::{allocations, CountingAlloc};
 
 pub const T0: u64 = 1_700_000_000_000;
 

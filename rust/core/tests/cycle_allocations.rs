@@ -2,46 +2,13 @@
 //! test binary only) counts allocations made inside `QuoteEngine::cycle`, over quiet cycles and
 //! over cycles that requote (modify) after book moves.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use mmfast_core::config::{LeadVenue, MarketMakerConfig};
 use mmfast_core::engine::{ActionKind, QuoteEngine};
 
-struct Counting;
-
-thread_local! {
-    // Per thread: the test harness runs tests in parallel, and only this thread's cycle counts.
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn bump() {
-    // `try_with`: during thread teardown the slot may be gone; such allocations are not ours.
-    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-}
-
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod common;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::CountingAlloc = common::CountingAlloc;
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -118,9 +85,9 @@ fn run(lead: LeadVenue) {
             .unwrap();
         e.on_binance_top(2999.8 + shift, 3000.0 + shift, now - 60)
             .unwrap();
-        let before = allocs();
+        let before = common::allocations();
         let n = e.cycle(now).actions.len();
-        let delta = allocs() - before;
+        let delta = common::allocations() - before;
         if delta > 0 && std::env::var("DEBUG_ALLOC").is_ok() {
             eprintln!("cycle {i}: {delta} allocations, {n} actions");
         }
