@@ -12,7 +12,8 @@ bot's orders before the next tick. The bot is the real one (feeds, engine, signe
 gateway) with `min_requote_interval_ms = 0`.
 
 Figures: `tick_to_order_p50_us`, `tick_to_order_p99_us` (venue clock), `bot_tick_to_send_p50_us`
-(inside the bot: frame received to its orders handed to the socket), `uvloop_echo_rtt_p50_us` /
+(inside the bot: frame received to its orders handed to the socket), `bot_cpu_tick_to_order_*`
+(the same work in one process without sockets: the bot's own cost), `uvloop_echo_rtt_p50_us` /
 `uvloop_echo_rtt_p99_us` (the baseline), `tick_to_order_samples`. On a machine whose cores are
 busy the venue process competes with the bot for a core, and its own handling of the frame and
 the post lands inside the figure.
@@ -150,6 +151,97 @@ async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
     return out
 
 
+def cpu_path(n: int) -> np.ndarray:
+    """The bot's own work per requote, in one process and without sockets: a book frame into
+    the engine, the cycle, signing every batch and the gateway's checks (guard, ledger, budget)
+    up to the socket write. The same code as the live path; answers are fed back so that every
+    tick starts from acknowledged orders."""
+    import types
+
+    from mmfast import QuoteEngine, Signer
+    from mmfast.gateway.guard import GuardLimits, PreSendGuard
+    from mmfast.gateway.ledger import OrderLedger
+    from mmfast.gateway.limits import AddressBudget
+    from mmfast.gateway.orders import OrderGateway
+    from mmfast.gateway.responses import parse_exchange
+    from mmfast.live.bot import Bot
+
+    eng = QuoteEngine(bench_config("http://127.0.0.1:1"))
+    eng.set_runtime(0, 4)
+    eng.set_account(position=0.0, available_margin=1e6, account_value=1e6, leverage=3.0)
+    ledger = OrderLedger(0, "ETH")
+    guard = PreSendGuard(GuardLimits(0, 1.0, 0.5, 200.0), ledger)
+    gw = OrderGateway(
+        rest=None,
+        ledger=ledger,
+        guard=guard,
+        budget=AddressBudget(),  # type: ignore[arg-type]
+        on_answer=lambda *a: None,
+        account="0x0",
+    )
+    gw.budget.update({"nRequestsCap": 10**12, "nRequestsUsed": 0})
+    gw.ws_bucket.capacity = gw.ws_bucket.tokens = 1e12
+    gw.ws = types.SimpleNamespace(connected=True, send=lambda body: True)  # type: ignore[assignment]
+    bot = types.SimpleNamespace(
+        gateway=gw,
+        state=types.SimpleNamespace(meta=types.SimpleNamespace(asset=0)),
+        live=types.SimpleNamespace(expires_after_ms=10_000),
+        signer=Signer(secrets.token_hex(32), is_mainnet=False),
+    )
+    out_ns = np.empty(n)
+    oid = 1000
+    t_ms = 1_000_000
+    for i in range(n + 50):
+        mid = MID * (1.001 if i % 2 else 0.999)
+        frame = b'{"channel":"l2Book","data":' + _book(mid, t_ms) + b"}"
+        bbo = orjson.dumps(
+            {
+                "channel": "bbo",
+                "data": {
+                    "coin": "ETH",
+                    "time": t_ms,
+                    "bbo": [
+                        {"px": f"{mid - 0.2:.1f}", "sz": "5.0", "n": 3},
+                        {"px": f"{mid + 0.2:.1f}", "sz": "5.0", "n": 3},
+                    ],
+                },
+            }
+        )
+        t_ms += 200
+        t0 = time.perf_counter_ns()
+        top = orjson.loads(bbo)["data"]["bbo"]  # what the bot's market sink does with a bbo
+        guard.mid = (float(top[0]["px"]) + float(top[1]["px"])) / 2
+        eng.on_hl_frame(bbo, t_ms)
+        eng.on_hl_frame(frame, t_ms)
+        out = eng.cycle(t_ms)
+        if out.actions:
+            Bot._send_actions(bot, out)  # type: ignore[arg-type]
+        if i >= 50:
+            out_ns[i - 50] = time.perf_counter_ns() - t0
+        for s in list(gw.inflight.values()):  # acknowledge everything
+            acts = [a for a in out.actions if a.batch == s.tag]
+            if s.kind in ("cancel", "cancelByCloid"):
+                st: list[Any] = ["success"] * s.n_items
+            else:
+                st = []
+                for a in acts:
+                    oid += 1
+                    st.append({"resting": {"oid": oid, "cloid": a.cloid}})
+            body = orjson.dumps(
+                {
+                    "status": "ok",
+                    "response": {
+                        "type": "cancel" if s.kind.startswith("cancel") else "order",
+                        "data": {"statuses": st},
+                    },
+                }
+            )
+            gw.inflight.pop(s.id)
+            ledger.on_result(s.id, parse_exchange(orjson.loads(body), s.n_items))
+            eng.on_exchange_response(body, t_ms, s.tag)
+    return out_ns / 1e3
+
+
 def bench_config(url: str) -> Any:
     from mmfast import MarketMakerConfig
 
@@ -217,6 +309,7 @@ def run(quick: bool = False) -> dict[str, float]:
         if proc.is_alive():
             proc.kill()
             proc.join(5)
+    cpu = cpu_path(300 if quick else 3000)
     s = np.asarray(res["samples"] or [float("nan")])
     e = np.asarray(echo)
     internal = np.asarray(extra["internal"] or [float("nan")])
@@ -226,6 +319,8 @@ def run(quick: bool = False) -> dict[str, float]:
         "tick_to_order_samples": float(len(res["samples"])),
         "tick_to_order_misses": float(res["misses"]),
         "bot_tick_to_send_p50_us": float(np.percentile(internal, 50)),
+        "bot_cpu_tick_to_order_p50_us": float(np.percentile(cpu, 50)),
+        "bot_cpu_tick_to_order_p99_us": float(np.percentile(cpu, 99)),
         "uvloop_echo_rtt_p50_us": float(np.percentile(e, 50)),
         "uvloop_echo_rtt_p99_us": float(np.percentile(e, 99)),
     }
