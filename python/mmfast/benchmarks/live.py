@@ -4,12 +4,12 @@ measured there, on one clock. Beside it, in the same run, the floor: a bare uvlo
 round trip of a frame of the same size between the same two processes.
 
 The venue runs the `external` market with its block loop paused; the driver in the venue's
-process moves the book by +-10 bps around the mid (every move is beyond `max_bps_diff`, so the
-engine must requote) and closes one block, which pushes `bbo` and `l2Book` to the bot. The clock
-starts when the first of those frames is written to the bot's socket and stops when the first
-`post` of the bot's answer reaches the venue's handler. Another block then acknowledges the
-bot's orders before the next tick. The bot is the real one (feeds, engine, signer, guard,
-gateway) with `min_requote_interval_ms = 0`.
+process moves the book by 3 bps, up and down in turn (beyond `max_bps_diff` = 1, so the engine
+must requote; short of our quotes, so that no tick fills them) and closes one block, which
+pushes `bbo` and `l2Book` to the bot. The clock starts when the first of those frames is
+written to the bot's socket and stops when the first `post` of the bot's answer reaches the
+venue's handler. Another block then acknowledges the bot's orders before the next tick. The bot
+is the real one (feeds, engine, signer, guard, gateway) with `min_requote_interval_ms = 0`.
 
 Figures: `tick_to_order_p50_us`, `tick_to_order_p99_us` (venue clock), `bot_tick_to_send_p50_us`
 (inside the bot: frame received to its orders handed to the socket), `bot_cpu_tick_to_order_*`
@@ -36,8 +36,9 @@ ASSET = {"coin": "ETH", "sz_decimals": 4, "max_leverage": 25, "mid": MID, "binan
 
 def _book(mid: float, now_ms: int) -> bytes:
     """A 20-level book around `mid` (0.1 ticks), as a recorded `l2Book` payload."""
-    bids = [{"px": f"{round(mid - 0.2 - 0.1 * i, 1):.1f}", "sz": "5.0", "n": 3} for i in range(20)]
-    asks = [{"px": f"{round(mid + 0.2 + 0.1 * i, 1):.1f}", "sz": "5.0", "n": 3} for i in range(20)]
+    c = round(mid * 10)  # in ticks of 0.1
+    bids = [{"px": f"{(c - 2 - i) / 10:.1f}", "sz": "5.0", "n": 3} for i in range(20)]
+    asks = [{"px": f"{(c + 2 + i) / 10:.1f}", "sz": "5.0", "n": 3} for i in range(20)]
     return orjson.dumps({"coin": "ETH", "time": now_ms, "levels": [bids, asks]})
 
 
@@ -101,7 +102,7 @@ def _venue_child(conn: Any, address: str, n_ticks: int, frame_len: int) -> None:
         samples: list[float] = []
         misses = 0
         for i in range(n_ticks):
-            mid = MID * (1.001 if i % 2 else 0.999)
+            mid = MID * (1.00015 if i % 2 else 0.99985)
             now = int(time.time() * 1000)
             venue.engine.apply_l2(_book(mid, now), now)
             got.clear()
@@ -192,7 +193,7 @@ def cpu_path(n: int) -> np.ndarray:
     oid = 1000
     t_ms = 1_000_000
     for i in range(n + 50):
-        mid = MID * (1.001 if i % 2 else 0.999)
+        mid = MID * (1.00015 if i % 2 else 0.99985)
         frame = b'{"channel":"l2Book","data":' + _book(mid, t_ms) + b"}"
         bbo = orjson.dumps(
             {
