@@ -14,9 +14,12 @@ is the real one (feeds, engine, signer, guard, gateway) with `min_requote_interv
 Figures: `tick_to_order_p50_us`, `tick_to_order_p99_us` (venue clock), `bot_tick_to_send_p50_us`
 (inside the bot: frame received to its orders handed to the socket), `bot_cpu_tick_to_order_*`
 (the same work in one process without sockets: the bot's own cost), `uvloop_echo_rtt_p50_us` /
-`uvloop_echo_rtt_p99_us` (the baseline), `tick_to_order_samples`. On a machine whose cores are
-busy the venue process competes with the bot for a core, and its own handling of the frame and
-the post lands inside the figure.
+`uvloop_echo_rtt_p99_us` (the baseline), `tick_to_order_samples`. Both processes share the
+machine: on 2 cores the kernel often runs the woken venue on the bot's core, so the venue's own
+(Python, aiohttp) handling of its frames and of the post lands inside the figure; pinning them
+apart instead pays a cross-core wake-up each way (measured: the echo floor rises from ~20 to
+~90 us on the 2-vCPU VM this was written on). `bot_cpu_tick_to_order_*` is the part that is the
+bot's.
 """
 
 from __future__ import annotations
