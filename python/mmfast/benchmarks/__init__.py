@@ -9,6 +9,7 @@ from __future__ import annotations
 AREAS: list[str] = [
     "baseline",
     "book",
+    "engine",
     "signing",
     "venue",
     "signals",

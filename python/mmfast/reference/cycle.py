@@ -53,6 +53,10 @@ class CycleState:
     toxicity: str = "normal"
     toxicity_score: float = 0.0
     has_had_cross_venue: bool = True
+    #: Alpha skew in bps (positive: price expected up), 0 unless the lead signal is actionable.
+    alpha_bps: float = 0.0
+    #: Learned fill posteriors (None: the intensity prior alone).
+    fill_model: lad.FillModel | None = None
     orders: list[Order] = field(default_factory=list)
 
 
@@ -69,8 +73,10 @@ def assess(p: CycleParams, position: float, max_position: float) -> tuple[str, f
     return "green", room, 1.0
 
 
-def select_mode(p: CycleParams, zone: str, tox: str, bid_v: bool, ask_v: bool, position: float):
-    """(kind, bid, ask, urgency) as `select_mode` (no alpha in the reference's scope)."""
+def select_mode(
+    p: CycleParams, zone: str, tox: str, bid_v: bool, ask_v: bool, position: float, alpha: bool
+):
+    """(kind, bid, ask, urgency) as `select_mode`."""
     if zone == "kill":
         return ("flat", False, False, 0.0)
     if zone == "red" and position != 0:
@@ -83,9 +89,9 @@ def select_mode(p: CycleParams, zone: str, tox: str, bid_v: bool, ask_v: bool, p
         return ("maker", True, True, 0.0)
     if zone == "yellow" and position != 0:
         return ("maker", position < 0, position > 0, 0.0)
-    if not bid_v and not ask_v:
+    if not bid_v and not ask_v and not alpha:
         return ("flat", False, False, 0.0)
-    return ("maker", bid_v, ask_v, 0.0)
+    return ("maker", bid_v or alpha, ask_v or alpha, 0.0)
 
 
 def cycle(p: CycleParams, st: CycleState) -> dict:
@@ -120,12 +126,12 @@ def cycle(p: CycleParams, st: CycleState) -> dict:
         min_notional=st.min_notional, sigma_bps=st.sigma_bps, kappa=st.kappa,
         a_intensity=st.a_intensity, gamma_base=st.gamma, vol_ratio=st.vol_ratio,
         inventory_ratio=pos / cmax, toxicity_score=st.toxicity_score, thin_book=0.0,
-        alpha_bps=0.0, measured_as_bps=0.0, as_warmup=0.0, regime=st.regime, position=pos,
+        alpha_bps=st.alpha_bps, measured_as_bps=0.0, as_warmup=0.0, regime=st.regime, position=pos,
         effective_max=eff, target_liquidity=st.target_liquidity, room_bid=room_bid,
         room_ask=room_ask, margin_notional=st.available_margin * st.leverage, quote_bid=True,
         quote_ask=True, reduce_only=False, urgency=0.0, bid_mult=bid_mult, ask_mult=ask_mult,
     )  # fmt: skip
-    bids, asks, diag = lad.quote(p.ladder, inp)
+    bids, asks, diag = lad.quote(p.ladder, inp, st.fill_model)
     as_bps = AS_BPS[st.toxicity]
     fee = p.ladder.fee_bps
 
@@ -134,9 +140,11 @@ def cycle(p: CycleParams, st: CycleState) -> dict:
 
     bid_rank = 1.0 if bids and bids[0][2] == st.best_bid else 0.0
     ask_rank = 1.0 if asks and asks[0][2] == st.best_ask else 0.0
-    bid_v = qv(diag["bid_touch_bps"], bid_rank)
-    ask_v = qv(diag["ask_touch_bps"], ask_rank)
-    kind, qb, qa, urgency = select_mode(p, zone, st.toxicity, bid_v > 0, ask_v > 0, pos)
+    bid_v = qv(bids[0][4] if bids else diag["bid_touch_bps"], bid_rank)
+    ask_v = qv(asks[0][4] if asks else diag["ask_touch_bps"], ask_rank)
+    kind, qb, qa, urgency = select_mode(
+        p, zone, st.toxicity, bid_v > 0, ask_v > 0, pos, st.alpha_bps != 0.0
+    )
     if kind == "flat":
         bids, asks = [], []
     elif kind == "reduce":
@@ -148,10 +156,10 @@ def cycle(p: CycleParams, st: CycleState) -> dict:
         else:
             inp.room_ask = room_ask = abs(pos)
             room_bid = 0.0
-        bids, asks, diag = lad.quote(p.ladder, inp)
+        bids, asks, diag = lad.quote(p.ladder, inp, st.fill_model)
     elif not (qb and qa):
         inp.quote_bid, inp.quote_ask = qb, qa
-        bids, asks, diag = lad.quote(p.ladder, inp)
+        bids, asks, diag = lad.quote(p.ladder, inp, st.fill_model)
     # Reconcile with the room and invariant checks.
     buys = sum(o.sz for o in st.orders if o.side == "bid")
     sells = sum(o.sz for o in st.orders if o.side == "ask")

@@ -2,35 +2,12 @@
 //! counted with a wrapping global allocator. Its own test binary, so the count is not disturbed
 //! by other tests.
 
-use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    sync::atomic::{AtomicUsize, Ordering},
-};
-
 use mmfast_core::book::{BinanceBook, HlBook};
 
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod common;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::CountingAlloc = common::CountingAlloc;
 
 fn hl_frame(time: u64, shift: u64) -> Vec<u8> {
     let lv = |px: u64| format!(r#"{{"n":3,"px":"{px}.0","sz":"1.25"}}"#);
@@ -79,7 +56,7 @@ fn books_do_not_allocate_per_frame() {
     for f in &diffs[..100] {
         assert!(bn.apply(f).unwrap().applied());
     }
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = common::allocations();
     for f in &hl_frames {
         hl.apply(f).unwrap();
     }
@@ -87,7 +64,7 @@ fn books_do_not_allocate_per_frame() {
     for f in &diffs[100..] {
         assert!(bn.apply_with(f, |_| changes += 1).unwrap().applied());
     }
-    let after = ALLOCS.load(Ordering::Relaxed);
+    let after = common::allocations();
     assert!(bn.synced() && changes == 2000);
     assert_eq!(after - before, 0, "allocations while applying warm frames");
 }

@@ -2,31 +2,12 @@
 //! cycle): every buffer is sized at construction. Counted with a global allocator, so this is
 //! its own test binary.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use mmfast_core::signals::SignalIntegrator;
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod common;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::CountingAlloc = common::CountingAlloc;
 
 /// A deterministic walk: Binance every 20 ms, Hyperliquid following 200 ms later every 100 ms,
 /// trades on both, a snapshot every 100 ms.
@@ -59,18 +40,18 @@ fn drive(s: &mut SignalIntegrator, from_ms: i64, to_ms: i64, state: &mut u64) {
 #[test]
 fn steady_state_updates_do_not_allocate() {
     // The counter counts.
-    let n0 = ALLOCS.load(Ordering::Relaxed);
+    let n0 = common::allocations();
     std::hint::black_box(vec![0u8; 64]);
-    assert!(ALLOCS.load(Ordering::Relaxed) > n0);
+    assert!(common::allocations() > n0);
     let mut s = SignalIntegrator::default();
     let mut rng = 7u64;
     // Warm past every buffer's capacity (lag window, pending trades, gate window, scans).
     drive(&mut s, 0, 200_000, &mut rng);
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = common::allocations();
     drive(&mut s, 200_000, 260_000, &mut rng);
     s.disable_binance_signals();
     drive(&mut s, 260_000, 300_000, &mut rng);
-    let after = ALLOCS.load(Ordering::Relaxed);
+    let after = common::allocations();
     assert!(s.lag_analyzer().estimate().scans > 20);
     assert_eq!(after - before, 0, "allocations in steady state");
 }

@@ -386,7 +386,8 @@ impl PyCycleOutput {
             .collect()
     }
 
-    /// Exchange actions: cancels first, then modifies, then places.
+    /// Exchange actions; actions with the same `batch` are one exchange action (send the cancel
+    /// batch first: it frees room).
     #[getter]
     fn actions(&self) -> Vec<PyAction> {
         self.actions.iter().map(PyAction::from).collect()
@@ -421,6 +422,12 @@ impl PyCycleOutput {
             ("exposure_buys", d.exposure_buys),
             ("exposure_sells", d.exposure_sells),
             ("quota_widening", d.quota_widening),
+            ("sigma_bps", d.sigma_bps),
+            ("vol_ratio", d.vol_ratio),
+            ("kappa", d.kappa),
+            ("a_intensity", d.a_intensity),
+            ("toxicity_score", d.toxicity_score),
+            ("alpha_bps", d.alpha_bps),
         ] {
             out.set_item(k, v)?;
         }
@@ -438,6 +445,9 @@ impl PyCycleOutput {
         out.set_item("deferred", d.deferred)?;
         out.set_item("lead_stale", d.lead_stale)?;
         out.set_item("no_signal_warning", d.no_signal_warning)?;
+        out.set_item("has_had_cross_venue", d.has_had_cross_venue)?;
+        out.set_item("regime", format!("{:?}", d.regime).to_ascii_lowercase())?;
+        out.set_item("toxicity", format!("{:?}", d.toxicity).to_ascii_lowercase())?;
         Ok(out)
     }
 
@@ -522,6 +532,13 @@ impl PyQuoteEngine {
         self.inner
             .set_account(position, available_margin, account_value, leverage)
             .py()
+    }
+
+    /// The equity the current UTC day opened with, for the daily loss limit (None: the engine's
+    /// own 24 h windows of `now_ms`, right only when `now_ms` is epoch time).
+    #[pyo3(signature = (equity))]
+    fn set_day_start_equity(&mut self, equity: Option<f64>) -> PyResult<()> {
+        self.inner.set_day_start_equity(equity).py()
     }
 
     /// Address quota from `userRateLimit`: `nRequestsUsed`, `nRequestsCap`.

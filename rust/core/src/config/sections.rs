@@ -146,13 +146,16 @@ pub struct SignalConfig {
     /// Lead-lag stability: the last this many scans taken at least `lag_stability_spacing_ms`
     /// apart, and the latest scan, must all be significant ...
     pub lag_stability_count: u32,
-    /// ... with best lags within this span.
+    /// ... with best lags within this span. Hyperliquid's mid moves in block-sized steps, so the
+    /// correlation has a plateau from the true lag over the next block or two and the best lag
+    /// jitters along it.
     pub lag_stability_tol_ms: u32,
     /// Spacing of the scans the stability check compares. At the window length (the default)
     /// they score disjoint data: consecutive scans share almost all their data, so a chance
     /// peak that clears the test once would otherwise look stable.
     pub lag_stability_spacing_ms: u64,
-    /// Lead-lag: slices of scan work done per market-data update (amortises the scan).
+    /// Lead-lag: slices of scan work done per market-data update (amortises the scan); four
+    /// times as many while the first scan fills the shuffled-score pool.
     pub lag_work_per_update: u32,
     /// Lead-lag: the best lag's correlation must reach this to be actionable.
     pub lead_min_correlation: f64,
@@ -213,9 +216,9 @@ impl Default for SignalConfig {
             lag_permutations_per_scan: 2,
             lag_significance_quantile: 0.95,
             lag_stability_count: 2,
-            lag_stability_tol_ms: 50,
+            lag_stability_tol_ms: 100,
             lag_stability_spacing_ms: 60_000,
-            lag_work_per_update: 2,
+            lag_work_per_update: 1,
             lead_min_correlation: 0.05,
             basis_half_life_s: 60.0,
             cusum_drift: 1.0,

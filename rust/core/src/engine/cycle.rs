@@ -33,6 +33,7 @@ use crate::governor::{InventoryGovernor, PositionZone};
 use crate::mode::{select_mode, ExecutionMode, ModeSelectionInput};
 use crate::params::{ExchangeContext, MIN_NOTIONAL_BUFFER};
 use crate::queue_value::QueueValueHeuristic;
+use crate::signals::{CapReason, SignalIntegrator, SignalSnapshot};
 use crate::strategy::{
     round_size_up, LadderInput, LadderOutput, LadderStrategy, Quote, RiskFeatures,
 };
@@ -110,7 +111,8 @@ const EMPTY_ACTION: Action = Action {
     index: 0,
 };
 
-/// The actions of one cycle, cancels first.
+/// The actions of one cycle, per side: cancels, then modifies and places (a modify that cannot
+/// fit becomes a cancel after them). Send each batch as one exchange action, cancels first.
 #[derive(Debug, Clone)]
 pub struct Actions {
     len: usize,
@@ -272,6 +274,17 @@ pub struct CycleDiagnostics {
     pub lead_stale: bool,
     /// The no-signal warning is due this cycle (every `signals.warn_every_cycles`).
     pub no_signal_warning: bool,
+    /// The signal view the cycle used (SPEC 4).
+    pub sigma_bps: f64,
+    pub vol_ratio: f64,
+    pub kappa: f64,
+    pub a_intensity: f64,
+    pub toxicity_score: f64,
+    pub regime: VolRegime,
+    pub toxicity: ToxicityRegime,
+    /// Alpha skew applied (0 unless the lead signal is actionable).
+    pub alpha_bps: f64,
+    pub has_had_cross_venue: bool,
 }
 
 /// What one cycle decided.
@@ -343,6 +356,8 @@ pub struct SignalView {
     pub cusum_alarm: Option<Side>,
     /// Thinness of the book near the touch in [0, 1].
     pub thin_book: f64,
+    /// The integrator reports the lead feed lost (disabled, or silent after being live).
+    pub lead_lost: bool,
 }
 
 impl SignalView {
@@ -360,6 +375,36 @@ impl SignalView {
             has_had_cross_venue: false,
             cusum_alarm: None,
             thin_book: 0.0,
+            lead_lost: false,
+        }
+    }
+
+    /// The view of one integrator snapshot. `alpha_bps` is the lead signal's predicted move;
+    /// the cycle turns it into the alpha skew with the position context (SPEC 4).
+    pub fn from_snapshot(s: &SignalSnapshot) -> Self {
+        Self {
+            sigma_bps: s.sigma_bps,
+            vol_ratio: if s.sigma_slow_bps > 0.0 {
+                s.sigma_bps / s.sigma_slow_bps
+            } else {
+                1.0
+            },
+            regime: s.regime,
+            toxicity: s.toxicity,
+            toxicity_score: s.flow.toxicity_score,
+            kappa: s.kappa,
+            a_intensity: s.intensity_a,
+            alpha_bps: s.lead_lag.predicted_move_bps,
+            alpha_actionable: s.lead_lag.actionable,
+            has_had_cross_venue: s.has_had_cross_venue,
+            // +1: the lead venue moved above Hyperliquid, our asks are about to be lifted.
+            cusum_alarm: match (s.cusum.alarm, s.cusum.direction) {
+                (true, d) if d > 0 => Some(Side::Ask),
+                (true, d) if d < 0 => Some(Side::Bid),
+                _ => None,
+            },
+            thin_book: 0.0,
+            lead_lost: s.cap_reason == CapReason::LeadLost,
         }
     }
 }
@@ -417,12 +462,17 @@ pub struct QuoteEngine {
     pub(super) market: MarketView,
     pub(super) hl_book: HlBook,
     signals: SignalView,
+    /// Set by `set_signals`: replaces the integrator's view (research, tests, backtests).
+    signal_override: Option<SignalView>,
+    pub(super) integrator: SignalIntegrator,
+    lead_disabled: bool,
     account: Account,
     limits: Option<ResolvedLimits>,
     governor: Option<InventoryGovernor>,
     limits_mid: f64,
     limits_dirty: bool,
     day: Option<(u64, f64)>,
+    day_start_equity: Option<f64>,
     next_batch: u64,
     batches: [Option<PendingBatch>; MAX_BATCHES],
     markouts: [PendingMarkout; MARKOUT_RING],
@@ -456,6 +506,9 @@ impl QuoteEngine {
             quota: AddressQuota::default(),
             market: MarketView::default(),
             signals: SignalView::cold(&cfg),
+            signal_override: None,
+            integrator: SignalIntegrator::new(&cfg),
+            lead_disabled: false,
             account: Account {
                 leverage: f64::from(cfg.leverage),
                 ..Default::default()
@@ -465,6 +518,7 @@ impl QuoteEngine {
             limits_mid: 0.0,
             limits_dirty: true,
             day: None,
+            day_start_equity: None,
             next_batch: 1,
             batches: [None; MAX_BATCHES],
             markouts: [PendingMarkout::default(); MARKOUT_RING],
@@ -577,6 +631,19 @@ impl QuoteEngine {
         Ok(())
     }
 
+    /// The equity the current UTC day opened with (SPEC 10: the live loop knows the calendar and
+    /// the losses carried across restarts); `None` returns to the engine's own 24 h windows.
+    ///
+    /// # Errors
+    /// A non-finite or negative value.
+    pub fn set_day_start_equity(&mut self, equity: Option<f64>) -> Result<()> {
+        if let Some(v) = equity {
+            check::non_negative("day_start_equity", v)?;
+        }
+        self.day_start_equity = equity;
+        Ok(())
+    }
+
     /// The address quota from `userRateLimit` (`nRequestsUsed`, `nRequestsCap`).
     pub fn set_quota(&mut self, used: u64, cap: u64) {
         self.quota = AddressQuota {
@@ -586,9 +653,20 @@ impl QuoteEngine {
         };
     }
 
-    /// Replaces the signal view (the signal integrator's output, or a test's).
+    /// Overrides the signal integrator: from now on the cycle uses `s` (research, tests, and
+    /// backtests that model signals themselves) until `clear_signal_override`.
     pub fn set_signals(&mut self, s: SignalView) {
         self.signals = s;
+        self.signal_override = Some(s);
+    }
+
+    /// Back to the signal integrator's view.
+    pub fn clear_signal_override(&mut self) {
+        self.signal_override = None;
+    }
+
+    pub fn integrator(&self) -> &SignalIntegrator {
+        &self.integrator
     }
 
     /// Hyperliquid top of book (from a book or bbo frame) received at `recv_ms`.
@@ -613,6 +691,10 @@ impl QuoteEngine {
         m.best_ask = ask_px;
         m.ask_sz = ask_sz;
         self.note_hl_alive(recv_ms);
+        if self.market.has_top() {
+            let mid = self.market.mid();
+            self.integrator.on_hl_mid(mid, recv_ms as i64)?;
+        }
         Ok(())
     }
 
@@ -628,6 +710,12 @@ impl QuoteEngine {
     pub fn on_binance_top(&mut self, bid_px: f64, ask_px: f64, recv_ms: u64) -> Result<()> {
         check::non_negative("binance bid_px", bid_px)?;
         check::non_negative("binance ask_px", ask_px)?;
+        let mult = self.cfg.lead.price_multiplier;
+        if bid_px > 0.0 && ask_px >= bid_px {
+            // The integrator applies the price multiplier itself: give it the lead's own units.
+            self.integrator
+                .on_binance_bbo(bid_px / mult, ask_px / mult, recv_ms as i64)?;
+        }
         let m = &mut self.market;
         m.binance_bid = bid_px;
         m.binance_ask = ask_px;
@@ -945,6 +1033,7 @@ impl QuoteEngine {
         self.cycles += 1;
         self.bucket.refill(now_ms);
         self.process_markouts(now_ms);
+        self.refresh_signals(now_ms);
         self.out.now_ms = now_ms;
         self.out.mode = ExecutionMode::Flat;
         self.out.zone = PositionZone::Green;
@@ -997,6 +1086,14 @@ impl QuoteEngine {
         self.in_kill = false;
         let s = self.signals;
         let d = &mut self.out.diagnostics;
+        d.sigma_bps = s.sigma_bps;
+        d.vol_ratio = s.vol_ratio;
+        d.kappa = s.kappa;
+        d.a_intensity = s.a_intensity;
+        d.toxicity_score = s.toxicity_score;
+        d.regime = s.regime;
+        d.toxicity = s.toxicity;
+        d.has_had_cross_venue = s.has_had_cross_venue;
         // Risk overlay: multipliers on the increasing side, capped.
         let inc = assessment.increasing_side_spread_mult;
         if inc > 1.0 {
@@ -1045,6 +1142,7 @@ impl QuoteEngine {
                 .binance_recv_ms
                 .is_some_and(|t| now_ms.saturating_sub(t) > self.cfg.risk.binance_stale_ms);
         d.lead_stale = lead_stale;
+        let lead_stale = lead_stale || s.lead_lost;
         let mut alpha_ok = s.alpha_actionable;
         if self.cfg.lead_venue == LeadVenue::Binance {
             if !s.has_had_cross_venue {
@@ -1083,7 +1181,18 @@ impl QuoteEngine {
         }
         d.room_bid = room_bid;
         d.room_ask = room_ask;
-        let alpha = if alpha_ok { s.alpha_bps } else { 0.0 };
+        let alpha = if !alpha_ok {
+            0.0
+        } else if self.signal_override.is_some() {
+            s.alpha_bps
+        } else {
+            // SPEC 4: the alpha skew scales down when it would push the position further.
+            let _ = self
+                .integrator
+                .set_skew_context(position, configured_max, s.alpha_bps);
+            self.integrator.alpha_skew_bps()
+        };
+        self.out.diagnostics.alpha_bps = alpha;
         let mut inp = LadderInput {
             mid,
             best_bid: self.market.best_bid,
@@ -1122,12 +1231,13 @@ impl QuoteEngine {
         let lad = &self.scratch.ladder;
         let bid_rank = self.queue_rank(Side::Bid, lad.bids.as_slice().first());
         let ask_rank = self.queue_rank(Side::Ask, lad.asks.as_slice().first());
-        let bid_value = self
-            .queue
-            .queue_value(lad.diag.bid_touch_bps, s.toxicity, bid_rank);
-        let ask_value = self
-            .queue
-            .queue_value(lad.diag.ask_touch_bps, s.toxicity, ask_rank);
+        // SPEC 6: the depth of the side's innermost desired quote (after floors and rounding);
+        // the touch depth when the side has no quote.
+        let inner = |q: Option<&Quote>, touch: f64| q.map_or(touch, |q| q.depth_bps);
+        let bid_depth = inner(lad.bids.as_slice().first(), lad.diag.bid_touch_bps);
+        let ask_depth = inner(lad.asks.as_slice().first(), lad.diag.ask_touch_bps);
+        let bid_value = self.queue.queue_value(bid_depth, s.toxicity, bid_rank);
+        let ask_value = self.queue.queue_value(ask_depth, s.toxicity, ask_rank);
         let mode = select_mode(
             &ModeSelectionInput {
                 position_zone: assessment.zone,
@@ -1199,6 +1309,26 @@ impl QuoteEngine {
         self.finish(&batches)
     }
 
+    /// The integrator's view as of `now_ms` (one snapshot per cycle), unless overridden; a
+    /// Binance feed gone stale is disabled at once (SPEC 8 step 2).
+    fn refresh_signals(&mut self, now_ms: u64) {
+        if self.cfg.lead_venue == LeadVenue::Binance {
+            let stale = self
+                .market
+                .binance_recv_ms
+                .is_some_and(|t| now_ms.saturating_sub(t) > self.cfg.risk.binance_stale_ms);
+            if stale && !self.lead_disabled {
+                self.integrator.disable_binance_signals();
+            }
+            self.lead_disabled = stale;
+        }
+        let snap = self.integrator.snapshot(now_ms as i64);
+        self.signals = match self.signal_override {
+            Some(s) => s,
+            None => SignalView::from_snapshot(&snap),
+        };
+    }
+
     /// The reasons to quote nothing that come before the governor, in SPEC 8 order.
     fn blocking_reason(&mut self, now_ms: u64) -> Option<FlatReason> {
         if !self.market.has_top() {
@@ -1246,45 +1376,63 @@ impl QuoteEngine {
         self.limits_dirty = false;
     }
 
+    /// Equity lost since the day began reached `risk.daily_loss_limit_usd`. The day's opening
+    /// equity is the caller's (`set_day_start_equity`, from the UTC calendar and the carried
+    /// losses of SPEC 10) when given; otherwise the engine takes the equity it first sees in each
+    /// 24 h window of `now_ms`, which are UTC days when `now_ms` is epoch time.
     fn daily_loss_hit(&mut self, now_ms: u64) -> bool {
-        let day = now_ms / DAY_MS;
         let value = self.account.account_value;
-        match self.day {
-            Some((d, _)) if d == day => {}
-            _ => self.day = Some((day, value)),
-        }
+        let start = match self.day_start_equity {
+            Some(v) => v,
+            None => {
+                let day = now_ms / DAY_MS;
+                match self.day {
+                    Some((d, v)) if d == day => v,
+                    _ => {
+                        self.day = Some((day, value));
+                        value
+                    }
+                }
+            }
+        };
         let limit = self.cfg.risk.daily_loss_limit_usd;
-        let start = self.day.map_or(value, |(_, v)| v);
         limit > 0.0 && start - value >= limit
     }
 
-    /// Queue rank of a new order at `q`'s price: 0 when the level is empty or beyond the top of
-    /// book (no one ahead), 1 when joining the best level (everyone visible is ahead); resting
-    /// orders keep the rank they earned.
-    fn queue_rank(&self, side: Side, q: Option<&Quote>) -> f64 {
-        let Some(q) = q else { return 0.0 };
-        for o in self.orders.iter() {
-            if o.side == side && o.px == q.px && o.state == OrderState::Resting {
-                let level = match side {
-                    Side::Bid => self.market.bid_sz,
-                    Side::Ask => self.market.ask_sz,
-                };
-                return if level > 0.0 {
-                    (o.queue_ahead / level).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-            }
+    /// Visible size at `px` on `side`: from the Hyperliquid book when it holds that side
+    /// (frames), else from the top of book alone (the typed `on_hl_top` path).
+    fn visible_qty(&self, side: Side, px: f64) -> f64 {
+        let book = self.hl_book.book();
+        if !book.side(side).is_empty() {
+            let ticks = (px * self.hl_book.px_scale().one() as f64).round() as i64;
+            return self.hl_book.sz_scale().to_f64(book.qty_at(side, ticks));
         }
-        let best = match side {
-            Side::Bid => self.market.best_bid,
-            Side::Ask => self.market.best_ask,
+        let (best, sz) = match side {
+            Side::Bid => (self.market.best_bid, self.market.bid_sz),
+            Side::Ask => (self.market.best_ask, self.market.ask_sz),
         };
-        if q.px == best {
-            1.0
+        if px == best {
+            sz
         } else {
             0.0
         }
+    }
+
+    /// Queue rank at `q`'s price (SPEC 6): 0 when the level is empty or beyond the visible book
+    /// (no one ahead); for an order of ours resting there, the size still ahead of it over the
+    /// level's size; for a new order, 1 (it joins the back: everything visible is ahead).
+    fn queue_rank(&self, side: Side, q: Option<&Quote>) -> f64 {
+        let Some(q) = q else { return 0.0 };
+        let level = self.visible_qty(side, q.px);
+        if level <= 0.0 {
+            return 0.0;
+        }
+        for o in self.orders.iter() {
+            if o.side == side && o.px == q.px && o.state == OrderState::Resting {
+                return (o.queue_ahead / level).clamp(0.0, 1.0);
+            }
+        }
+        1.0
     }
 
     fn kill_unwind(
@@ -1526,15 +1674,7 @@ impl QuoteEngine {
     }
 
     fn visible_ahead(&self, q: &Quote) -> f64 {
-        let (best, sz) = match q.side {
-            Side::Bid => (self.market.best_bid, self.market.bid_sz),
-            Side::Ask => (self.market.best_ask, self.market.ask_sz),
-        };
-        if q.px == best {
-            sz
-        } else {
-            0.0
-        }
+        self.visible_qty(q.side, q.px)
     }
 
     fn emit_place(
@@ -1635,6 +1775,10 @@ impl QuoteEngine {
                 kind,
                 count: b.1,
             });
+        }
+        // The address quota counts every action of a batch (SPEC 8); `set_quota` resyncs it.
+        if self.quota.known {
+            self.quota.used += self.out.actions.len() as u64;
         }
         let e = self.orders.exposure();
         let d = &mut self.out.diagnostics;

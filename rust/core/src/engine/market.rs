@@ -33,6 +33,10 @@ impl QuoteEngine {
                 m.best_ask = ask;
                 m.ask_sz = ask_sz;
                 self.note_hl_alive(recv_ms);
+                if self.market.has_top() {
+                    let mid = self.market.mid();
+                    self.integrator.on_hl_mid(mid, recv_ms as i64)?;
+                }
                 Ok(changed)
             }
             HlApplied::Stale => {
@@ -55,6 +59,11 @@ impl QuoteEngine {
                             let (Some(px), Some(sz)) = (parse_px(t.px), parse_px(t.sz)) else {
                                 continue;
                             };
+                            if px > 0.0 {
+                                let is_buy = t.side == crate::types::Side::Bid;
+                                self.integrator
+                                    .on_hl_trade(px, sz, is_buy, recv_ms as i64)?;
+                            }
                             // A trade at our resting price takes liquidity ahead of us first.
                             for i in 0..self.orders.len() {
                                 let o = self.orders.get_mut(i);
@@ -99,6 +108,16 @@ impl QuoteEngine {
                 Ok(changed)
             }
             BinanceMessage::AggTrade(t) if ours(t.symbol) => {
+                if let (Some(px), Some(qty)) = (parse_px(t.px), parse_px(t.qty)) {
+                    if px > 0.0 {
+                        self.integrator.on_binance_trade(
+                            px,
+                            qty,
+                            t.buyer_is_maker,
+                            recv_ms as i64,
+                        )?;
+                    }
+                }
                 self.note_binance_alive(recv_ms);
                 Ok(false)
             }
@@ -166,6 +185,39 @@ mod tests {
             .on_hl_frame(br#"{"channel":"l2Book","data":{"coin":"ETH""#, T0 + 20)
             .is_err());
         assert_eq!(*e.market(), before);
+    }
+
+    #[test]
+    fn queue_rank_reads_the_visible_book_at_our_price() {
+        let mut e = engine();
+        e.set_account(Some(0.0), Some(10_000.0), Some(10_000.0), Some(3.0))
+            .unwrap();
+        // 20 bid levels 0.2 apart from 2999.9 down to 2996.1 (our touch bid, 2997.5, is one of
+        // them); a single ask level, so our ask (3002.5) is beyond the visible book.
+        let bids: Vec<String> = (0..20)
+            .map(|k| {
+                format!(
+                    r#"{{"px":"{:.1}","sz":"1","n":1}}"#,
+                    2999.9 - 0.2 * k as f64
+                )
+            })
+            .collect();
+        let frame = format!(
+            r#"{{"channel":"l2Book","data":{{"coin":"ETH","time":1,"levels":[[{}],[{{"px":"3000.1","sz":"1","n":1}}]]}}}}"#,
+            bids.join(",")
+        );
+        e.on_hl_frame(frame.as_bytes(), T0).unwrap();
+        let out = e.cycle(T0);
+        let d = out.diagnostics;
+        let bid = out.quotes.bids.as_slice()[0];
+        assert_eq!(bid.px, 2997.5);
+        // Same depth both sides (symmetric at q = 0): the bid joins a queue (rank 1), the ask
+        // has no one ahead (rank 0): the values differ by depth x 0.30.
+        let depth = bid.depth_bps;
+        assert!((d.ask_queue_value - d.bid_queue_value - 0.3 * depth).abs() < 1e-9);
+        // The new order remembers the size ahead of it.
+        let o = e.orders().iter().find(|o| o.px == 2997.5).unwrap();
+        assert_eq!(o.queue_ahead, 1.0);
     }
 
     #[test]

@@ -50,6 +50,7 @@ fn total(actions: &[Action]) -> f64 {
 /// succeed, modifies rest with fresh oids.
 fn ack_all(e: &mut QuoteEngine, out_actions: &[Action], next_oid: &mut u64) {
     let mut batches: Vec<u64> = out_actions.iter().map(|a| a.batch).collect();
+    batches.sort_unstable();
     batches.dedup();
     for b in batches {
         let statuses: Vec<String> = out_actions
@@ -361,6 +362,107 @@ fn responses_errors_and_fills() {
         .on_user_frame(b"{\"channel\":\"userFills\",\"data\":{}}", T0)
         .is_err());
     assert!((e.position() - 0.01).abs() < 1e-12);
+}
+
+#[test]
+fn daily_loss_limit_kills() {
+    let mut e = engine_with(MarketMakerConfig {
+        risk: crate::config::RiskConfig {
+            daily_loss_limit_usd: 100.0,
+            ..Default::default()
+        },
+        ..cfg()
+    });
+    warm(&mut e);
+    assert!(!e.cycle(T0).actions.is_empty());
+    e.set_account(None, None, Some(9_950.0), None).unwrap();
+    assert_eq!(e.cycle(T0 + 200).diagnostics.flat_reason, FlatReason::None);
+    e.set_account(None, None, Some(9_900.0), None).unwrap();
+    let out = e.cycle(T0 + 400);
+    assert_eq!(out.diagnostics.flat_reason, FlatReason::DailyLoss);
+    assert!(out
+        .actions
+        .as_slice()
+        .iter()
+        .all(|a| a.kind == ActionKind::Cancel));
+    // The caller's day-start equity wins over the engine's own windows.
+    e.set_day_start_equity(Some(9_950.0)).unwrap();
+    assert_eq!(e.cycle(T0 + 600).diagnostics.flat_reason, FlatReason::None);
+    assert!(e.set_day_start_equity(Some(f64::NAN)).is_err());
+    e.set_day_start_equity(None).unwrap();
+    // A new UTC day starts from the equity it opens with.
+    let next_day = (T0 / 86_400_000 + 1) * 86_400_000;
+    e.on_hl_top(2999.9, 2.0, 3000.1, 2.0, next_day).unwrap();
+    assert_eq!(e.cycle(next_day).diagnostics.flat_reason, FlatReason::None);
+}
+
+#[test]
+fn overlay_multipliers_stack_on_the_increasing_side_capped_at_3() {
+    let mut e = engine_with(cfg());
+    warm(&mut e);
+    e.set_account(Some(0.75), None, None, None).unwrap(); // Yellow, ratio 0.75: zone mult 1.75
+    let mut s = *e.signals();
+    s.cusum_alarm = Some(Side::Bid);
+    s.regime = crate::types::VolRegime::Extreme;
+    e.set_signals(s);
+    let d = e.cycle(T0).diagnostics;
+    // Bid (increasing for a long): 1.75 x 1.5 x 1.5 = 3.94 -> 3.0. Ask: extreme only, 1.5.
+    assert_eq!(d.bid_mult, 3.0);
+    assert!((d.ask_mult - 1.5).abs() < 1e-12);
+    assert!(d.caps.has(CapFlags::OVERLAY_CAP) && d.caps.has(CapFlags::ZONE));
+    assert!(d.caps.has(CapFlags::CUSUM) && d.caps.has(CapFlags::EXTREME_VOL));
+    // Extreme regime: effective max at 30% of max, below the position: only reducing orders.
+    assert!((d.effective_max - 0.3).abs() < 1e-12);
+    assert_eq!(d.room_bid, 0.0);
+}
+
+#[test]
+fn quota_pressure_widens_tolerance_and_slows_requotes_not_spreads() {
+    let run = |quota: Option<(u64, u64)>| {
+        let mut c = cfg();
+        c.reconcile.max_bps_diff = 2.0;
+        let mut e = engine_with(c);
+        warm(&mut e);
+        let mut oid = 0;
+        let (_, acts) = run_cycle(&mut e, T0);
+        ack_all(&mut e, &acts, &mut oid);
+        if let Some((used, cap)) = quota {
+            e.set_quota(used, cap);
+        }
+        e.on_hl_top(3000.8, 2.0, 3001.0, 2.0, T0 + 1_000).unwrap();
+        run_cycle(&mut e, T0 + 1_000)
+    };
+    let (free, free_acts) = run(None);
+    // Headroom 500 of a 2000 watermark: widening 1 + 2 x 0.75 = 2.5.
+    let (tight, tight_acts) = run(Some((9_500, 10_000)));
+    assert!((tight.diagnostics.quota_widening - 2.5).abs() < 1e-12);
+    assert!(tight.diagnostics.caps.has(CapFlags::QUOTA));
+    assert_eq!(tight.diagnostics.requote_interval_ms, 250);
+    assert!(
+        tight_acts.len() < free_acts.len(),
+        "{} actions under quota pressure vs {} without",
+        tight_acts.len(),
+        free_acts.len()
+    );
+    assert_eq!(
+        tight.diagnostics.bid_touch_bps, free.diagnostics.bid_touch_bps,
+        "spreads unchanged"
+    );
+    // Within the widened interval, requotes wait.
+    let mut c = cfg();
+    c.reconcile.max_bps_diff = 2.0;
+    let mut e = engine_with(c);
+    warm(&mut e);
+    e.set_quota(9_500, 10_000);
+    e.cycle(T0);
+    e.on_hl_top(3010.0, 2.0, 3010.2, 2.0, T0 + 200).unwrap();
+    let out = e.cycle(T0 + 200);
+    assert!(out.diagnostics.throttled);
+    assert!(out
+        .actions
+        .as_slice()
+        .iter()
+        .all(|a| a.kind == ActionKind::Cancel));
 }
 
 #[test]

@@ -24,6 +24,8 @@ use crate::{Error, Result};
 /// Decimals of the standalone books: enough for any perp or spot price and size, so one feed
 /// accepts any coin without knowing its `szDecimals` (comparisons stay exact).
 const DECIMALS: u32 = 8;
+/// How every Hyperliquid trades frame begins.
+const TRADES_PREFIX: &[u8] = br#"{"channel":"trades""#;
 /// Levels per side of the Binance book (signals use only its top).
 const LEAD_DEPTH: usize = 64;
 
@@ -107,6 +109,12 @@ impl SignalFeed {
     /// # Errors
     /// A malformed frame or an unreadable trade price or size; nothing is changed.
     pub fn on_hl_frame(&mut self, frame: &[u8], recv_ms: TimeMs) -> Result<FrameEffect> {
+        // Hyperliquid writes the channel first: a trades frame goes straight to the trade
+        // parser instead of through the book's parse first. Any other layout takes the general
+        // path below, which handles trades too.
+        if frame.starts_with(TRADES_PREFIX) {
+            return self.on_hl_trades(frame, recv_ms);
+        }
         let mut fx = FrameEffect::default();
         match self.hl.apply(frame)? {
             HlApplied::Snapshot | HlApplied::Bbo => {
@@ -116,25 +124,29 @@ impl SignalFeed {
                 }
             }
             HlApplied::Stale => {}
-            HlApplied::Ignored => {
-                // Not a book frame: parsed a second time only for trades and other channels.
-                if let HlMessage::Trades(trades) = parse_hl_frame(frame)? {
-                    // Validate every print before feeding any, so a bad one changes nothing.
-                    for t in trades.iter() {
-                        parse_f64("px", t.px)?;
-                        parse_f64("sz", t.sz)?;
-                    }
-                    for t in trades.iter() {
-                        if !self.our_coin(t.coin) {
-                            continue;
-                        }
-                        let px = parse_f64("px", t.px)?;
-                        let sz = parse_f64("sz", t.sz)?;
-                        self.signals
-                            .on_hl_trade(px, sz, t.side == Side::Bid, recv_ms)?;
-                        fx.trades += 1;
-                    }
+            // Not a book frame: parsed a second time only for trades and other channels.
+            HlApplied::Ignored => fx = self.on_hl_trades(frame, recv_ms)?,
+        }
+        Ok(fx)
+    }
+
+    fn on_hl_trades(&mut self, frame: &[u8], recv_ms: TimeMs) -> Result<FrameEffect> {
+        let mut fx = FrameEffect::default();
+        if let HlMessage::Trades(trades) = parse_hl_frame(frame)? {
+            // Validate every print before feeding any, so a bad one changes nothing.
+            for t in trades.iter() {
+                parse_f64("px", t.px)?;
+                parse_f64("sz", t.sz)?;
+            }
+            for t in trades.iter() {
+                if !self.our_coin(t.coin) {
+                    continue;
                 }
+                let px = parse_f64("px", t.px)?;
+                let sz = parse_f64("sz", t.sz)?;
+                self.signals
+                    .on_hl_trade(px, sz, t.side == Side::Bid, recv_ms)?;
+                fx.trades += 1;
             }
         }
         Ok(fx)
@@ -225,6 +237,10 @@ mod tests {
         let fx = f.on_hl_frame(trades, 1_001).unwrap();
         assert_eq!(fx.trades, 2);
         assert_eq!(f.signals().informed_flow().pending(), 2);
+        // Keys in another order miss the fast path and take the general one.
+        let reordered = br#"{"data":[{"coin":"ETH","side":"A","px":"3000.5","sz":"0.1","time":12,"tid":3,"hash":"0x0","users":["a","b"]}],"channel":"trades"}"#;
+        assert_eq!(f.on_hl_frame(reordered, 1_002).unwrap().trades, 1);
+        assert_eq!(f.signals().informed_flow().pending(), 3);
         let snap = f.signals_mut().snapshot(1_001);
         assert!(snap.cross_venue.hl_flow.trade_rate > 0.0);
     }

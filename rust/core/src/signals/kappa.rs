@@ -26,7 +26,7 @@ use crate::types::VolRegime;
 /// Prints kept per fit for the median.
 pub const WINDOW: usize = 512;
 /// The median is refreshed every this many prints.
-pub const ROBUST_EVERY: u32 = 32;
+pub const ROBUST_EVERY: u32 = 64;
 /// Trade depths beyond this many bps are bad data (a stale mid), not fills.
 const MAX_DEPTH_BPS: f64 = 2_000.0;
 

@@ -295,16 +295,19 @@ impl fmt::Debug for Cloid {
 pub struct Address(pub [u8; 20]);
 
 impl Address {
-    /// Parses `"0x"` + 40 hex digits (either case; the EIP-55 checksum is not enforced, as the
-    /// exchange lowercases addresses before hashing).
+    /// Parses 40 hex digits, `0x` optional as in the SDK's `address_to_bytes` (either case;
+    /// the EIP-55 checksum is not enforced, as the exchange lowercases addresses).
     ///
     /// # Errors
     /// `Invalid` naming the field and the string.
     pub fn parse(field: &'static str, s: &str) -> Result<Self> {
+        let digits = s
+            .strip_prefix("0x")
+            .or_else(|| s.strip_prefix("0X"))
+            .unwrap_or(s);
         let mut out = [0u8; 20];
-        parse_hex_exact(s, &mut out).ok_or_else(|| {
-            SigningError::invalid(field, s, "must be 0x followed by 40 hex digits")
-        })?;
+        hex::decode_to_slice(digits, &mut out)
+            .map_err(|_| SigningError::invalid(field, s, "must be 40 hex digits, 0x optional"))?;
         Ok(Address(out))
     }
 
@@ -479,10 +482,14 @@ mod tests {
             a.to_checksum(),
             "0x14791697260E4c9A71f18484C9f997B308e59325"
         );
+        assert_eq!(
+            Address::parse("vault", "14791697260e4c9a71f18484c9f997b308e59325").unwrap(),
+            a
+        );
         let e = Address::parse("vault", "0x1479").unwrap_err().to_string();
         assert_eq!(
             e,
-            "invalid vault = 0x1479: must be 0x followed by 40 hex digits"
+            "invalid vault = 0x1479: must be 40 hex digits, 0x optional"
         );
     }
 
