@@ -1,11 +1,23 @@
-"""A TCP proxy for the live tests: sits between the bot's websockets and the venue and can
-freeze, so that a connection goes silent both ways without closing (what a network partition
-looks like to both ends). Runs on the test's event loop; binds 127.0.0.1 port 0."""
+"""Helpers of the live tests: `until` (poll a condition on the running loop, with a deadline)
+and a TCP proxy that sits between the bot's websockets and the venue and can freeze, so that a
+connection goes silent both ways without closing (what a network partition looks like to both
+ends). The proxy runs on the test's event loop and binds 127.0.0.1 port 0."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
+
+
+async def until(pred: Callable[[], object], timeout: float = 10.0) -> None:
+    """Waits for `pred()` to be true; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
 
 
 class FreezingProxy:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 import secrets
 import socket
-import time
 import urllib.request
 from typing import Any
 
 import orjson
 import pytest
 import uvloop
-from live_helpers import FreezingProxy
+from live_helpers import FreezingProxy, until
 from mmfast import MarketMakerConfig, Signer
 from mmfast.keys import Identity
 from mmfast.live.bot import Bot
@@ -90,14 +89,6 @@ class Market:
 
     def __exit__(self, *exc: object) -> None:
         self.venue.stop()
-
-
-async def until(pred: Any, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def started(bot: Bot) -> asyncio.Task[dict[str, Any]]:

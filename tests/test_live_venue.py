@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import pytest
 import uvloop
+from live_helpers import until
 from mmfast import MarketMakerConfig, Signer
 from mmfast.gateway.responses import ErrorKind
 from mmfast.keys import Identity
@@ -140,14 +141,6 @@ class Rig:
                 await self.stop_bot()  # the bot first, while the venue can still answer
         finally:
             self.venue.stop()
-
-
-async def until(pred: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def run(coro: Any) -> Any:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 
 import pytest
 import uvloop
+from live_helpers import until
 from mmfast.feeds.ws import Backoff, WsConnection, hl_heartbeat, mono_ms
 from picows import WSListener, WSMsgType, ws_create_server
 
@@ -72,14 +72,6 @@ class FakeServer:
         await self.server.wait_closed()
 
 
-async def wait_for(pred, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
 def run(coro):  # type: ignore[no-untyped-def]
     return uvloop.run(asyncio.wait_for(coro, 20))
 
@@ -98,7 +90,7 @@ def test_greeting_dropped_frames_delivered_as_bytes_with_monotonic_time() -> Non
         conn = WsConnection("t", url, lambda f, t: got.append((f, t)), subscriptions=SUBS)
         task = asyncio.ensure_future(conn.run())
         before = mono_ms()
-        await wait_for(lambda: len(got) == 2)
+        await until(lambda: len(got) == 2)
         assert [f for f, _ in got] == SUBS  # echoed in order; the greeting never reached us
         assert all(isinstance(f, bytes) for f, _ in got)
         assert all(before <= t <= mono_ms() for _, t in got)
@@ -116,7 +108,7 @@ def test_fragmented_message_is_one_frame() -> None:
         got: list[bytes] = []
         conn = WsConnection("t", url, lambda f, t: got.append(f), subscriptions=SUBS[:1])
         task = asyncio.ensure_future(conn.run())
-        await wait_for(lambda: len(got) == 1)
+        await until(lambda: len(got) == 1)
         assert got == SUBS[:1]
         await conn.close()
         await task
@@ -141,9 +133,9 @@ def test_reconnects_and_resubscribes_after_the_server_drops_us() -> None:
             on_down=lambda c: downs.append(c.connects),
         )
         task = asyncio.ensure_future(conn.run())
-        await wait_for(lambda: len(got) == 2)
+        await until(lambda: len(got) == 2)
         srv.drop_all()
-        await wait_for(lambda: len(got) == 4)
+        await until(lambda: len(got) == 4)
         assert got[2:] == SUBS  # the same subscriptions, again, on the new socket
         assert conn.reconnects == 1 and srv.connections == 2
         assert ups == [1, 2] and downs == [1]
@@ -166,7 +158,7 @@ def test_unanswered_ping_marks_the_socket_dead_and_it_is_replaced() -> None:
             backoff=Backoff(0.05, 0.1),
         )
         task = asyncio.ensure_future(conn.run())
-        await wait_for(lambda: conn.reconnects >= 1, timeout=5)
+        await until(lambda: conn.reconnects >= 1, timeout=5)
         assert b'{"method":"ping"}' in srv.received
         await conn.close()
         await task
@@ -210,7 +202,7 @@ def test_sink_exception_does_not_kill_the_socket() -> None:
 
         conn = WsConnection("t", url, sink, subscriptions=SUBS)
         task = asyncio.ensure_future(conn.run())
-        await wait_for(lambda: len(seen) == 2)
+        await until(lambda: len(seen) == 2)
         assert conn.sink_errors == 1 and conn.reconnects == 0
         await conn.close()
         await task
@@ -245,7 +237,7 @@ def test_server_not_there_yet_then_up() -> None:
         port = int(url.rsplit(":", 1)[1].split("/")[0])
         srv2 = FakeServer()
         srv2.server = await ws_create_server(lambda _r: srv2.listener(), "127.0.0.1", port)
-        await wait_for(lambda: got == SUBS[:1])
+        await until(lambda: got == SUBS[:1])
         await conn.close()
         await task
         await srv2.stop()
