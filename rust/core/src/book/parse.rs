@@ -533,3 +533,30 @@ fn decode_key(raw: &[u8]) -> Result<Key<'static>, &'static str> {
         Key::Decoded(out, n)
     })
 }
+
+/// Iterates the `len` items of a JSON array that was validated when its frame was parsed (`raw`
+/// starts at its `[`), each read by `item`: the lazy decoding behind the public level and trade
+/// arrays, generic so that each use compiles to its own loop.
+#[inline]
+pub(crate) fn array_items<'a, T: 'a>(
+    raw: &'a [u8],
+    len: usize,
+    mut item: impl FnMut(&mut Cursor<'a>) -> PResult<T> + 'a,
+) -> impl Iterator<Item = T> + 'a {
+    let mut c = Cursor::new(raw);
+    let mut left = len;
+    let mut first = true;
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        left -= 1;
+        let step = if first {
+            first = false;
+            c.expect(b'[', "")
+        } else {
+            c.expect(b',', "")
+        };
+        step.and_then(|_| item(&mut c)).ok()
+    })
+}

@@ -16,7 +16,7 @@
 
 use super::{
     decimal::Dec,
-    parse::{Cursor, PResult},
+    parse::{array_items, Cursor, PResult},
     BookError,
 };
 use crate::types::Side;
@@ -136,23 +136,8 @@ impl<'a> DepthLevels<'a> {
 
     /// Iterates `(px, qty)` in frame order. The array was validated when the frame was parsed.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let mut c = Cursor::new(self.raw);
-        let mut left = self.len;
-        let mut first = true;
-        std::iter::from_fn(move || {
-            if left == 0 {
-                return None;
-            }
-            left -= 1;
-            let step = if first {
-                first = false;
-                c.expect(b'[', "")
-            } else {
-                c.expect(b',', "")
-            };
-            step.and_then(|_| pair(&mut c))
-                .ok()
-                .map(|(p, q)| (p.text, q.text))
+        array_items(self.raw, self.len, |c| {
+            pair(c).map(|(p, q)| (p.text, q.text))
         })
     }
 }
@@ -219,67 +204,55 @@ fn kind_of(event: &str) -> Kind {
     }
 }
 
-/// The keys any rule reads, as bit positions.
-#[derive(Clone, Copy)]
-#[repr(u8)]
-enum K {
-    LowerE,
-    UpperE,
-    UpperT,
-    S,
-    UpperU,
-    LowerU,
-    Pu,
-    LowerT,
-    F,
-    L,
-    LowerA,
-    LowerB,
-    UpperA,
-    UpperB,
-    P,
-    Q,
-    M,
-    LastUpdateId,
-    Bids,
-    Asks,
-    Stream,
-    Data,
-    Result,
-    Id,
+/// The keys any rule reads, each with its JSON name, listed once: the enum `K` (its values are
+/// bit positions), `key_of` (name to key) and `ALL_KEYS` (bit position back to key).
+macro_rules! keys {
+    ($($k:ident = $name:literal),+ $(,)?) => {
+        #[derive(Clone, Copy)]
+        #[repr(u8)]
+        enum K {
+            $($k),+
+        }
+
+        const ALL_KEYS: [K; N_KEYS] = [$(K::$k),+];
+
+        fn key_of(k: &[u8]) -> Option<K> {
+            Some(match k {
+                $($name => K::$k,)+
+                _ => return None,
+            })
+        }
+    };
+}
+
+keys! {
+    LowerE = b"e",
+    UpperE = b"E",
+    UpperT = b"T",
+    S = b"s",
+    UpperU = b"U",
+    LowerU = b"u",
+    Pu = b"pu",
+    LowerT = b"t",
+    F = b"f",
+    L = b"l",
+    LowerA = b"a",
+    LowerB = b"b",
+    UpperA = b"A",
+    UpperB = b"B",
+    P = b"p",
+    Q = b"q",
+    M = b"m",
+    LastUpdateId = b"lastUpdateId",
+    Bids = b"bids",
+    Asks = b"asks",
+    Stream = b"stream",
+    Data = b"data",
+    Result = b"result",
+    Id = b"id",
 }
 
 const N_KEYS: usize = K::Id as usize + 1;
-
-fn key_of(k: &[u8]) -> Option<K> {
-    Some(match k {
-        b"e" => K::LowerE,
-        b"E" => K::UpperE,
-        b"T" => K::UpperT,
-        b"s" => K::S,
-        b"U" => K::UpperU,
-        b"u" => K::LowerU,
-        b"pu" => K::Pu,
-        b"t" => K::LowerT,
-        b"f" => K::F,
-        b"l" => K::L,
-        b"a" => K::LowerA,
-        b"b" => K::LowerB,
-        b"A" => K::UpperA,
-        b"B" => K::UpperB,
-        b"p" => K::P,
-        b"q" => K::Q,
-        b"m" => K::M,
-        b"lastUpdateId" => K::LastUpdateId,
-        b"bids" => K::Bids,
-        b"asks" => K::Asks,
-        b"stream" => K::Stream,
-        b"data" => K::Data,
-        b"result" => K::Result,
-        b"id" => K::Id,
-        _ => return None,
-    })
-}
 
 /// Whether `kind` reads key `k`.
 fn reads(kind: Kind, k: K) -> bool {
@@ -581,36 +554,6 @@ fn general<'a, S: DepthSink<'a>>(
     }
     acc.build(kind, None, event)
 }
-
-const ALL_KEYS: [K; N_KEYS] = {
-    use K::*;
-    [
-        LowerE,
-        UpperE,
-        UpperT,
-        S,
-        UpperU,
-        LowerU,
-        Pu,
-        LowerT,
-        F,
-        L,
-        LowerA,
-        LowerB,
-        UpperA,
-        UpperB,
-        P,
-        Q,
-        M,
-        LastUpdateId,
-        Bids,
-        Asks,
-        Stream,
-        Data,
-        Result,
-        Id,
-    ]
-};
 
 /// `[[px, qty], ...]`, each pair exactly two decimal strings, fed to `sink` as read.
 #[inline(always)]

@@ -4,7 +4,7 @@
 
 use super::{
     decimal::Dec,
-    parse::{Cursor, PResult},
+    parse::{array_items, Cursor, PResult},
     BookError,
 };
 use crate::types::Side;
@@ -61,22 +61,7 @@ impl<'a> HlLevels<'a> {
 
     /// Iterates the levels, best first. The array was validated when the frame was parsed.
     pub fn iter(&self) -> impl Iterator<Item = HlLevel<'a>> + 'a {
-        let mut c = Cursor::new(self.raw);
-        let mut left = self.len;
-        let mut first = true;
-        std::iter::from_fn(move || {
-            if left == 0 {
-                return None;
-            }
-            left -= 1;
-            let step = if first {
-                first = false;
-                c.expect(b'[', "")
-            } else {
-                c.expect(b',', "")
-            };
-            step.and_then(|_| level(&mut c)).ok().map(RawLevel::public)
-        })
+        array_items(self.raw, self.len, |c| level(c).map(RawLevel::public))
     }
 
     /// The first (best) level, if any.
@@ -135,22 +120,7 @@ impl<'a> HlTrades<'a> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = HlTrade<'a>> + 'a {
-        let mut c = Cursor::new(self.raw);
-        let mut left = self.len;
-        let mut first = true;
-        std::iter::from_fn(move || {
-            if left == 0 {
-                return None;
-            }
-            left -= 1;
-            let step = if first {
-                first = false;
-                c.expect(b'[', "")
-            } else {
-                c.expect(b',', "")
-            };
-            step.and_then(|_| trade(&mut c)).ok()
-        })
+        array_items(self.raw, self.len, trade)
     }
 }
 
