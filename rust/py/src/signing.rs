@@ -192,6 +192,22 @@ fn list_arg<'py>(field: &'static str, obj: &Bound<'py, PyAny>) -> PyResult<Vec<B
     Ok(items)
 }
 
+/// The `(asset, id)` pairs of a cancel list, each made into its wire struct by `wire` (which
+/// reads the id); `shape` is the error's reason for a malformed pair.
+fn cancel_list<'py, W>(
+    cancels: &Bound<'py, PyAny>,
+    shape: &'static str,
+    wire: impl Fn(u32, &Bound<'py, PyAny>) -> PyResult<W>,
+) -> PyResult<Vec<W>> {
+    list_arg("cancels", cancels)?
+        .iter()
+        .map(|c| {
+            let it = tuple_items("cancel", c, &[2], shape)?;
+            wire(u32_arg("asset", &it[0])?, &it[1])
+        })
+        .collect()
+}
+
 fn grouping_arg(obj: &Bound<'_, PyAny>) -> PyResult<Grouping> {
     if let Ok(s) = obj.cast::<PyString>() {
         return match s.to_str()? {
@@ -519,16 +535,12 @@ impl PySigner {
         vault: Option<&str>,
         expires_after: Option<u64>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let cancels: Vec<CancelWire> = list_arg("cancels", cancels)?
-            .iter()
-            .map(|c| {
-                let it = tuple_items("cancel", c, &[2], "must be a tuple (asset, oid)")?;
-                Ok(CancelWire {
-                    asset: u32_arg("asset", &it[0])?,
-                    oid: u64_arg("oid", &it[1])?,
-                })
+        let cancels = cancel_list(cancels, "must be a tuple (asset, oid)", |asset, id| {
+            Ok(CancelWire {
+                asset,
+                oid: u64_arg("oid", id)?,
             })
-            .collect::<PyResult<_>>()?;
+        })?;
         let env = self.envelope(nonce, vault, expires_after)?;
         Ok(self.body(
             py,
@@ -551,16 +563,12 @@ impl PySigner {
         vault: Option<&str>,
         expires_after: Option<u64>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let cancels: Vec<CancelByCloidWire> = list_arg("cancels", cancels)?
-            .iter()
-            .map(|c| {
-                let it = tuple_items("cancel", c, &[2], "must be a tuple (asset, cloid)")?;
-                Ok(CancelByCloidWire {
-                    asset: u32_arg("asset", &it[0])?,
-                    cloid: cloid_arg("cloid", &it[1])?,
-                })
+        let cancels = cancel_list(cancels, "must be a tuple (asset, cloid)", |asset, id| {
+            Ok(CancelByCloidWire {
+                asset,
+                cloid: cloid_arg("cloid", id)?,
             })
-            .collect::<PyResult<_>>()?;
+        })?;
         let env = self.envelope(nonce, vault, expires_after)?;
         Ok(self.body(
             py,

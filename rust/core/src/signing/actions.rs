@@ -308,12 +308,7 @@ impl Action<'_> {
                 builder,
             } => {
                 out.extend_from_slice(b"{\"type\":\"order\",\"orders\":[");
-                for (i, o) in orders.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    order_json(out, o);
-                }
+                json_items(out, orders, order_json);
                 out.extend_from_slice(b"],\"grouping\":");
                 grouping_json(out, grouping);
                 if let Some(b) = builder {
@@ -326,47 +321,26 @@ impl Action<'_> {
                 out.push(b'}');
             }
             Action::Cancel { cancels, fast } => {
-                out.extend_from_slice(b"{\"type\":\"cancel\",\"cancels\":[");
-                for (i, c) in cancels.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
+                cancels_json(out, b"cancel", cancels, fast, |out, c| {
                     out.extend_from_slice(b"{\"a\":");
                     json_uint(out, c.asset.into());
                     out.extend_from_slice(b",\"o\":");
                     json_uint(out, c.oid);
                     out.push(b'}');
-                }
-                out.push(b']');
-                if fast {
-                    out.extend_from_slice(b",\"f\":true");
-                }
-                out.push(b'}');
+                });
             }
             Action::CancelByCloid { cancels, fast } => {
-                out.extend_from_slice(b"{\"type\":\"cancelByCloid\",\"cancels\":[");
-                for (i, c) in cancels.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
+                cancels_json(out, b"cancelByCloid", cancels, fast, |out, c| {
                     out.extend_from_slice(b"{\"asset\":");
                     json_uint(out, c.asset.into());
                     out.extend_from_slice(b",\"cloid\":\"");
                     out.extend_from_slice(&c.cloid.to_hex());
                     out.extend_from_slice(b"\"}");
-                }
-                out.push(b']');
-                if fast {
-                    out.extend_from_slice(b",\"f\":true");
-                }
-                out.push(b'}');
+                });
             }
             Action::BatchModify { modifies } => {
                 out.extend_from_slice(b"{\"type\":\"batchModify\",\"modifies\":[");
-                for (i, m) in modifies.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
+                json_items(out, modifies, |out, m| {
                     out.extend_from_slice(b"{\"oid\":");
                     match m.oid {
                         Oid::Oid(o) => json_uint(out, o),
@@ -375,7 +349,7 @@ impl Action<'_> {
                     out.extend_from_slice(b",\"order\":");
                     order_json(out, &m.order);
                     out.push(b'}');
-                }
+                });
                 out.extend_from_slice(b"]}");
             }
             Action::ScheduleCancel { time } => {
@@ -508,6 +482,38 @@ fn grouping_json(out: &mut Vec<u8>, g: Grouping) {
             out.push(b'}');
         }
     }
+}
+
+/// Writes `items` comma-separated, each by `item` (the body of a JSON array).
+#[inline]
+fn json_items<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T)) {
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, x);
+    }
+}
+
+/// A cancel-type action (`cancel`, `cancelByCloid`): its `cancels` array, then `"f":true` when
+/// fast, the same key order as the msgpack.
+#[inline]
+fn cancels_json<T>(
+    out: &mut Vec<u8>,
+    kind: &[u8],
+    cancels: &[T],
+    fast: bool,
+    item: impl FnMut(&mut Vec<u8>, &T),
+) {
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(kind);
+    out.extend_from_slice(b"\",\"cancels\":[");
+    json_items(out, cancels, item);
+    out.push(b']');
+    if fast {
+        out.extend_from_slice(b",\"f\":true");
+    }
+    out.push(b'}');
 }
 
 pub(crate) fn json_uint(out: &mut Vec<u8>, v: u64) {
