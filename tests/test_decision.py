@@ -116,6 +116,8 @@ def test_select_mode_rules_in_order() -> None:
     assert select_mode(mode_input(G, N, 0.0, bid_has_value=False, ask_has_value=False)).kind == (
         "Flat"
     )
+    m = select_mode(mode_input(G, N, -0.2, bid_has_value=False, ask_has_value=False))
+    assert (m.kind, m.bid, m.ask) == ("Maker", True, False), "a position stays workable"
     m = select_mode(mode_input(G, N, 0.0, ask_has_value=False))
     assert (m.bid, m.ask) == (True, False)
     m = select_mode(mode_input(Y, N, 0.7, bid_has_value=False), "skew_only")

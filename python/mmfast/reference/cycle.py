@@ -90,7 +90,9 @@ def select_mode(
     if zone == "yellow" and position != 0:
         return ("maker", position < 0, position > 0, 0.0)
     if not bid_v and not ask_v and not alpha:
-        return ("flat", False, False, 0.0)
+        if position == 0:
+            return ("flat", False, False, 0.0)
+        return ("maker", position < 0, position > 0, 0.0)
     return ("maker", bid_v or alpha, ask_v or alpha, 0.0)
 
 

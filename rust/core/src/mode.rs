@@ -115,7 +115,18 @@ pub fn select_mode(input: &ModeSelectionInput, policy: ModePolicy) -> ExecutionM
         };
     }
     if !input.bid_has_value && !input.ask_has_value && !input.has_alpha {
-        return ExecutionMode::Flat;
+        // Rule 6 stops quoting when no side has value, but a position must stay workable: a
+        // positioned bot that goes Flat here holds its inventory with no order to reduce it (the
+        // deadlock SPEC 4 rules out; seen in paper runs once the prediction bias grew). It keeps
+        // the reducing side instead.
+        if flat_position {
+            return ExecutionMode::Flat;
+        }
+        let long = input.position > 0.0;
+        return ExecutionMode::Maker {
+            bid: !long,
+            ask: long,
+        };
     }
     ExecutionMode::Maker {
         bid: input.bid_has_value || input.has_alpha,
@@ -204,6 +215,28 @@ mod tests {
             ExecutionMode::Maker {
                 bid: true,
                 ask: false
+            }
+        );
+    }
+
+    #[test]
+    fn rule6_positioned_keeps_the_reducing_side() {
+        let mut i = input(Green, Normal, -0.2);
+        i.bid_has_value = false;
+        i.ask_has_value = false;
+        assert_eq!(
+            seed(i),
+            ExecutionMode::Maker {
+                bid: true,
+                ask: false
+            }
+        );
+        i.position = 0.3;
+        assert_eq!(
+            seed(i),
+            ExecutionMode::Maker {
+                bid: false,
+                ask: true
             }
         );
     }
