@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from mmfast import __version__
-from mmfast.cli import bench, derive, live, paper
+from mmfast.cli import backtest, bench, derive, live, paper
 
 # Subcommand modules, in the order `mmfast --help` lists them.
-COMMANDS = [paper, live, derive, bench]
+COMMANDS = [paper, backtest, live, derive, bench]
 
 
 def build_parser() -> argparse.ArgumentParser:
