@@ -290,24 +290,12 @@ class Trader:
             else:
                 fresh = self._take_fills(data.get("fills", ()))
                 fills = bool(fresh)
-                forward = (
-                    None
-                    if not fresh
-                    else frame
-                    if len(fresh) == len(data["fills"])
-                    else orjson.dumps({"channel": ch, "data": {**data, "fills": fresh}})
-                )
+                forward = _only_fresh(frame, ch, data, fresh)
         elif ch == "user":
             if "fills" in data:
                 fresh = self._take_fills(data["fills"])
                 fills = bool(fresh)
-                forward = (
-                    None
-                    if not fresh
-                    else frame
-                    if len(fresh) == len(data["fills"])
-                    else orjson.dumps({"channel": ch, "data": {"fills": fresh}})
-                )
+                forward = _only_fresh(frame, ch, data, fresh)
             elif "funding" in data:
                 fu = data["funding"]
                 if fu.get("coin") == self.coin:
@@ -416,6 +404,18 @@ class Trader:
         if self.ledger is None:
             return []
         return [(self.asset, o.oid) for o in list(self.ledger.orders) if o.oid is not None]
+
+
+def _only_fresh(
+    frame: bytes, channel: str, data: dict[str, Any], fresh: list[dict[str, Any]]
+) -> bytes | None:
+    """The user frame to forward to the engine: None when every fill was seen before, the frame
+    itself when none was, else the frame rebuilt with only the fresh fills."""
+    if not fresh:
+        return None
+    if len(fresh) == len(data["fills"]):
+        return frame
+    return orjson.dumps({"channel": channel, "data": {**data, "fills": fresh}})
 
 
 def _batches(actions: Any) -> list[tuple[str, Any, list[Any]]]:
