@@ -12,6 +12,7 @@ import pytest
 from hyperliquid.exchange import Exchange
 from hyperliquid.utils.signing import get_timestamp_ms, order_wires_to_order_action, sign_l1_action
 from mmfast.venue import VenueConfig, VenueThread
+from test_venue_sdk import SIM  # the static ETH book at 2000
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -20,20 +21,6 @@ OTHER = eth_account.Account.from_key("0x" + "42" * 32)
 VAULT = eth_account.Account.from_key("0x" + "43" * 32)  # a vault has no key in use; its address
 # secp256k1 group order
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-SIM = {
-    "market": "static",
-    "ip_weight_per_min": 0,
-    "assets": [
-        {
-            "coin": "ETH",
-            "sz_decimals": 4,
-            "mid": 2000.0,
-            "max_leverage": 25,
-            "synthetic": {"level_usd": 2000.0, "level_growth": 0.0, "levels": 5},
-        }
-    ],
-}
 
 
 @pytest.fixture(scope="module")
