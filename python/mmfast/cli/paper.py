@@ -162,6 +162,9 @@ def build_config(
     if state:
         forced.append(("live.checkpoint", str(state)))
     if getattr(args, "metrics_port", None) is not None:
+        from mmfast.ops.session import metrics_port
+
+        args.metrics_port = metrics_port(args.metrics_port)  # 0: a free port, chosen once
         forced.append(("live.metrics_port", str(args.metrics_port)))
     return load_config(args.config, overrides=forced, defaults=defaults)
 
@@ -183,13 +186,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def paper(args: argparse.Namespace) -> dict[str, Any]:
-    import uvloop
-
     from mmfast import Signer
     from mmfast.keys import Identity
-    from mmfast.live.bot import Bot
-    from mmfast.live.dashboard import Dashboard
     from mmfast.live.venue_process import VenueProcess
+    from mmfast.ops.session import run_session
 
     market = args.market
     if market == "synthetic":
@@ -236,15 +236,15 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
         venue_args += ["--agent", f"{ident.signer_address}={ident.account}"]
     with VenueProcess(venue_args) as venue:
         cfg = build_config(args, asset, venue, max_position)
-        dash = Dashboard(
-            tty=False if args.plain else None,
+        summary = run_session(
+            cfg,
+            ident,
+            network="testnet",
+            state_path=cfg.live.checkpoint or None,
             title=f"mmfast paper: {asset['coin']} on the local venue ({market})",
+            plain=args.plain,
+            duration=args.duration,
         )
-        bot = Bot(cfg, ident, on_progress=dash.update)
-        try:
-            summary = uvloop.run(bot.run(args.duration))
-        finally:
-            dash.close()
         try:
             ledger = venue.ledger()
         except OSError as e:

@@ -179,6 +179,7 @@ class StateStore:
             self._writer.q.join()
 
     def close(self) -> None:
+        """Commits what is queued and closes; a second call does nothing."""
         if self._writer is not None:
             self._writer.q.put(None)
             self._writer.join(30)

@@ -145,7 +145,10 @@ impl MonitorConfig {
     pub(super) fn validate(&self, c: &mut Checker) {
         c.range("monitors.drawdown_frac", self.drawdown_frac, 0.0, 1.0, true);
         c.non_negative("monitors.drawdown_min_peak_usd", self.drawdown_min_peak_usd);
-        c.positive("monitors.position_velocity_frac", self.position_velocity_frac);
+        c.positive(
+            "monitors.position_velocity_frac",
+            self.position_velocity_frac,
+        );
         c.positive(
             "monitors.position_velocity_window_s",
             self.position_velocity_window_s,

@@ -247,5 +247,8 @@ fn lead_symbol_follows_the_asset() {
 
 #[test]
 fn testnet_is_the_default_network() {
-    assert_eq!(load("max_position = 1\n").unwrap().network, Network::Testnet);
+    assert_eq!(
+        load("max_position = 1\n").unwrap().network,
+        Network::Testnet
+    );
 }
