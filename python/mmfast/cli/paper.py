@@ -18,6 +18,7 @@ import gzip
 import logging
 import math
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -234,13 +235,14 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if ident.is_agent:
         venue_args += ["--agent", f"{ident.signer_address}={ident.account}"]
-    with VenueProcess(venue_args) as venue:
+    with VenueProcess(venue_args) as venue, tempfile.TemporaryDirectory(prefix="mmfast-") as tmp:
         cfg = build_config(args, asset, venue, max_position)
         summary = run_session(
             cfg,
             ident,
             network="testnet",
-            state_path=cfg.live.checkpoint or None,
+            # Without --state, a throwaway file: the monitors and kill switch still run.
+            state_path=cfg.live.checkpoint or Path(tmp) / "paper.sqlite",
             title=f"mmfast paper: {asset['coin']} on the local venue ({market})",
             plain=args.plain,
             duration=args.duration,

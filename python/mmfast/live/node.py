@@ -468,7 +468,9 @@ class Node:
         log.warning("cancel all (%s): %d order(s)", reason, len(targets))
         body = self.signer.sign_cancel(targets)
         try:
-            await self._call(body, via_rest=reason in ("stale", "stall"))
+            # The operator's pauses and kills go by REST too: a dead feed may mean dead sockets.
+            rest = reason in ("stale", "stall") or reason.startswith(("pause", "kill"))
+            await self._call(body, via_rest=rest)
         except (asyncio.TimeoutError, MmfastError) as e:
             log.error("cancel-all (%s) got no answer: %s", reason, e)
 

@@ -105,7 +105,7 @@ class Operator:
             position=tr.pnl.position,
             max_position=tr.guard.limits.max_position if tr.guard is not None else 0.0,
             mid=tr.mid,
-            hl_age_s=max(0, mono_ms() - node.last_hl_ms) / 1000 if node.synced else 0.0,
+            hl_age_s=max(0, mono_ms() - node.last_hl_ms) / 1000 if node.last_hl_ms else 0.0,
             budget_headroom=node.budget.headroom if node.budget.cap else None,
         )
 
