@@ -33,34 +33,25 @@ def _where(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "status",
-        help="position, today's PnL, kill switch and last fills, from the state file",
-        description=__doc__,
-        formatter_class=HelpFormatter,
-    )
-    _where(p)
-    p.add_argument("--fills", type=int, default=10, metavar="N", help="last fills to show")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=status)
-
-    p = sub.add_parser(
-        "cancel-all",
-        help="cancel every open order of the account now (REST), bot running or not",
-        description=__doc__,
-        formatter_class=HelpFormatter,
-    )
-    _where(p)
-    p.set_defaults(run=cancel_all)
-
-    p = sub.add_parser(
-        "reset-kill",
-        help="clear the kill switch so that the bot may start again",
-        description=__doc__,
-        formatter_class=HelpFormatter,
-    )
-    _where(p)
-    p.set_defaults(run=reset_kill)
+    for name, help_, fn in (
+        (
+            "status",
+            "position, today's PnL, kill switch and last fills, from the state file",
+            status,
+        ),
+        (
+            "cancel-all",
+            "cancel every open order of the account now (REST), bot running or not",
+            cancel_all,
+        ),
+        ("reset-kill", "clear the kill switch so that the bot may start again", reset_kill),
+    ):
+        p = sub.add_parser(name, help=help_, description=__doc__, formatter_class=HelpFormatter)
+        _where(p)
+        if name == "status":
+            p.add_argument("--fills", type=int, default=10, metavar="N", help="last fills to show")
+            p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.set_defaults(run=fn)
 
 
 def _config(args: argparse.Namespace) -> Any:

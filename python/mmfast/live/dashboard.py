@@ -8,11 +8,11 @@ import time
 from typing import Any, TextIO
 
 import numpy as np
+from mmfast.live.metrics import enum_name, lead_state
 
 
 def snapshot(bot: Any) -> dict[str, Any]:
     """The figures shown, from the bot's state (cheap: runs once a second)."""
-    from mmfast.live.metrics import lead_state
 
     tr = bot.trader
     lg = tr.ledger
@@ -59,8 +59,8 @@ def snapshot(bot: Any) -> dict[str, Any]:
         "lead": lead_state(bot.cfg, d) if d else "-",
         "regime": d.get("regime") or "-",
         "toxicity": d.get("toxicity") or "-",
-        "zone": _name(getattr(out, "zone", None)),
-        "mode": _name(getattr(out, "mode", None)),
+        "zone": enum_name(getattr(out, "zone", None)),
+        "mode": enum_name(getattr(out, "mode", None)),
         "pnl": tr.pnl.total(mark),
         "realised": tr.pnl.realised,
         "unrealised": tr.pnl.unrealised(mark),
@@ -80,17 +80,6 @@ def snapshot(bot: Any) -> dict[str, Any]:
         "synced": bot.synced,
         "warnings": warnings,
     }
-
-
-def _name(x: Any) -> str:
-    if x is None:
-        return "-"
-    for attr in ("kind", "name"):
-        v = getattr(x, attr, None)
-        if isinstance(v, str):
-            return v
-    s = str(x)
-    return s.split(".")[-1]
 
 
 def _bps(x: float | None) -> str:

@@ -87,7 +87,8 @@ def lead_state(cfg: Any, d: dict[str, Any]) -> str:
     return "actionable"
 
 
-def _name(x: Any) -> str:
+def enum_name(x: Any) -> str:
+    """`PositionZone.Green` -> `Green`: the variant name of an engine enum (or `-`)."""
     if x is None:
         return "-"
     for attr in ("kind", "name"):
@@ -175,7 +176,7 @@ class Metrics:
         out = tr.last_out
         if out is not None:
             d = out.diagnostics
-            zone = _name(out.zone)
+            zone = enum_name(out.zone)
             for z in ZONES:
                 lg["zone"].labels(z).set(1.0 if z == zone else 0.0)
             if d.get("effective_max") is not None:
