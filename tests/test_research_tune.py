@@ -138,3 +138,29 @@ def test_cli_tune_end_to_end(tmp_path: Path, capsys) -> None:
     cfg = load_config(tmp_path / "best.toml")
     assert 1.0 <= cfg.ladder.min_half_spread_bps <= 6.0
     assert (tmp_path / "tune_report.html").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("blocked", "args", "needle"),
+    [
+        ("optuna", [], "pip install 'mmfast[research]'"),
+        ("distributed", ["--cluster", "tcp://127.0.0.1:1"], "pip install 'mmfast[cluster]'"),
+    ],
+)
+def test_cli_missing_extra_exits_2_naming_it(
+    tmp_path: Path, blocked: str, args: list[str], needle: str
+) -> None:
+    import subprocess
+    import sys
+
+    space = tmp_path / "s.toml"
+    space.write_text("[risk_aversion]\nlow = 0.01\nhigh = 0.1\n")
+    code = (
+        f"import sys; sys.modules[{blocked!r}] = None\n"
+        "from mmfast.cli import main\n"
+        f"sys.exit(main(['tune', '--space', {str(space)!r}, '--trials', '1', '--out', "
+        f"{str(tmp_path)!r}, *{args!r}]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert needle in out.stderr and "Traceback" not in out.stderr

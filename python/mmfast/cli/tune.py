@@ -123,6 +123,7 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
     from mmfast._core import MarketMakerConfig
     from mmfast.errors import InputError
     from mmfast.research.compare import parse_seeds
+    from mmfast.research.execution import run_jobs
     from mmfast.research.tune import (
         load_space,
         require_optuna,
@@ -145,6 +146,8 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
             raise InputError(f"--{name} {value}: file not found")
     if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
+    backend = args.cluster or "local"
+    run_jobs(abs, [], backend=backend, progress=False)  # an unknown or uninstalled back end
     try:
         from mmfast.backtest import Job, run_job
     except ImportError:
@@ -157,7 +160,6 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
         binance=str(Path(args.binance).resolve()) if args.binance else None,
     )
     folder = Path(args.out)
-    backend = args.cluster or "local"
     result = run_tune(
         run_job, base, space,
         trials=args.trials, seeds=seeds, holdout_seeds=holdout, out=folder,

@@ -477,10 +477,14 @@ def _workers_hint(backend: str, n_jobs: int | None) -> int:
     """How many backtests run at once: the local process count, or the cluster's threads."""
     if n_jobs:
         return n_jobs
-    if backend not in ("local", "inprocess"):
-        from mmfast.research.cluster import connect
-
-        return max(1, sum(connect(backend).nthreads().values()))
+    if backend == "auto" or backend.startswith("tcp://"):
+        try:
+            from mmfast.research.cluster import connect
+        except ModuleNotFoundError as exc:
+            raise InputError(
+                f"--cluster {backend} needs the module {exc.name!r}: pip install 'mmfast[cluster]'"
+            ) from None
+        return max(1, sum(connect(backend, n_jobs).nthreads().values()))
     from mmfast.research.execution import default_jobs
 
     return default_jobs()
