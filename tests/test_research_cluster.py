@@ -197,3 +197,23 @@ def test_tune_resumes_after_driver_killed(dask_address: str, tmp_path: Path) -> 
     report = json.loads(second.stdout.strip().splitlines()[-1])
     assert report["trials_done"] == 8
     assert report["resumed_from"] >= 3
+
+
+def test_real_backtests_on_the_cluster_equal_local(dask_address: str, tmp_path: Path) -> None:
+    """The real `run_job` through `--cluster`: `mmfast tune` runs on the cluster, and the same
+    backtests give the same summaries there as on local processes, bit for bit."""
+    backtest = pytest.importorskip("mmfast.backtest", reason="the backtester has not landed")
+    jobs = [backtest.Job(seed=s, duration_s=20.0,
+                         overrides=(("ladder.min_half_spread_bps", str(1.0 + s)),))
+            for s in (1, 2, 3)]
+    local = dict(run_jobs(backtest.run_job, jobs, backend="local", n_jobs=2, progress=False))
+    remote = dict(run_jobs(backtest.run_job, jobs, backend=dask_address, progress=False))
+    assert remote == local
+    from mmfast.cli import main
+
+    space = tmp_path / "s.toml"
+    space.write_text("[ladder.min_half_spread_bps]\nlow = 1.0\nhigh = 6.0\n")
+    assert main(["tune", "--space", str(space), "--trials", "2", "--seeds", "1-2",
+                 "--duration", "20", "--holdout-seeds", "11-12", "--out", str(tmp_path),
+                 "--cluster", dask_address, "--quiet"]) == 0
+    assert (tmp_path / "best.toml").is_file()
