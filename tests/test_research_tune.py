@@ -124,6 +124,9 @@ def test_cli_bad_space_exits_2_naming_the_field(tmp_path: Path, capsys) -> None:
     assert "ladder.no_such_field is not a config field" in err and "Traceback" not in err
     assert main(["tune", "--space", str(tmp_path / "missing.toml"), "--trials", "1"]) == 2
     assert "file not found" in capsys.readouterr().err
+    assert main(["tune", "--space", str(space), "--trials", "1", "--config",
+                 str(tmp_path / "nope.toml")]) == 2
+    assert "config file not found" in capsys.readouterr().err
 
 
 def test_cli_tune_end_to_end(tmp_path: Path, capsys) -> None:

@@ -77,24 +77,19 @@ def add_parser(sub: Any) -> None:
 
 
 def _base(args: argparse.Namespace) -> tuple[str, str]:
-    from mmfast.errors import ConfigError
-
+    """The starting config as TOML text (the file as `paper` and `run` would load it, env
+    overrides included) and its name for messages."""
     if not args.config:
         return _FALLBACK_TOML, "<defaults>"
-    path = Path(args.config)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"--config {path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"--config {path}: cannot read it: {exc}") from None
-    return text, str(path)
+    from mmfast.config import load_config
+
+    return load_config(args.config).to_toml(), str(args.config)
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from mmfast.errors import InputError, MmfastError
+    from mmfast.errors import ConfigError, InputError, MmfastError
     from mmfast.research.execution import JobError
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -104,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     except JobError as exc:
         err.print(f"mmfast tune: {exc}", markup=False)
         return 1
-    except InputError as exc:  # ConfigError is one too
+    except (InputError, ConfigError) as exc:
         err.print(f"mmfast tune: {exc}", markup=False)
         return 2
     except MmfastError as exc:

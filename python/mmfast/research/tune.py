@@ -39,7 +39,7 @@ from typing import Any
 import tomllib
 
 from mmfast.errors import ConfigError, InputError
-from mmfast.research.execution import run_jobs
+from mmfast.research.execution import _progress_bar, run_jobs
 from mmfast.research.stats import Estimate, mean_ci, paired_ci
 
 __all__ = [
@@ -408,9 +408,15 @@ def run_tune(
     batch = parallel or max(1, math.ceil(2 * _workers_hint(backend, n_jobs) / len(seeds)))
     bounds = rung_bounds(len(seeds), rungs)
 
-    with _bars(progress, console) as bars:
-        done = _finished(study)
-        bars.start(trials, done, (trials - done) * len(seeds))
+    done = _finished(study)
+    total_jobs = max(0, trials - done) * len(seeds)
+    with _progress_bar(total_jobs, f"{trials - done} trials x {len(seeds)} seeds",
+                       enabled=progress and total_jobs > 0) as advance:
+
+        def skip(n: int) -> None:  # a pruned or failed trial's seeds that will not run
+            for _ in range(n):
+                advance()
+
         while done < trials:
             live = [study.ask() for _ in range(min(batch, trials - done))]
             params = {t.number: {p.path: p.suggest(t) for p in space.params} for t in live}
@@ -418,7 +424,7 @@ def run_tune(
             for a, b in bounds:
                 chunk = list(seeds[a:b])
                 jobs = [j for t in live for j in _jobs_for(base_job, params[t.number], chunk)]
-                summaries = _run(fn, jobs, backend, n_jobs, bars.job_done)
+                summaries = _run(fn, jobs, backend, n_jobs, advance)
                 survivors = []
                 for k, t in enumerate(live):
                     part = summaries[k * len(chunk):(k + 1) * len(chunk)]
@@ -426,7 +432,7 @@ def run_tune(
                     if bad is not None:
                         t.set_user_attr("config_error", bad)
                         study.tell(t, state=TrialState.FAIL)
-                        bars.trial_done(len(seeds) - b)
+                        skip(len(seeds) - b)
                         if console is not None:
                             console.print(f"trial {t.number} failed: {bad}")
                         continue
@@ -435,7 +441,7 @@ def run_tune(
                         t.report(math.fsum(scores[t.number]) / len(scores[t.number]), a + offset)
                     if b < len(seeds) and t.should_prune():
                         study.tell(t, state=TrialState.PRUNED)
-                        bars.trial_done(len(seeds) - b)
+                        skip(len(seeds) - b)
                         continue
                     survivors.append(t)
                 live = survivors
@@ -445,7 +451,6 @@ def run_tune(
                 vals = scores[t.number]
                 t.set_user_attr("scores", vals)
                 study.tell(t, math.fsum(vals) / len(vals))
-                bars.trial_done(0)
             done = _finished(study)
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -488,54 +493,6 @@ def _workers_hint(backend: str, n_jobs: int | None) -> int:
     from mmfast.research.execution import default_jobs
 
     return default_jobs()
-
-
-class _bars:
-    """One rich progress display for the whole study: trials finished and backtests run."""
-
-    def __init__(self, enabled: bool, console: Any) -> None:
-        self.enabled = enabled
-        self.console = console
-        self.progress: Any = None
-
-    def __enter__(self) -> _bars:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                console=self.console or Console(stderr=True),
-            )
-            self.progress.__enter__()
-        return self
-
-    def start(self, trials: int, done: int, jobs: int) -> None:
-        if self.progress is not None:
-            self.trials = self.progress.add_task("trials", total=trials, completed=done)
-            self.jobs = self.progress.add_task("backtests", total=max(jobs, 0))
-
-    def job_done(self) -> None:
-        if self.progress is not None:
-            self.progress.advance(self.jobs)
-
-    def trial_done(self, skipped_jobs: int) -> None:
-        if self.progress is not None:
-            self.progress.advance(self.trials)
-            if skipped_jobs:
-                self.progress.advance(self.jobs, skipped_jobs)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
 
 
 def write_best(out: Path, base_toml: str, source: str, params: Mapping[str, Any]) -> Path:
