@@ -167,3 +167,27 @@ def test_cli_missing_extra_exits_2_naming_it(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2, out.stderr
     assert needle in out.stderr and "Traceback" not in out.stderr
+
+
+def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+    """The report is one self-contained file whose plots draw in a real browser (plotly turns
+    each figure into `svg.main-svg` elements only when its inline JavaScript runs)."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("needs chromium (apt-get install chromium)")
+    result = run_tune(
+        standin_run_job, StandinJob(), _space(), trials=3, seeds=[1, 2],
+        holdout_seeds=[101, 102], out=tmp_path, backend="inprocess", progress=False,
+    )
+    report = write_report(tmp_path, result.study, result)
+    dom = subprocess.run(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+         "--dump-dom", report.as_uri()],
+        capture_output=True, text=True, timeout=90,
+    ).stdout
+    assert "Held-out seeds [101, 102]" in dom
+    assert dom.count('class="main-svg"') >= 3  # history, importances, parallel coordinates
