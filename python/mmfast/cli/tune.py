@@ -8,8 +8,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-#: The config the backtests start from when --config is not given (the backtester's defaults
-#: need a position limit; this one matches examples/config.toml's).
+#: The config the backtests start from when --config is not given (every default, and the
+#: position limit examples/config.toml gives). Written to DIR/start.toml and given to every job,
+#: so best.toml is exactly what was backtested, with the best parameters on top.
 _FALLBACK_TOML = "capital_usd = 1000.0\n"
 
 DESCRIPTION = """\
@@ -147,14 +148,20 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
         from mmfast.backtest import Job, run_job
     except ImportError:
         raise InputError("this mmfast has no backtester (mmfast.backtest.run_job)") from None
+    folder = Path(args.out)
+    config_path = Path(args.config).resolve() if args.config else None
+    if config_path is None:
+        folder.mkdir(parents=True, exist_ok=True)
+        config_path = (folder / "start.toml").resolve()
+        config_path.write_text(MarketMakerConfig.from_toml(base_toml, source, []).to_toml(),
+                               encoding="utf-8")
     base = Job(
         market="replay" if args.hl else args.market,
         duration_s=args.duration,
-        config=str(Path(args.config).resolve()) if args.config else None,
+        config=str(config_path),
         hl=str(Path(args.hl).resolve()) if args.hl else None,
         binance=str(Path(args.binance).resolve()) if args.binance else None,
     )
-    folder = Path(args.out)
     result = run_tune(
         run_job, base, space,
         trials=args.trials, seeds=seeds, holdout_seeds=holdout, out=folder,
