@@ -12,12 +12,15 @@ import numpy as np
 
 def snapshot(bot: Any) -> dict[str, Any]:
     """The figures shown, from the bot's state (cheap: runs once a second)."""
-    lg = bot.ledger
+    tr = bot.trader
+    lg = tr.ledger
     bids = [o.px for o in lg.orders if o.is_buy] if lg else []
     asks = [o.px for o in lg.orders if not o.is_buy] if lg else []
-    out = bot.last_out
-    recent = np.asarray(bot.stats.cycle_ns[-2000:] or [0], dtype=np.float64) / 1e3
-    mark = bot.mid
+    out = tr.last_out
+    recent = tr.stats.cycle_ns.values(2000).astype(np.float64) / 1e3
+    if not len(recent):
+        recent = np.zeros(1)
+    mark = tr.mid
     gw = bot.gateway
     return {
         "t": (time.monotonic() * 1000 - bot.stats.started_ms) / 1000,
@@ -25,15 +28,15 @@ def snapshot(bot: Any) -> dict[str, Any]:
         "bid": max(bids) if bids else None,
         "ask": min(asks) if asks else None,
         "orders": len(lg.orders) if lg else 0,
-        "position": bot.pnl.position,
-        "max_position": bot.guard.limits.max_position if bot.guard else None,
+        "position": tr.pnl.position,
+        "max_position": tr.guard.limits.max_position if tr.guard else None,
         "zone": _name(getattr(out, "zone", None)),
         "mode": _name(getattr(out, "mode", None)),
-        "pnl": bot.pnl.total(mark),
-        "fees": bot.pnl.fees,
-        "fills": bot.pnl.fills,
-        "volume": bot.pnl.volume_usd,
-        "cycles": bot.stats.cycles,
+        "pnl": tr.pnl.total(mark),
+        "fees": tr.pnl.fees,
+        "fills": tr.pnl.fills,
+        "volume": tr.pnl.volume_usd,
+        "cycles": tr.stats.cycles,
         "p50": float(np.percentile(recent, 50)),
         "p99": float(np.percentile(recent, 99)),
         "sent": gw.sent if gw else 0,

@@ -70,10 +70,11 @@ class Metrics:
         ):
             if s.get(src) is not None:
                 g[k].set(float(s[src]))
-        if bot.mid is not None:
-            g["mid"].set(bot.mid)
-        if bot.ledger is not None:
-            g["orders_open"].set(len(bot.ledger.orders))
+        tr = bot.trader
+        if tr.mid is not None:
+            g["mid"].set(tr.mid)
+        if tr.ledger is not None:
+            g["orders_open"].set(len(tr.ledger.orders))
         if bot.gateway is not None:
             g["inflight_actions"].set(len(bot.gateway.inflight))
         g["address_quota_headroom"].set(bot.budget.headroom)

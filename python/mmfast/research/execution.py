@@ -219,7 +219,10 @@ _BACKENDS: dict[str, Backend | str] = {"inprocess": _inprocess, "local": _local}
 
 #: Plug-ins imported on first use: key (an exact name, or an address scheme ending in "://")
 #: -> "module:attribute" of a back end. The cluster back end adds its lines here.
-_PLUGINS: dict[str, str] = {}
+_PLUGINS: dict[str, str] = {
+    "tcp://": "mmfast.research.cluster:dask_backend",
+    "auto": "mmfast.research.cluster:dask_backend",
+}
 
 #: What to install when a plug-in's module or its dependency is missing.
 _PLUGIN_EXTRA = "pip install 'mmfast[cluster]'"
