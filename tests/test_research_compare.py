@@ -203,3 +203,6 @@ def test_cli_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     args = _args(tmp_path, "--compare", "mode_policy=seed", "--seeds", "x")
     assert run_compare_cli(args, FakeJob(), fake_run_job) == 2
     assert "--seeds: 'x'" in capsys.readouterr().err
+    args = _args(tmp_path, "--compare", "mode_policy=seed,sed", "--seeds", "1-2")
+    assert run_compare_cli(args, FakeJob(), fake_run_job) == 2
+    assert "--compare mode_policy=sed: unknown variant `sed`" in capsys.readouterr().err

@@ -118,6 +118,28 @@ def parse_compare(
     return grid
 
 
+def check_config_values(grid: Sequence[tuple[str, Sequence[str]]], config_paths: Any) -> None:
+    """Validates each config value on its own, before any job runs: a typo in the last value
+    should not cost the whole grid. Raises `InputError` naming key, value and reason."""
+    from mmfast._core import MarketMakerConfig
+    from mmfast.errors import ConfigError
+
+    known = set(config_paths)
+    for key, values in grid:
+        if key not in known:
+            continue
+        for value in values:
+            try:
+                # The smallest valid config (limits are required) plus this one override.
+                MarketMakerConfig.from_toml("max_position = 1.0\n", "--compare", [(key, value)])
+            except ConfigError as exc:
+                reasons = [
+                    reason for field, _, reason in exc.violations if field in (key, "<value>")
+                ]
+                if reasons:
+                    raise InputError(f"--compare {key}={value}: {'; '.join(reasons)}") from None
+
+
 def _job_value(job: Any, key: str, raw: str) -> Any:
     current = getattr(job, key)
     kind = type(current)
@@ -379,6 +401,12 @@ def add_compare_arguments(parser: Any) -> None:
         help="where jobs run: local (processes, default), inprocess, or a cluster address",
     )
     group.add_argument(
+        "--cluster",
+        dest="backend",
+        metavar="ADDR",
+        help="run on a cluster: tcp://HOST:PORT (Dask scheduler) or auto (same as --backend)",
+    )
+    group.add_argument(
         "--metric",
         action="append",
         metavar="NAME",
@@ -404,6 +432,7 @@ def run_compare_cli(args: Any, base: Any, fn: Callable[[Any], dict[str, Any]] | 
             config_paths=MarketMakerConfig.known_paths(),
             job_fields=[f.name for f in dataclasses.fields(base)],
         )
+        check_config_values(grid, MarketMakerConfig.known_paths())
         seeds = parse_seeds(args.seeds or "1-20")
         if fn is None:
             from mmfast.backtest import run_job as fn
