@@ -13,14 +13,15 @@ from mmfast.live.metrics import enum_name, lead_state
 
 def snapshot(bot: Any) -> dict[str, Any]:
     """The figures shown, from the bot's state (cheap: runs once a second)."""
-
     tr = bot.trader
     lg = tr.ledger
     bids = [o.px for o in lg.orders if o.is_buy] if lg else []
     asks = [o.px for o in lg.orders if not o.is_buy] if lg else []
     out = tr.last_out
     d = out.diagnostics if out is not None else {}
-    recent = np.asarray(tr.stats.cycle_ns[-2000:] or [0], dtype=np.float64) / 1e3
+    recent = tr.stats.cycle_ns.values(2000).astype(np.float64) / 1e3
+    if not len(recent):
+        recent = np.zeros(1)
     mark = tr.mid
     gw = bot.gateway
     op = getattr(bot, "operator", None)

@@ -155,9 +155,10 @@ class Metrics:
         mid = tr.mid
         if mid is not None:
             g["mid"].set(mid)
-        new = tr.stats.cycle_ns[self._cycles_seen :]
-        self._cycles_seen = len(tr.stats.cycle_ns)
-        for ns in new[-10_000:]:
+        ring = tr.stats.cycle_ns
+        fresh = ring.total - self._cycles_seen
+        self._cycles_seen = ring.total
+        for ns in ring.values(min(fresh, 10_000)).tolist() if fresh > 0 else ():
             self.cycle.observe(ns / 1e9)
         if tr.ledger is not None:
             orders = list(tr.ledger.orders)
