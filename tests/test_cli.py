@@ -147,3 +147,21 @@ def test_help_describes_every_option_and_no_internal_document() -> None:
                 assert a.help, f"mmfast {name} {a.option_strings[0]} has no help"
                 if a.default not in (None, False, "==SUPPRESS==") and a.dest != "help":
                     assert "default" in p._get_formatter()._get_help_string(a), (name, a.dest)
+
+
+def test_bench_prints_unit_meaning_and_baseline() -> None:
+    r = mmfast("bench", "--only", "baseline,book", "--quick")
+    assert r.returncode == 0, r.stderr
+    rows = {ln.split()[0]: ln for ln in r.stdout.splitlines() if ln.strip()}
+    assert {"empty_call_ns", "hl_book_update_us", "orjson_loads_us"} <= rows.keys()
+    assert "(no description)" not in r.stdout
+    book = rows["hl_book_update_us"]
+    assert " us " in book and "l2Book" in book and "vs orjson_loads_us = " in book
+
+
+def test_a_missing_peer_reads_not_installed() -> None:
+    from mmfast.benchmarks.catalog import NOT_INSTALLED, table
+
+    lines = table({"sign_us": 10.0, "sdk_sign_us": NOT_INSTALLED, "byte_identical": NOT_INSTALLED})
+    assert any(ln.startswith("sdk_sign_us") and "not installed" in ln for ln in lines)
+    assert any(ln.startswith("byte_identical") and "not installed" in ln for ln in lines)

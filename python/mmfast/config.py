@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mmfast._core import MarketMakerConfig
-from mmfast.errors import ConfigError
+from mmfast.errors import ConfigError, redact
 
 ENV_PREFIX = "MMFAST_"
 #: `MMFAST_` variables that are not config fields.
@@ -100,12 +101,24 @@ def load_config(
         raise _attributed(e, source, by_env) from None
 
 
+def _shown(field: str, value: str) -> str:
+    """A variable's value as an error may show it: a key-shaped or address value redacted."""
+    if "address" in field or "keystore" in field or _KEY_SHAPE.match(value):
+        return redact(value)
+    return value
+
+
+_KEY_SHAPE = re.compile(r"^\s*(0x)?[0-9a-fA-F]{64}\s*$")
+
+
 def _attributed(e: ConfigError, source: str, by_env: dict[str, str]) -> ConfigError:
     """The error re-worded so that what came from the environment names its variable."""
     lines = []
     for field, value, reason in e.violations:
         if field in by_env:
-            lines.append(f"  {env_name(field)}={by_env[field]} (environment): {reason}")
+            lines.append(
+                f"  {env_name(field)}={_shown(field, by_env[field])} (environment): {reason}"
+            )
         elif value:
             lines.append(f"  {field} = {value}: {reason}")
         else:
