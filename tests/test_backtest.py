@@ -96,3 +96,17 @@ def test_a_truncated_recording_is_a_clear_error(real_data: Path, tmp_path: Path,
     assert main(["backtest", "--plain", "--hl", str(cut)]) == 2
     err = capsys.readouterr().err
     assert str(cut) in err and "Traceback" not in err, err
+
+
+def test_market_stats_put_the_presets_beside_the_recordings(real_data: Path, capsys) -> None:
+    from mmfast.backtest.markets import market_stats
+
+    assert main(["backtest", "--market-stats", str(real_data)]) == 0
+    out = capsys.readouterr().out
+    assert "usdm_btcusdt_20240808" in out and "synthetic:toxic BTC" in out
+    cols = market_stats([str(real_data / "usdm_btcusdt_20240808.gz")], seconds=120.0)
+    real, model = cols["usdm_btcusdt_20240808"], cols["synthetic:default BTC"]
+    # calibrated within a factor of two on the figures the preset was fitted to
+    for k in ("sigma_bps_per_sqrt_s", "trade_usd_median", "depth_usd_5bps", "depth_usd_25bps"):
+        assert 0.5 < model[k] / real[k] < 2.0, (k, model[k], real[k])
+    assert cols["synthetic:toxic BTC"]["sigma_bps_per_sqrt_s"] > model["sigma_bps_per_sqrt_s"]

@@ -59,3 +59,51 @@ def synthetic_asset(preset: str, coin: str | None) -> dict[str, Any]:
         "binance_symbol": symbol,
         "synthetic": orjson.loads(market_preset(preset, c)),
     }
+
+
+#: Rows of the calibration table: (key, label, format).
+STAT_ROWS = (
+    ("sigma_bps_per_sqrt_s", "volatility, bps/sqrt(s)", "{:.2f}"),
+    ("trades_per_s", "trade prints per s", "{:.2f}"),
+    ("trade_usd_median", "print size median, USD", "{:,.0f}"),
+    ("trade_usd_mean", "print size mean, USD", "{:,.0f}"),
+    ("trade_usd_p90", "print size p90, USD", "{:,.0f}"),
+    ("taker_depth_bps_median", "taker depth median, bps", "{:.3f}"),
+    ("taker_depth_bps_p99", "taker depth p99, bps", "{:.3f}"),
+    ("spread_bps_median", "spread median, bps", "{:.3f}"),
+    ("depth_usd_5bps", "depth within 5 bps/side, USD", "{:,.0f}"),
+    ("depth_usd_10bps", "depth within 10 bps/side, USD", "{:,.0f}"),
+    ("depth_usd_25bps", "depth within 25 bps/side, USD", "{:,.0f}"),
+    ("span_s", "span, s", "{:.0f}"),
+)
+
+
+def market_stats(
+    recordings: list[str], coin: str = "BTC", seconds: float = 300.0, seed: int = 1
+) -> dict[str, dict[str, Any]]:
+    """The same statistics of each recording and of each preset's synthetic market, by column."""
+    from mmfast._core import recording_stats, synthetic_stats
+
+    cols: dict[str, dict[str, Any]] = {}
+    for path in recordings:
+        name = path.rsplit("/", 1)[-1].split(".")[0]
+        cols[name] = orjson.loads(recording_stats(path))
+    for p in PRESETS:
+        asset = synthetic_asset(p, coin)
+        cols[f"synthetic:{p} {coin}"] = orjson.loads(
+            synthetic_stats(orjson.dumps(asset).decode(), seed, seconds, 70)
+        )
+    return cols
+
+
+def format_stats(cols: dict[str, dict[str, Any]]) -> str:
+    """A Markdown table: one row per statistic, one column per market."""
+    names = list(cols)
+    lines = ["| statistic | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for key, label, fmt in STAT_ROWS:
+        cells = []
+        for n in names:
+            v = cols[n].get(key)
+            cells.append("n/a" if v is None else fmt.format(v))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -81,6 +81,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     o.add_argument("--report", metavar="DIR", help="write summary.json and timeseries.npz here")
     o.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     o.add_argument("--plain", action="store_true", help="no progress bar")
+    o.add_argument(
+        "--market-stats",
+        metavar="DIR",
+        nargs="?",
+        const="",
+        help="print the synthetic presets' statistics beside those of the recordings in DIR "
+        "(default: shared/data/real) and exit",
+    )
     p.set_defaults(run=run)
 
 
@@ -159,8 +167,29 @@ def _bps(x: float | None) -> str:
     return "n/a" if x is None else f"{x:+.2f} bps"
 
 
+def print_market_stats(where: str, coin: str | None) -> int:
+    import os
+
+    from mmfast.backtest.markets import format_stats, market_stats
+
+    d = Path(where or os.environ.get("MMFAST_SHARED", "../shared") + "/data/real")
+    files = sorted(str(p) for p in d.glob("*.gz"))
+    if not files:
+        print(f"mmfast backtest: --market-stats: no recordings (*.gz) in {d}", file=sys.stderr)
+        return 2
+    print(format_stats(market_stats(files, coin=(coin or "BTC").upper())))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from mmfast.backtest import run_backtest
+
+    if args.market_stats is not None:
+        try:
+            return print_market_stats(args.market_stats, args.coin)
+        except MmfastError as e:
+            print(f"mmfast backtest: {e}", file=sys.stderr)
+            return 2
 
     try:
         job = job_from_args(args)

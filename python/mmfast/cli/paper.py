@@ -61,8 +61,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--market",
         default="synthetic",
-        metavar="synthetic|replay:FILE",
-        help="the venue's market: the seeded synthetic one, or a recording to replay",
+        metavar="synthetic[:calm|default|toxic]|replay:FILE",
+        help="the venue's market: the seeded synthetic one (a calibrated preset with :NAME), "
+        "or a recording to replay",
     )
     p.add_argument(
         "--config",
@@ -193,8 +194,14 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     from mmfast.ops.session import run_session
 
     market = args.market
-    if market == "synthetic":
-        asset = dict(SYNTHETIC_ASSET)
+    if market == "synthetic" or market.startswith("synthetic:"):
+        if market == "synthetic":
+            asset = dict(SYNTHETIC_ASSET)
+        else:
+            # The calibrated presets, the same as `mmfast backtest --market synthetic:NAME`.
+            from mmfast.backtest.markets import parse_market, synthetic_asset
+
+            asset = synthetic_asset(parse_market(market)[1], "ETH")
         venue_args = [
             "--market",
             "synthetic",
@@ -210,7 +217,10 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
         asset = replay_asset(path)
         venue_args = ["--replay", path, "--replay-loop"]
     else:
-        raise ConfigError(f"--market {market!r}: expected synthetic or replay:FILE")
+        raise ConfigError(
+            f"--market {market!r}: expected synthetic, synthetic:PRESET "
+            "(calm, default, toxic) or replay:FILE"
+        )
 
     pre = build_config(args, asset, None, None)
     if args.key_env:

@@ -2,7 +2,8 @@
 //! can show progress; the summary as JSON and the series as numpy arrays.
 
 use mmfast_core::backtest::{Backtest as CoreBacktest, BacktestSpec};
-use mmfast_core::sim::SyntheticParams;
+use mmfast_core::sim::{stats, AssetConfig, SyntheticParams};
+use mmfast_core::Error;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -99,7 +100,34 @@ fn market_preset(name: &str, coin: &str) -> PyResult<String> {
     Ok(serde_json::to_string(&p).unwrap_or_default())
 }
 
+/// Market statistics of a recording (shared/data format), JSON.
+#[pyfunction]
+fn recording_stats(py: Python<'_>, path: &str) -> PyResult<String> {
+    let v = py.detach(|| stats::recording_stats(path)).py()?;
+    Ok(v.to_string())
+}
+
+/// Market statistics of `seconds` of the synthetic market of `asset_json` (an `AssetConfig`).
+#[pyfunction]
+fn synthetic_stats(
+    py: Python<'_>,
+    asset_json: &str,
+    seed: u64,
+    seconds: f64,
+    block_ms: u64,
+) -> PyResult<String> {
+    let asset: AssetConfig = serde_json::from_str(asset_json)
+        .map_err(|e| Error::invalid("asset", e, "is not a valid asset config"))
+        .py()?;
+    let v = py
+        .detach(|| stats::synthetic_stats(asset, seed, seconds, block_ms.max(1)))
+        .py()?;
+    Ok(v.to_string())
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(recording_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(synthetic_stats, m)?)?;
     m.add_class::<PyBacktest>()?;
     m.add_function(wrap_pyfunction!(market_preset, m)?)?;
     Ok(())

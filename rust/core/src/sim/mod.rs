@@ -20,6 +20,7 @@ pub mod presets;
 pub mod queue;
 pub mod rng;
 pub mod rules;
+pub mod stats;
 
 #[cfg(test)]
 mod tests;

@@ -12,24 +12,44 @@ impl SyntheticParams {
     /// # Errors
     /// `Error::Invalid` for an unknown preset.
     pub fn preset(name: &str, coin: &str) -> Result<Self> {
+        // Calibrated to shared/data/real (table in the bt-engine note, `mmfast backtest
+        // --market-stats`): a one-tick spread and a book whose depth grows linearly with
+        // distance (Binance BTC: ~1.3M USD per bps per side; ETH a quarter of it), log-normal
+        // taker sizes (Binance BTC prints: median ~1k USD, mean ~7k), takers at the touch.
+        let scale = if coin == "BTC" { 1.0 } else { 0.25 };
         let base = SyntheticParams {
+            half_spread_bps: 0.05,
+            levels: 60,
+            level_spacing_bps: 0.5,
+            level_spacing_growth: 1.0,
+            level_usd: 600_000.0 * scale,
+            level_growth: 0.0,
+            size_noise: 0.3,
+            trade_usd: 1_000.0 * scale,
+            trade_size_sigma: 2.0,
             kappa: 0.25,
+            sigma_bps: 1.2,
+            jump_rate_per_min: 0.5,
+            jump_sd_bps: 5.0,
+            trade_rate: 2.5,
+            binance_trade_rate: 40.0,
+            binance_half_spread_bps: 0.01,
             binance_tick: if coin == "BTC" { 0.1 } else { 0.01 },
             ..SyntheticParams::default()
         };
         Ok(match name {
             "default" => base,
             "calm" => SyntheticParams {
-                sigma_bps: 1.0,
+                sigma_bps: 0.3,
                 jump_rate_per_min: 0.1,
-                trade_rate: 1.0,
+                trade_rate: 1.25,
                 ..base
             },
             "toxic" => SyntheticParams {
-                toxic_rate_per_min: 2.0,
+                toxic_rate_per_min: 3.0,
                 toxic_duration_ms: 5_000,
                 toxic_drift_bps_per_s: 3.0,
-                toxic_flow_mult: 4.0,
+                toxic_flow_mult: 5.0,
                 lag_ms: 200,
                 ..base
             },
