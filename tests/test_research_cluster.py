@@ -130,6 +130,16 @@ def test_cluster_results_equal_local_bit_for_bit(dask_address: str, data_file: P
     assert {r["files"] for r in remote.values()} == {local[0]["files"]} != {""}
 
 
+def test_auto_uses_the_scheduler_dask_names(
+    dask_address: str, data_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cluster.ADDRESS_ENV, dask_address)
+    jobs = _jobs(4, data_file)
+    expected = dict(run_jobs(standin_run_job, jobs, backend="inprocess", progress=False))
+    assert dict(run_jobs(standin_run_job, jobs, backend="auto", progress=False)) == expected
+    assert cluster.connect("auto") is cluster.connect(dask_address)  # no local cluster started
+
+
 def test_data_file_is_shipped_once(dask_address: str, data_file: Path) -> None:
     client = cluster.connect(dask_address)
     blobs = []
