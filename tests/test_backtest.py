@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
-
 from mmfast.backtest import TIMING_KEYS, Job, run_backtest, run_job
 from mmfast.cli import main
 
@@ -42,9 +41,22 @@ def test_pnl_parts_add_up_and_series_match_the_summary() -> None:
     assert sum(s["zone_time_frac"].values()) == pytest.approx(1.0)
 
 
-def test_the_hyperliquid_recording_replays_end_to_end(real_data: Path, tmp_path: Path, capsys) -> None:
+def test_the_hyperliquid_recording_replays_end_to_end(
+    real_data: Path, tmp_path: Path, capsys
+) -> None:
     out = tmp_path / "rep"
-    rc = main(["backtest", "--hl", str(real_data / HL), "--feed-latency", "5", "--report", str(out), "--json"])
+    rc = main(
+        [
+            "backtest",
+            "--hl",
+            str(real_data / HL),
+            "--feed-latency",
+            "5",
+            "--report",
+            str(out),
+            "--json",
+        ]
+    )
     assert rc == 0
     s = orjson.loads(capsys.readouterr().out)
     assert s["coin"] == "BTC" and s["market"] == "replay"

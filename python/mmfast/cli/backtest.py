@@ -1,5 +1,5 @@
 """`mmfast backtest`: the live quote engine over a synthetic or recorded market, through the
-venue's matching engine, with feed and order latency (SPEC 11). No sockets, no signing, no
+venue's matching engine, with feed and order latency. No sockets, no signing, no
 key: deterministic, the same inputs and seed give the same summary.
 
     mmfast backtest --market synthetic:toxic --seed 3 --duration 600 --report out/
@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from mmfast.cli.common import HelpFormatter
 from mmfast.errors import EngineError, MmfastError, VenueError
 
 
@@ -26,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "backtest",
         help="backtest the quote engine on a synthetic or recorded market",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_job_arguments(p)
     o = p.add_argument_group("output")
@@ -44,22 +45,20 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
         "--market",
         default="synthetic:default",
         metavar="synthetic[:calm|default|toxic]",
-        help="the synthetic market and its preset (default synthetic:default)",
+        help="the synthetic market and its preset",
     )
     m.add_argument("--hl", metavar="FILE", help="replay this Hyperliquid recording instead")
     m.add_argument("--binance", metavar="FILE", help="Binance recording leading --hl")
     m.add_argument("--coin", help="coin of the synthetic market (ETH, BTC; default ETH)")
     if seed:
         m.add_argument("--seed", type=int, default=1, help="seed of the market and latencies")
-    m.add_argument(
-        "--duration", type=float, default=1800.0, metavar="S", help="simulated seconds (1800)"
-    )
+    m.add_argument("--duration", type=float, default=1800.0, metavar="S", help="simulated seconds")
     v = p.add_argument_group("venue and latency")
     v.add_argument(
         "--feed-latency",
         default="0",
         metavar="MS|pX=MS,...",
-        help="market and user data latency: constant ms, or percentiles (default 0)",
+        help="market and user data latency: constant ms, or percentiles",
     )
     v.add_argument(
         "--order-latency",
@@ -68,15 +67,17 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
         help="order round trip: constant ms or percentiles like p10=30,p50=80,p90=200,p99=500 "
         "(default: Hyperliquid's measured round trip, those figures)",
     )
-    v.add_argument("--block-ms", type=int, default=70, help="venue block cadence, ms (70)")
+    v.add_argument("--block-ms", type=int, default=70, help="venue block cadence, ms")
     v.add_argument("--maker-fee-bps", type=float, help="maker fee, bps (venue default 1.5)")
     v.add_argument("--taker-fee-bps", type=float, help="taker fee, bps (venue default 4.5)")
     v.add_argument(
         "--queue-cancel-weight",
         type=float,
-        help="queue model: share of background cancels taken from ahead of us, 0..1 (1)",
+        help="queue model: share of background cancels taken from ahead of us, 0..1 (default 1)",
     )
-    v.add_argument("--queue-power", type=float, help="queue model: exponent of the split (2)")
+    v.add_argument(
+        "--queue-power", type=float, help="queue model: exponent of the split (default 2)"
+    )
     b = p.add_argument_group("bot")
     b.add_argument("--config", metavar="FILE", help="bot config (TOML); default: paper profile")
     b.add_argument(
@@ -84,9 +85,10 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
         action="append",
         default=[],
         metavar="PATH=VALUE",
-        help="override a config path (bot config, or market.*, venue.*, backtest.*); repeatable",
+        help="override a config path (bot config, or market.*, venue.*, backtest.*); "
+        "repeatable, default none",
     )
-    b.add_argument("--capital", type=float, default=1000.0, help="USDC on the venue (1000)")
+    b.add_argument("--capital", type=float, default=1000.0, help="USDC on the venue")
     if not seed:
         p.set_defaults(seed=1)
 
