@@ -15,9 +15,11 @@
 //! - [`engine`]: the quote engine cycle and order state (SPEC 8, 9)
 //! - [`book`], [`replay`]: market data books, wire parsers and the recording reader
 //! - [`signing`]: Hyperliquid action hashing, signing and recovery
+//! - [`check`], [`error`]: argument checks (no dependencies) and the core's one error type
 //! - [`sim`]: the matching engine shared by the venue and the backtester (SPEC 11)
 
 pub mod book;
+pub mod check;
 pub mod config;
 pub mod engine;
 pub mod error;
