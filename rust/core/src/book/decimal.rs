@@ -2,8 +2,8 @@
 //! frame into units with the book's error, and the scanner's pre-scanned decimal.
 
 use super::BookError;
-pub use crate::protocol::decimal::{Scale, MAX_DECIMALS};
 use crate::protocol::decimal::{parse_units, POW10};
+pub use crate::protocol::decimal::{Scale, MAX_DECIMALS};
 
 impl Scale {
     /// Parses an unsigned decimal string such as `"105055.0"`, `"0.014"` or `"3"` into units,

@@ -73,7 +73,6 @@ impl Scale {
     pub fn ticks_f64_to_f64(self, ticks: f64) -> f64 {
         ticks / POW10[self.decimals as usize] as f64
     }
-
 }
 
 /// Parses `digits[.digits]` into a count of `10^-decimals` units.
@@ -202,4 +201,3 @@ pub fn fmt_f64(x: f64, decimals: usize) -> String {
         s
     }
 }
-

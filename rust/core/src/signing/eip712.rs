@@ -43,7 +43,6 @@ const fn hex32(s: &str) -> [u8; 32] {
     out
 }
 
-
 /// The connection id of an action whose msgpack bytes are `action_msgpack` (the SDK's
 /// `action_hash`).
 pub fn connection_id(

@@ -37,4 +37,3 @@ pub use nonce::NonceCounter;
 pub use request::{parse_request, recover_l1_signer, SignedRequest};
 pub use signer::{Envelope, Signer};
 pub use wire::{float_to_wire, Address, Cloid, Decimal};
-
