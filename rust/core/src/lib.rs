@@ -19,6 +19,7 @@
 //! - [`check`], [`error`]: argument checks (no dependencies) and the core's one error type
 //! - [`sim`]: the matching engine shared by the venue and the backtester (SPEC 11)
 
+pub mod backtest;
 pub mod book;
 pub mod check;
 pub mod config;
