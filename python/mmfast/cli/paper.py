@@ -76,6 +76,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="sign with MMFAST_PRIVATE_KEY (or the config's keystore) instead of a "
         "throwaway key; only its address is funded, on the venue",
     )
+    p.add_argument(
+        "--no-guardian",
+        action="store_true",
+        help="do not start the guardian process that cancels the account's orders if the bot "
+        "dies without a clean shutdown (on by default)",
+    )
+    p.add_argument(
+        "--venue",
+        metavar="URL",
+        help="trade on a venue already running at URL (python -m mmfast.venue) instead of "
+        "starting one; the account must be funded there (tests, chaos runs)",
+    )
     p.add_argument("--checkpoint", metavar="FILE", help="SQLite checkpoint (live.checkpoint)")
     p.add_argument("--log-json", action="store_true", help="log records as JSON lines")
     p.add_argument("--log-level", default="WARNING")
@@ -205,12 +217,15 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
 
     pre = build_config(args, asset, None, None)
     if args.key_env:
-        from mmfast.keys import load_identity
+        from mmfast.keys import load_identity, load_key_hex
 
         ident = load_identity(pre.live, is_mainnet=False)  # the venue signs as testnet
+        key: str | None = None if args.no_guardian else load_key_hex(pre.live)[0]
     else:
-        # A throwaway key: made here, handed to the Signer, never printed, logged or written.
-        signer = Signer(secrets.token_hex(32), is_mainnet=False)
+        # A throwaway key: made here, handed to the Signer (and the guardian, through its pipe),
+        # never printed, logged or written.
+        key = secrets.token_hex(32)
+        signer = Signer(key, is_mainnet=False)
         ident = Identity(
             signer=signer, signer_address=signer.address.lower(), account=signer.address.lower()
         )
@@ -226,13 +241,21 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if ident.is_agent:
         venue_args += ["--agent", f"{ident.signer_address}={ident.account}"]
-    with VenueProcess(venue_args) as venue:
+    venue_cm: Any = RunningVenue(args.venue) if args.venue else VenueProcess(venue_args)
+    with venue_cm as venue:
         cfg = build_config(args, asset, venue, max_position)
+        guardian = None
+        if key is not None and not args.no_guardian:
+            from mmfast.live.guardian import Guardian
+
+            guardian = Guardian.start(venue.url, address, key, is_mainnet=False)
+            log.info("guardian started (pid %d)", guardian.proc.pid)
+        del key
         dash = Dashboard(
             tty=False if args.plain else None,
             title=f"mmfast paper: {asset['coin']} on the local venue ({market})",
         )
-        bot = Bot(cfg, ident, on_progress=dash.update)
+        bot = Bot(cfg, ident, on_progress=dash.update, guardian=guardian)
         try:
             summary = uvloop.run(bot.run(args.duration))
         finally:
@@ -246,6 +269,30 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     summary["venue_position"] = venue_position(ledger, address, asset["coin"])
     summary["market"] = market
     return summary
+
+
+class RunningVenue:
+    """A venue somebody else started (`--venue URL`): the same attributes as `VenueProcess`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        if not self.url.startswith("http://"):
+            raise MmfastError(f"--venue {url!r}: expected http://HOST:PORT")
+        self.binance_ws = "ws://" + self.url[len("http://") :]
+        self.ws = self.binance_ws + "/ws"
+
+    def ledger(self, timeout_s: float = 5.0) -> dict[str, Any]:
+        import urllib.request
+
+        with urllib.request.urlopen(self.url + "/venue/ledger", timeout=timeout_s) as r:
+            result: dict[str, Any] = orjson.loads(r.read())
+            return result
+
+    def __enter__(self) -> RunningVenue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def _account(ledger: dict[str, Any], address: str) -> dict[str, Any]:

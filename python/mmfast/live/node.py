@@ -83,6 +83,7 @@ class Node:
         engine_factory: Callable[..., Any] | None = None,
         on_progress: Callable[[Node], None] | None = None,
         progress_every_s: float = 1.0,
+        guardian: Any = None,
     ) -> None:
         self.cfg = config
         self.live = config.live
@@ -110,6 +111,9 @@ class Node:
         self._resync_task: asyncio.Task[None] | None = None
         self._schedule_cancel_ok = bool(self.live.schedule_cancel)
         self._signals = 0
+        #: The guardian process's handle (`mmfast.live.guardian.Guardian`), fed a heartbeat from
+        #: the periodic task and told `bye` only after a verified clean shutdown.
+        self.guardian = guardian
         self._forced = False
         self._shutdown_task: asyncio.Future[None] | None = None
 
@@ -204,6 +208,9 @@ class Node:
                 await asyncio.wait_for(self.gateway.close(), 0.5)
         with contextlib.suppress(Exception):
             await self.rest.close()
+        if self.guardian is not None:
+            self.guardian.close(clean=False)
+            self.guardian = None
 
     async def _wait_synced(self) -> None:
         deadline = time.monotonic() + 30
@@ -449,6 +456,8 @@ class Node:
         tr = self.trader
         while True:
             await asyncio.sleep(0.25)
+            if self.guardian is not None:
+                self.guardian.beat()
             now = time.monotonic()
             assert self.gateway is not None
             await self.gateway.sweep()
@@ -517,6 +526,7 @@ class Node:
         self.synced = False
         gw = self.gateway
         tr = self.trader
+        verified = gw is None  # nothing was ever sent
         if gw is not None:
             await gw.drain(2.0)  # answers of what is in flight (placements become cancellable)
             for attempt in range(3):
@@ -531,6 +541,7 @@ class Node:
                     log.error("cannot verify open orders at shutdown: %s", e)
                     break
                 if not left:
+                    verified = True
                     break
                 log.warning(
                     "%d order(s) still open after cancel-all (attempt %d)", len(left), attempt + 1
@@ -556,6 +567,9 @@ class Node:
         if gw is not None:
             await gw.close()
         await self.rest.close()
+        if self.guardian is not None:  # not verified: the guardian cancels what is left
+            self.guardian.close(clean=verified)
+            self.guardian = None
 
     # ================= dead-man switch =================
 

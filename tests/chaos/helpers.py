@@ -1,0 +1,69 @@
+"""Shared by the chaos suite: a venue process the test owns, the real bot (`mmfast paper
+--venue URL`) in a subprocess, and the venue's own view of the account."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mmfast.cli.paper import SYNTHETIC_ASSET
+from mmfast.live.venue_process import VenueProcess
+
+
+def new_key() -> tuple[str, str]:
+    from eth_account import Account
+
+    key = "0x" + secrets.token_hex(32)
+    return key, Account.from_key(key).address.lower()
+
+
+def venue(address: str, *extra: str, seed: int = 7) -> VenueProcess:
+    return VenueProcess(
+        ["--market", "synthetic", "--seed", str(seed),
+         "--sim", json.dumps({"assets": [SYNTHETIC_ASSET]}),
+         "--fund", f"{address}=1000", *extra]
+    )  # fmt: skip
+
+
+def info(url: str, body: dict[str, Any]) -> Any:
+    req = urllib.request.Request(
+        url + "/info", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read())
+
+
+def open_orders(url: str, address: str) -> list[dict[str, Any]]:
+    return list(info(url, {"type": "openOrders", "user": address}))
+
+
+def start_bot(
+    tmp_path: Path, url: str, key: str, *args: str, duration: float = 60
+) -> subprocess.Popen[str]:
+    """`mmfast paper --venue URL` signing with `key`; returns once it quotes."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "mmfast.cli", "paper", "--plain", "--venue", url, "--key-env",
+         "--duration", str(duration), "--summary", str(tmp_path / "s.json"), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "MMFAST_PRIVATE_KEY": key},
+    )  # fmt: skip
+    assert p.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and p.poll() is None:
+        ready, _, _ = select.select([p.stdout], [], [], 1.0)
+        if ready:
+            line = p.stdout.readline()
+            if line.startswith("t=") and "quotes=-" not in line:
+                return p
+    p.kill()
+    _, err = p.communicate(timeout=10)
+    pytest.fail(f"the bot did not start quoting in 60 s: {err[-2000:]}")
