@@ -10,12 +10,10 @@ import select
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
-from mmfast.cli.paper import SYNTHETIC_ASSET
+from mmfast.cli.paper import SYNTHETIC_ASSET, open_orders
 from mmfast.live.venue_process import VenueProcess
 
 
@@ -30,20 +28,8 @@ def venue(address: str, *extra: str, seed: int = 7) -> VenueProcess:
     return VenueProcess(
         ["--market", "synthetic", "--seed", str(seed),
          "--sim", json.dumps({"assets": [SYNTHETIC_ASSET]}),
-         "--fund", f"{address}=1000", *extra]
+         "--fund", f"{address}=1000", "--no-ip-limit", *extra]
     )  # fmt: skip
-
-
-def info(url: str, body: dict[str, Any]) -> Any:
-    req = urllib.request.Request(
-        url + "/info", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return json.loads(r.read())
-
-
-def open_orders(url: str, address: str) -> list[dict[str, Any]]:
-    return list(info(url, {"type": "openOrders", "user": address}))
 
 
 def start_bot(
@@ -67,3 +53,6 @@ def start_bot(
     p.kill()
     _, err = p.communicate(timeout=10)
     pytest.fail(f"the bot did not start quoting in 60 s: {err[-2000:]}")
+
+
+__all__ = ["new_key", "open_orders", "start_bot", "venue"]

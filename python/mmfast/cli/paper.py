@@ -88,6 +88,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="trade on a venue already running at URL (python -m mmfast.venue) instead of "
         "starting one; the account must be funded there (tests, chaos runs)",
     )
+    p.add_argument(
+        "--chaos",
+        metavar="SPEC",
+        help="inject faults in the venue, e.g. drop_hl_ws@10s,freeze_hl_ws@20s+5s,"
+        "drop_binance_ws@30s,reject=0.05,ack_loss=0.02,one_sided=0.05 (times from the venue's "
+        "start; see mmfast.venue.chaos)",
+    )
     p.add_argument("--checkpoint", metavar="FILE", help="SQLite checkpoint (live.checkpoint)")
     p.add_argument("--log-json", action="store_true", help="log records as JSON lines")
     p.add_argument("--log-level", default="WARNING")
@@ -175,6 +182,14 @@ def run(args: argparse.Namespace) -> int:
     from mmfast.live.metrics import setup_logging
 
     setup_logging(args.log_level, args.log_json)
+    if getattr(args, "chaos", None):
+        from mmfast.venue.chaos import parse_chaos
+
+        try:
+            parse_chaos(args.chaos)
+        except MmfastError as e:
+            print(f"mmfast paper: {e}", file=sys.stderr)
+            return 2
     try:
         summary = paper(args)
     except MmfastError as e:
@@ -241,6 +256,8 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if ident.is_agent:
         venue_args += ["--agent", f"{ident.signer_address}={ident.account}"]
+    if args.chaos:
+        venue_args += ["--chaos", args.chaos]
     venue_cm: Any = RunningVenue(args.venue) if args.venue else VenueProcess(venue_args)
     with venue_cm as venue:
         cfg = build_config(args, asset, venue, max_position)
@@ -262,11 +279,20 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
             dash.close()
         try:
             ledger = venue.ledger()
+            orphans = len(open_orders(venue.url, address))
         except OSError as e:
             log.error("cannot read the venue's ledger: %s", e)
-            ledger = {}
+            ledger, orphans = {}, -1
     summary["invariant_breaches"] = venue_breaches(ledger, address)
     summary["venue_position"] = venue_position(ledger, address, asset["coin"])
+    # Fault accounting (issue 13): the venue's counts, and what the bot left behind.
+    summary["faults_injected"] = ledger.get("faults", {})
+    summary["orphan_orders"] = orphans  # resting on the venue after the bot stopped
+    summary["duplicate_orders"] = int(ledger.get("duplicate_orders", 0))
+    vp = summary["venue_position"]
+    summary["position_mismatch"] = (
+        None if vp is None else round(abs(float(summary.get("position", 0.0)) - vp), 10)
+    )
     summary["market"] = market
     return summary
 
@@ -293,6 +319,20 @@ class RunningVenue:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def open_orders(url: str, address: str) -> list[dict[str, Any]]:
+    """The venue's open orders of `address` (`/info openOrders`)."""
+    import urllib.request
+
+    req = urllib.request.Request(
+        url + "/info",
+        data=orjson.dumps({"type": "openOrders", "user": address}),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=5) as r:
+        out = orjson.loads(r.read())
+    return out if isinstance(out, list) else []
 
 
 def _account(ledger: dict[str, Any], address: str) -> dict[str, Any]:
@@ -333,6 +373,10 @@ def print_summary(s: dict[str, Any]) -> None:
         "reconnects",
         "errors",
         "invariant_breaches",
+        "faults_injected",
+        "orphan_orders",
+        "duplicate_orders",
+        "position_mismatch",
         "duration_s",
         "stop_reason",
     ]

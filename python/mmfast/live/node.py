@@ -282,6 +282,7 @@ class Node:
             last_hl_ms=lambda: self.last_hl_ms,
             cancel_all=self.cancel_all,
             emergency_cancel=self._emergency_cancel,
+            on_resume=self._on_watchdog_resume,
         )
         self.last_hl_ms = mono_ms()  # staleness counts from now, not from the epoch
         if st.leverage != int(self.cfg.leverage):
@@ -367,11 +368,13 @@ class Node:
         live = self.live
         tr = self.trader
         backoff = lambda: Backoff(live.reconnect_min_s, live.reconnect_max_s)  # noqa: E731
-        hb = hl_heartbeat(live.ping_interval_s, live.pong_timeout_s)
-        # A pong is proof of life for market data too (SPEC 8 step 2): when the book is quiet,
-        # ping the market socket often enough that it is not mistaken for a dead feed. A busy
-        # book needs no pings; a socket that stops answering goes stale and is replaced.
-        market_hb = hl_heartbeat(
+        # Every Hyperliquid socket pings whenever it has heard nothing for a third of the stale
+        # threshold, so a frozen one is found within that plus `pong_timeout_s` (issue 13 item
+        # 11: the order and user sockets used to wait for the 30 s cadence); a busy socket needs
+        # no pings, and `ping_interval_s` (< the exchange's 60 s idle close) covers the rest.
+        # On the market socket a pong is also proof of life for market data (SPEC 8 step 2):
+        # a quiet book is not mistaken for a dead feed.
+        hb = hl_heartbeat(
             live.ping_interval_s, live.pong_timeout_s, idle_s=self.cfg.risk.hl_stale_ms / 3000
         )
         gw = self.gateway
@@ -400,7 +403,7 @@ class Node:
             self.ep.ws,
             self._on_market,
             subscriptions=hl.market_subscriptions(tr.coin),
-            heartbeat=market_hb,
+            heartbeat=hb,
             backoff=backoff(),
             on_up=self._on_hl_up,
         )
@@ -435,6 +438,16 @@ class Node:
             self.synced = True
             self.trader.want_cycle()
 
+    def _on_watchdog_resume(self, why: str) -> None:
+        """A stale or stalled spell ended: prove the order path and re-read the exchange
+        (position, open orders) before quoting again; what was sent meanwhile may be lost."""
+        if self._stop.is_set():
+            return
+        self.synced = False
+        self.stats.resyncs += 1
+        if self._resync_task is None or self._resync_task.done():
+            self._resync_task = asyncio.ensure_future(self._resync(f"{why} cleared"))
+
     async def _resync(self, why: str) -> None:
         log.info("resynchronising with the exchange: %s", why)
         await asyncio.sleep(0.2)  # let the new sockets' snapshots arrive first
@@ -458,6 +471,7 @@ class Node:
             await asyncio.sleep(0.25)
             if self.guardian is not None:
                 self.guardian.beat()
+            self._sample_diagnostics()
             now = time.monotonic()
             assert self.gateway is not None
             await self.gateway.sweep()
@@ -477,6 +491,17 @@ class Node:
                     self.metrics.update(self)
                 if self.on_progress is not None:
                     self.on_progress(self)
+
+    def _sample_diagnostics(self) -> None:
+        tr = self.trader
+        out = tr.last_out
+        if out is None or not self.quoting:
+            return
+        d = out.diagnostics
+        for c in d["caps"]:
+            tr.stats.cap_samples[c] += 1
+        if d["flat_reason"]:
+            tr.stats.flat_samples[d["flat_reason"]] += 1
 
     async def _reconcile(self, adopt_position: bool) -> None:
         """Compares orders and position with the exchange and repairs the difference."""
@@ -627,6 +652,8 @@ class Node:
             "errors": self.stats.errors + sum(c.sink_errors for c in self.conns.values()),
             "orphans_cancelled": self.stats.orphans_cancelled,
             "watchdog_stale_events": self.watchdog.stale_events if self.watchdog else 0,
+            "cap_samples": dict(tr.stats.cap_samples),
+            "flat_samples": dict(tr.stats.flat_samples),
             "duration_s": round((mono_ms() - self.stats.started_ms) / 1000, 3),
             "stop_reason": self._stop_reason,
         }

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from mmfast.errors import MmfastError
 from mmfast.venue.config import VenueConfig
 from mmfast.venue.server import Venue
 
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sim", default=None, help="JSON object merged into the engine config")
     p.add_argument("--no-ip-limit", action="store_true", help="disable the 1200/min IP weight")
     p.add_argument("--ledger-out", default=None, help="write the final ledger JSON here")
+    p.add_argument(
+        "--chaos", default=None, metavar="SPEC", help="fault injection (mmfast.venue.chaos)"
+    )
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -80,6 +84,8 @@ def config_from_args(args: argparse.Namespace) -> VenueConfig:
         key, size = _pair(m, "--max-position")
         addr, _, coin = key.partition(":")
         cfg.max_positions.append((addr, coin, float(size)))
+    if args.chaos:
+        cfg.chaos = args.chaos
     cfg.__post_init__()
     return cfg
 
@@ -114,7 +120,11 @@ async def serve(cfg: VenueConfig, ledger_out: str | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
-    cfg = config_from_args(args)
+    try:
+        cfg = config_from_args(args)
+    except MmfastError as e:
+        print(f"python -m mmfast.venue: {e}", file=sys.stderr)
+        return 2
     try:
         import uvloop
 
