@@ -33,6 +33,7 @@ BAD_BODY = "Failed to deserialize the JSON body into the target type"
 COIN_SUBS = {"l2Book", "bbo", "trades"}
 USER_SUBS = {"orderUpdates", "userFills", "userEvents"}
 T = TypeVar("T")
+DUPLICATE_S = 2.0
 
 
 def now_ms() -> int:
@@ -108,10 +109,12 @@ class Venue:
         self._mids_last = 0
         self.chaos = Chaos(self.config.chaos) if self.config.chaos else None
         self._t0 = time.monotonic()
-        # Resting orders of a watched account (one with a configured max) placed at the side
-        # and price of another of its resting orders: a duplicate the bot did not mean.
+        # Resting orders of a watched account (one with a configured max) at the side and
+        # price of another of its resting orders for longer than DUPLICATE_S: a duplicate the
+        # bot did not mean (a cancel and a place at one price may overlap for a block or two).
         self._watched = {a.lower() for a, _, _ in self.config.max_positions}
         self.duplicate_oids: set[int] = set()
+        self._dup_since: dict[int, float] = {}
         from mmfast.venue.binance import BinanceFeed
 
         self.binance = BinanceFeed(self)
@@ -239,18 +242,23 @@ class Venue:
                 elif ev.kind == "drop_binance_ws":
                     await self.binance.close()
 
-    def _check_duplicates(self, users: Any) -> None:
-        for user in users:
-            if user not in self._watched:
-                continue
+    def _check_duplicates(self) -> None:
+        now = time.monotonic()
+        dup: set[int] = set()
+        for user in self._watched:
             body = orjson.dumps({"type": "openOrders", "user": user})
-            seen: dict[tuple[str, str, str], int] = {}
+            seen: set[tuple[str, str, str]] = set()
             for o in sorted(orjson.loads(self.engine.info(body)), key=lambda o: o["oid"]):
                 k = (o["coin"], o["side"], o["limitPx"])
-                if k in seen and o["oid"] not in self.duplicate_oids:
-                    self.duplicate_oids.add(o["oid"])
-                    log.warning("duplicate order %s of %s at %s", o["oid"], user, k)
-                seen.setdefault(k, o["oid"])
+                if k in seen:
+                    dup.add(o["oid"])
+                    since = self._dup_since.setdefault(o["oid"], now)
+                    if now - since >= DUPLICATE_S and o["oid"] not in self.duplicate_oids:
+                        self.duplicate_oids.add(o["oid"])
+                        log.warning("duplicate order %s of %s at %s", o["oid"], user, k)
+                seen.add(k)
+        for oid in set(self._dup_since) - dup:
+            del self._dup_since[oid]
 
     def ledger(self) -> dict[str, Any]:
         """The venue's own account of every account (positions, PnL, fees, breaches)."""
@@ -280,8 +288,8 @@ class Venue:
             fut = self._tickets.pop(ticket, None)
             if fut is not None and not fut.done():
                 fut.set_result(resp)
-        if self._watched and out["orders"]:
-            self._check_duplicates(out["orders"].keys())
+        if self._watched and (self._dup_since or self.blocks % 5 == 0 or out["orders"]):
+            self._check_duplicates()
         if out["breaches"]:
             self.breaches.extend(out["breaches"])
             for b in out["breaches"]:
