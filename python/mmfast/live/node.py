@@ -497,10 +497,12 @@ class Node:
         out = tr.last_out
         if out is None or not self.quoting:
             return
-        d = out.diagnostics
-        for c in d["caps"]:
+        d = getattr(out, "diagnostics", None)  # a test's scripted engine may have none
+        if not isinstance(d, dict):
+            return
+        for c in d.get("caps", ()):
             tr.stats.cap_samples[c] += 1
-        if d["flat_reason"]:
+        if d.get("flat_reason"):
             tr.stats.flat_samples[d["flat_reason"]] += 1
 
     async def _reconcile(self, adopt_position: bool) -> None:
