@@ -174,8 +174,9 @@ fn signal_knobs_are_validated() {
 #[test]
 fn live_section_defaults_and_validation() {
     let c = load("max_position = 1\n").unwrap();
-    assert_eq!(c.live.ping_interval_s, 30.0);
-    assert_eq!(c.live.pong_timeout_s, 10.0);
+    // Under the exchange's 60 s idle close; a dead socket is found within seconds (issue 13).
+    assert_eq!(c.live.ping_interval_s, 50.0);
+    assert_eq!(c.live.pong_timeout_s, 4.0);
     assert_eq!(c.live.max_inflight_posts, 100);
     assert!(!c.live.schedule_cancel);
     let e = load(
