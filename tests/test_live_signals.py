@@ -54,9 +54,9 @@ def test_second_signal_does_not_interrupt_the_cancel_all(tmp_path: Path, second)
 
 def test_third_signal_forces_exit_after_saying_so(tmp_path: Path) -> None:
     p = start_paper(tmp_path)
-    for _ in range(3):
-        os.kill(p.pid, signal.SIGINT)
-        time.sleep(0.002)
+    for _ in range(3):  # 20 ms apart: close enough to land inside the shutdown (the cancel
+        os.kill(p.pid, signal.SIGINT)  # waits for a 70 ms venue block), far enough apart
+        time.sleep(0.02)  # that the kernel does not merge two pending SIGINTs into one
     _, err = p.communicate(timeout=60)
     assert "Traceback" not in err and "Unclosed" not in err, err[-3000:]
     assert "forced exit" in err

@@ -29,6 +29,8 @@ def test_sigkilled_bot_leaves_no_order_with_the_guardian(tmp_path: Path, guardia
             p.communicate(timeout=10)
         time.sleep(2.0)
         left = open_orders(v.url, address)
+        print(f"open orders 2 s after SIGKILL ({'with' if guardian else 'without'} guardian): "
+              f"{len(left)}")  # fmt: skip
         if guardian:
             assert left == [], f"{len(left)} order(s) still open 2 s after SIGKILL"
         else:

@@ -98,10 +98,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument(
         "--chaos",
-        metavar="SPEC",
+        metavar="FAULTS",
         help="inject faults in the venue, e.g. drop_hl_ws@10s,freeze_hl_ws@20s+5s,"
         "drop_binance_ws@30s,reject=0.05,ack_loss=0.02,one_sided=0.05 (times from the venue's "
-        "start; see mmfast.venue.chaos)",
+        "start; every kind is listed in the docstring of mmfast.venue.chaos)",
     )
     p.add_argument("--checkpoint", metavar="FILE", help=argparse.SUPPRESS)  # old name of --state
     add_run_options(p, default_log_level="WARNING")
