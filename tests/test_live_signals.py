@@ -6,34 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from chaos.helpers import start_bot
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 
 def start_paper(tmp_path: Path) -> subprocess.Popen[str]:
-    p = subprocess.Popen(
-        [sys.executable, "-m", "mmfast.cli", "paper", "--plain", "--duration", "60",
-         "--summary", str(tmp_path / "s.json"), "--log-level", "INFO"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-    )  # fmt: skip
-    assert p.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # quoting: a progress line with resting quotes
-        ready, _, _ = select.select([p.stdout], [], [], 1.0)
-        if ready:
-            line = p.stdout.readline()
-            if line.startswith("t=") and "quotes=-" not in line:
-                return p
-    p.kill()
-    pytest.fail("paper did not start quoting in 60 s")
+    return start_bot(tmp_path, None, None, "--log-level", "INFO")
 
 
 @pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT])

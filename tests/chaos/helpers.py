@@ -33,14 +33,16 @@ def venue(address: str, *extra: str, seed: int = 7) -> VenueProcess:
 
 
 def start_bot(
-    tmp_path: Path, url: str, key: str, *args: str, duration: float = 60
+    tmp_path: Path, url: str | None, key: str | None, *args: str, duration: float = 60
 ) -> subprocess.Popen[str]:
-    """`mmfast paper --venue URL` signing with `key`; returns once it quotes."""
+    """`mmfast paper` (on the venue at `url`, signing with `key`, when given); returns once it
+    quotes: a progress line with resting quotes."""
+    venue_args = ["--venue", url, "--key-env"] if url else []
+    env = {**os.environ, **({"MMFAST_PRIVATE_KEY": key} if key else {})}
     p = subprocess.Popen(
-        [sys.executable, "-m", "mmfast.cli", "paper", "--plain", "--venue", url, "--key-env",
+        [sys.executable, "-m", "mmfast.cli", "paper", "--plain", *venue_args,
          "--duration", str(duration), "--summary", str(tmp_path / "s.json"), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env={**os.environ, "MMFAST_PRIVATE_KEY": key},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env,
     )  # fmt: skip
     assert p.stdout is not None
     deadline = time.monotonic() + 60

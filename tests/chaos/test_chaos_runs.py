@@ -5,10 +5,12 @@ a generous margin for this shared machine; everything else is counted."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,16 @@ def finish(p: Any, tmp_path: Path) -> dict[str, Any]:
     return json.loads((tmp_path / "s.json").read_text())
 
 
+@contextlib.contextmanager
+def quoting_bot(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
+    """A venue, and the bot on it with a resting order: `(venue, address, bot process)`."""
+    key, address = new_key()
+    with venue(address, "--max-position", f"{address}:ETH=1") as v:
+        p = start_bot(tmp_path, v.url, key)
+        assert wait_for(lambda: open_orders(v.url, address), 20)
+        yield v, address, p
+
+
 def check_clean(s: dict[str, Any]) -> None:
     assert s["invariant_breaches"] == 0
     assert s["orphan_orders"] == 0
@@ -54,11 +66,8 @@ def check_clean(s: dict[str, Any]) -> None:
 
 
 def test_hyperliquid_freeze_cancels_within_the_bound_then_resumes(tmp_path: Path) -> None:
-    key, address = new_key()
-    with venue(address, "--max-position", f"{address}:ETH=1") as v:
-        p = start_bot(tmp_path, v.url, key)
+    with quoting_bot(tmp_path) as (v, address, p):
         try:
-            assert wait_for(lambda: open_orders(v.url, address), 20)
             inject(v.url, "freeze_hl_ws", 6.0)
             gone = wait_for(lambda: not open_orders(v.url, address), HL_STALE_S + 1 + MARGIN_S)
             assert gone is not None, "quotes still resting after stale threshold + 1 s (+margin)"
@@ -70,11 +79,8 @@ def test_hyperliquid_freeze_cancels_within_the_bound_then_resumes(tmp_path: Path
 
 
 def test_lost_binance_feed_caps_without_cancelling_everything(tmp_path: Path) -> None:
-    key, address = new_key()
-    with venue(address, "--max-position", f"{address}:ETH=1") as v:
-        p = start_bot(tmp_path, v.url, key)
+    with quoting_bot(tmp_path) as (v, address, p):
         try:
-            assert wait_for(lambda: open_orders(v.url, address), 20)
             inject(v.url, "freeze_binance_ws", 10.0)
             samples = []
             t0 = time.monotonic()
@@ -83,8 +89,14 @@ def test_lost_binance_feed_caps_without_cancelling_everything(tmp_path: Path) ->
                 time.sleep(0.25)
         finally:
             s = finish(p, tmp_path)
-        # still quoting through the loss (a requote may pass through 0 for an instant)
-        assert sum(n > 0 for n in samples) >= 0.8 * len(samples), samples
+        # still quoting through the loss: a requote to the capped size may pass through 0 for
+        # an instant, a cancel-all-until-fresh would leave nothing for the whole 10 s
+        longest_gap, gap = 0, 0
+        for n in samples:
+            gap = gap + 1 if n == 0 else 0
+            longest_gap = max(longest_gap, gap)
+        assert longest_gap * 0.25 <= 2.5, samples
+        assert sum(n > 0 for n in samples) >= 0.5 * len(samples), samples
         # the cap for a missing lead: `lead_lost`, or `no_signal` while the engine has not yet
         # had an actionable cross-venue signal (the synthetic market takes longer than this run)
         caps = s["cap_samples"]
@@ -114,11 +126,8 @@ def test_frozen_sockets_are_found_and_replaced_then_quoting_resumes(tmp_path: Pa
     are declared dead by their liveness check (idle ping + pong timeout, well inside the freeze)
     and replaced, the bot resynchronises with the exchange, quotes again, and its position is
     the venue's (fills sent while frozen were lost with the frames)."""
-    key, address = new_key()
-    with venue(address, "--max-position", f"{address}:ETH=1") as v:
-        p = start_bot(tmp_path, v.url, key)
+    with quoting_bot(tmp_path) as (v, address, p):
         try:
-            assert wait_for(lambda: open_orders(v.url, address), 20)
             inject(v.url, "freeze_hl_ws", 10.0)
             time.sleep(10.0)
             back = wait_for(lambda: open_orders(v.url, address), 30)
