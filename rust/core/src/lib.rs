@@ -17,6 +17,7 @@
 //! - [`signing`]: Hyperliquid action hashing, signing and recovery
 //! - [`sim`]: the matching engine shared by the venue and the backtester (SPEC 11)
 
+pub mod backtest;
 pub mod book;
 pub mod config;
 pub mod engine;
