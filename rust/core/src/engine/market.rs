@@ -37,6 +37,7 @@ impl QuoteEngine {
         m.bid_sz = bid_sz;
         m.best_ask = ask_px;
         m.ask_sz = ask_sz;
+        m.remember_sides(recv_ms);
         self.note_hl_alive(recv_ms);
         if self.market.has_top() {
             let mid = self.market.mid();
@@ -87,6 +88,7 @@ impl QuoteEngine {
                 m.bid_sz = bid_sz;
                 m.best_ask = ask;
                 m.ask_sz = ask_sz;
+                m.remember_sides(recv_ms);
                 self.note_hl_alive(recv_ms);
                 if self.market.has_top() {
                     let mid = self.market.mid();

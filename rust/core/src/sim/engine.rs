@@ -161,6 +161,9 @@ pub struct MatchingEngine {
     pub(super) now: u64,
 }
 
+/// Fills kept per account for `userFills` (the exchange's by-time answer holds up to 10000).
+const FILL_HISTORY: usize = 10_000;
+
 fn lower(a: &str) -> String {
     a.to_ascii_lowercase()
 }
@@ -805,7 +808,13 @@ impl MatchingEngine {
             tid,
             cloid,
         };
-        self.fills[u as usize].push(f.clone());
+        let history = &mut self.fills[u as usize];
+        history.push(f.clone());
+        // The exchange answers `userFills` with the 2000 most recent (and by time up to 10000):
+        // keep 10000, trimmed in chunks, so a long run does not grow by one entry per fill.
+        if history.len() >= 2 * FILL_HISTORY {
+            history.drain(..history.len() - FILL_HISTORY);
+        }
         self.out.fills.push(f);
         self.check_user(u);
     }
