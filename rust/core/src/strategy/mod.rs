@@ -9,7 +9,8 @@
 pub mod depth;
 pub mod glft;
 pub mod ladder;
-pub mod rounding;
+/// The exchange's rounding rules are [`crate::protocol::rules`]'s.
+pub use crate::protocol::rules as rounding;
 pub mod sizing;
 
 pub use depth::DynamicDepthGenerator;
