@@ -24,7 +24,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ladder::{post_only_price, LadderInput, LadderOutput, LadderStrategy, Quote};
+use super::ladder::{
+    post_only_price, toward_touch, LadderInput, LadderOutput, LadderStrategy, Quote,
+};
 use super::rounding::{round_size_down, round_size_up};
 use crate::params::MIN_NOTIONAL_BUFFER;
 use crate::types::Side;
@@ -105,34 +107,17 @@ impl LadderStrategy {
         d.levels_fundable = 1;
         d.kelly_fraction = -1.0;
         for side in [Side::Bid, Side::Ask] {
-            let (enabled, depth, mult, room, best) = match side {
-                Side::Bid => (
-                    inp.quote_bid,
-                    d_bid,
-                    inp.bid_mult,
-                    inp.room_bid,
-                    inp.best_bid,
-                ),
-                Side::Ask => (
-                    inp.quote_ask,
-                    d_ask,
-                    inp.ask_mult,
-                    inp.room_ask,
-                    inp.best_ask,
-                ),
+            let (enabled, depth, mult, room) = match side {
+                Side::Bid => (inp.quote_bid, d_bid, inp.bid_mult, inp.room_bid),
+                Side::Ask => (inp.quote_ask, d_ask, inp.ask_mult, inp.room_ask),
             };
             let mut touch = if depth > 0.0 {
                 depth * mult.max(1.0)
             } else {
                 depth
             };
-            if inp.reduce_only && best.is_finite() && best > 0.0 {
-                let join = match side {
-                    Side::Bid => (inp.mid - best) / inp.mid * 1e4,
-                    Side::Ask => (best - inp.mid) / inp.mid * 1e4,
-                };
-                let u = inp.urgency.clamp(0.0, 1.0);
-                touch = join + (1.0 - u) * (touch - join);
+            if inp.reduce_only {
+                touch = toward_touch(inp, side, touch);
             }
             match side {
                 Side::Bid => out.diag.bid_touch_bps = touch,

@@ -306,18 +306,7 @@ impl LadderStrategy {
             };
             let mut touch = (glft_d + as_buffer).max(floor) * mult.max(1.0);
             if inp.reduce_only {
-                let best = match side {
-                    Side::Bid => inp.best_bid,
-                    Side::Ask => inp.best_ask,
-                };
-                if best.is_finite() && best > 0.0 {
-                    let join = match side {
-                        Side::Bid => (inp.mid - best) / inp.mid * 1e4,
-                        Side::Ask => (best - inp.mid) / inp.mid * 1e4,
-                    };
-                    let u = inp.urgency.clamp(0.0, 1.0);
-                    touch = join + (1.0 - u) * (touch - join);
-                }
+                touch = toward_touch(inp, side, touch);
             }
             let total = if inp.reduce_only {
                 inp.position.abs().min(room)
@@ -464,6 +453,24 @@ impl LadderStrategy {
             }
         }
     }
+}
+
+/// A reduce-only side's depth moved toward the best price of its own side by urgency (1.0
+/// joins it); unchanged when that side of the book is empty.
+pub(super) fn toward_touch(inp: &LadderInput, side: Side, depth_bps: f64) -> f64 {
+    let best = match side {
+        Side::Bid => inp.best_bid,
+        Side::Ask => inp.best_ask,
+    };
+    if !(best.is_finite() && best > 0.0) {
+        return depth_bps;
+    }
+    let join = match side {
+        Side::Bid => (inp.mid - best) / inp.mid * 1e4,
+        Side::Ask => (best - inp.mid) / inp.mid * 1e4,
+    };
+    let u = inp.urgency.clamp(0.0, 1.0);
+    join + (1.0 - u) * (depth_bps - join)
 }
 
 /// The price `depth_bps` from mid on `side`, rounded away from the touch, and moved off the
