@@ -411,7 +411,7 @@ impl MarketMakerConfig {
     ///
     /// # Errors
     /// An invalid context (non-finite mark, ...).
-    pub fn resolve(&self, ctx: &ExchangeContext) -> crate::Result<ResolvedLimits> {
+    pub fn resolve(&self, ctx: &ExchangeContext) -> crate::check::Result<ResolvedLimits> {
         ctx.validate()?;
         let derived = auto_derive(
             self.capital_usd.unwrap_or(0.0),

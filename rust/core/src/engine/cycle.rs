@@ -93,6 +93,9 @@ impl QuoteEngine {
     /// order): limits are re-resolved once the book is fresh and the account known, and the
     /// day's opening equity is taken once the limits are viable.
     fn risk_inputs(&mut self, now_ms: u64) -> RiskInputs {
+        self.out.diagnostics.one_sided = self
+            .market
+            .fill_missing_side(now_ms, self.cfg.risk.one_sided_hold_ms);
         let hl_stale = self.market.hl_stale(now_ms, self.cfg.risk.hl_stale_ms);
         let gate_open = self.market.has_top() && !hl_stale && self.account.known;
         if gate_open {

@@ -12,7 +12,8 @@ pub mod avellaneda_stoikov;
 pub mod depth;
 pub mod glft;
 pub mod ladder;
-pub mod rounding;
+/// The exchange's rounding rules are [`crate::protocol::rules`]'s.
+pub use crate::protocol::rules as rounding;
 pub mod sizing;
 
 pub use avellaneda_stoikov::{AvellanedaStoikov, QuoteStrategy};
