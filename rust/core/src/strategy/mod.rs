@@ -5,7 +5,10 @@
 //! - [`sizing`][]: `BayesianFillModel`, `KellySizer`
 //! - [`rounding`][]: Hyperliquid price and size rules
 //! - [`ladder`][]: `LadderStrategy`, which puts them together into both sides' quotes
+//! - [`avellaneda_stoikov`][]: the plain Avellaneda-Stoikov baseline the ladder stage runs
+//!   instead when `strategy = "avellaneda_stoikov"`
 
+pub mod avellaneda_stoikov;
 pub mod depth;
 pub mod glft;
 pub mod ladder;
@@ -13,6 +16,7 @@ pub mod ladder;
 pub use crate::protocol::rules as rounding;
 pub mod sizing;
 
+pub use avellaneda_stoikov::{AvellanedaStoikov, QuoteStrategy};
 pub use depth::DynamicDepthGenerator;
 pub use glft::{CalibratedRiskModel, GlftCoefficients, RiskFeatures};
 pub use ladder::{
