@@ -161,6 +161,9 @@ pub struct MatchingEngine {
     pub(super) now: u64,
 }
 
+/// Fills kept per account for `userFills` (the exchange's by-time answer holds up to 10000).
+const FILL_HISTORY: usize = 10_000;
+
 fn lower(a: &str) -> String {
     a.to_ascii_lowercase()
 }
@@ -328,7 +331,7 @@ impl MatchingEngine {
     /// # Errors
     /// `Error::Invalid` for a malformed address or a non-finite amount.
     pub fn add_account(&mut self, address: &str, usdc: f64) -> Result<u32> {
-        crate::error::check::finite("usdc", usdc)?;
+        crate::check::finite("usdc", usdc)?;
         let a = lower(address);
         if a.len() != 42 || !a.starts_with("0x") || !a[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::invalid(
@@ -368,7 +371,7 @@ impl MatchingEngine {
     /// # Errors
     /// `Error::Invalid` for an unknown account or coin, or a negative size.
     pub fn set_max_position(&mut self, address: &str, coin: &str, max_position: f64) -> Result<()> {
-        crate::error::check::non_negative("max_position", max_position)?;
+        crate::check::non_negative("max_position", max_position)?;
         let u = *self
             .by_address
             .get(&lower(address))
@@ -805,7 +808,13 @@ impl MatchingEngine {
             tid,
             cloid,
         };
-        self.fills[u as usize].push(f.clone());
+        let history = &mut self.fills[u as usize];
+        history.push(f.clone());
+        // The exchange answers `userFills` with the 2000 most recent (and by time up to 10000):
+        // keep 10000, trimmed in chunks, so a long run does not grow by one entry per fill.
+        if history.len() >= 2 * FILL_HISTORY {
+            history.drain(..history.len() - FILL_HISTORY);
+        }
         self.out.fills.push(f);
         self.check_user(u);
     }
