@@ -53,20 +53,28 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
         "--market",
         default="synthetic:default",
         metavar="synthetic[:calm|default|toxic]",
-        help="the synthetic market and its preset",
+        help="the synthetic market and its preset (default synthetic:default)",
     )
     m.add_argument("--hl", metavar="FILE", help="replay this Hyperliquid recording instead")
     m.add_argument("--binance", metavar="FILE", help="Binance recording leading --hl")
     m.add_argument("--coin", help="coin of the synthetic market (ETH, BTC; default ETH)")
     if seed:
-        m.add_argument("--seed", type=int, default=1, help="seed of the market and latencies")
-    m.add_argument("--duration", type=float, default=1800.0, metavar="S", help="simulated seconds")
+        m.add_argument(
+            "--seed", type=int, default=1, help="seed of the market and latencies (default 1)"
+        )
+    m.add_argument(
+        "--duration",
+        type=float,
+        default=1800.0,
+        metavar="S",
+        help="simulated seconds (default 1800)",
+    )
     v = p.add_argument_group("venue and latency")
     v.add_argument(
         "--feed-latency",
         default="0",
         metavar="MS|pX=MS,...",
-        help="market and user data latency: constant ms, or percentiles",
+        help="market and user data latency: constant ms, or percentiles (default 0)",
     )
     v.add_argument(
         "--order-latency",
@@ -75,7 +83,7 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
         help="order round trip: constant ms or percentiles like p10=30,p50=80,p90=200,p99=500 "
         "(default: Hyperliquid's measured round trip, those figures)",
     )
-    v.add_argument("--block-ms", type=int, default=70, help="venue block cadence, ms")
+    v.add_argument("--block-ms", type=int, default=70, help="venue block cadence, ms (default 70)")
     v.add_argument("--maker-fee-bps", type=float, help="maker fee, bps (venue default 1.5)")
     v.add_argument("--taker-fee-bps", type=float, help="taker fee, bps (venue default 4.5)")
     v.add_argument(
@@ -96,7 +104,7 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
         help="override a config path (bot config, or market.*, venue.*, backtest.*); "
         "repeatable, default none",
     )
-    b.add_argument("--capital", type=float, default=1000.0, help="USDC on the venue")
+    b.add_argument("--capital", type=float, default=1000.0, help="USDC on the venue (default 1000)")
     if not seed:
         p.set_defaults(seed=1)
 
