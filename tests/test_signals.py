@@ -131,7 +131,8 @@ def test_unrelated_markets_are_not_actionable() -> None:
 
 def test_volatility_and_kappa_are_recovered() -> None:
     cfg = MarketMakerConfig(
-        max_position=1.0, stochastic={"sigma_prior_bps": 0.5, "kappa_prior": 1.0}
+        max_position=1.0,
+        stochastic={"sigma_prior_bps": 0.5, "kappa_prior": 1.0, "intensity_prior_s": 1.0},
     )
     s = SignalIntegrator(cfg)
     rng = np.random.default_rng(4)
@@ -148,10 +149,12 @@ def test_volatility_and_kappa_are_recovered() -> None:
             d = depth[i] if buy[i] else -depth[i]
             s.on_hl_trade(mid * math.exp(d / 1e4), 0.1, bool(buy[i]), t)
     snap = s.snapshot(T0 + 100 * n)
-    assert snap.sigma_bps == pytest.approx(2.0, rel=0.10)
+    # 1 s returns of the sweep-filtered mid over a 60 s half-life: ~7% standard error.
+    assert snap.sigma_bps == pytest.approx(2.0, rel=0.15)
     assert snap.kappa == pytest.approx(0.25, rel=0.15)
     assert snap.robust_kappa == pytest.approx(0.25, rel=0.15)
-    assert snap.intensity_a == pytest.approx(2.5, rel=0.15)
+    # 2.5 taker orders per s over both sides: A is 1.25 per side.
+    assert snap.intensity_a == pytest.approx(1.25, rel=0.15)
 
 
 def test_adverse_moves_make_the_flow_toxic() -> None:
