@@ -41,8 +41,9 @@ def config(url: str, **over: str) -> Any:
 
 
 class Market:
-    def __init__(self) -> None:
-        s = Signer(secrets.token_hex(32), is_mainnet=False)
+    def __init__(self, max_position: float = MAX) -> None:
+        self.key = secrets.token_hex(32)
+        s = Signer(self.key, is_mainnet=False)
         self.signer, self.addr = s, s.address.lower()
         self.venue = VenueThread(
             VenueConfig(
@@ -61,7 +62,7 @@ class Market:
                     ],
                 },
                 accounts=[(self.addr, 10_000.0)],
-                max_positions=[(self.addr, "ETH", MAX)],
+                max_positions=[(self.addr, "ETH", max_position)],
             )
         )
 
@@ -71,6 +72,11 @@ class Market:
     def open_orders(self) -> list[dict[str, Any]]:
         body = orjson.dumps({"type": "openOrders", "user": self.addr})
         return list(orjson.loads(self.venue.call(lambda: self.venue.venue.engine.info(body))))
+
+    def position(self) -> float:
+        body = orjson.dumps({"type": "clearinghouseState", "user": self.addr})
+        st = orjson.loads(self.venue.call(lambda: self.venue.venue.engine.info(body)))
+        return sum(float(p["position"]["szi"]) for p in st["assetPositions"])
 
     def breaches(self) -> int:
         led = self.venue.ledger()
@@ -122,7 +128,7 @@ def test_quotes_both_sides_and_leaves_nothing_behind() -> None:
             bot = m.bot(**{"live.metrics_port": str(port)})
             task = await started(bot)
             await until(lambda: sides(m.open_orders()) == {"A", "B"})
-            ours = {o.cloid for o in bot.ledger.orders}
+            ours = {o.cloid for o in bot.trader.ledger.orders}
             assert {o["cloid"] for o in m.open_orders()} <= ours | {None}
             await until(lambda: scrape(port).get("mmfast_cycles_total", 0) > 0, 10)
             metrics = scrape(port)
@@ -148,8 +154,8 @@ def test_dropped_connections_reconcile_and_resume_quoting() -> None:
             await until(lambda: bot.gateway.sent > sent + 2 and len(m.open_orders()) >= 2, 20)
             # after the resync the ledger is the exchange's picture
             await asyncio.sleep(0.5)
-            assert {o["oid"] for o in m.open_orders()} <= set(bot.ledger.resting_oids()) | {
-                o.oid for o in bot.ledger.orders
+            assert {o["oid"] for o in m.open_orders()} <= set(bot.trader.ledger.resting_oids()) | {
+                o.oid for o in bot.trader.ledger.orders
             }
             bot.stop("test over")
             s = await asyncio.wait_for(task, 30)
@@ -180,7 +186,7 @@ def test_restart_after_a_crash_leaves_no_orphan_and_no_duplicate() -> None:
             assert second.stats.orphans_cancelled == len(left)
             await until(lambda: len(m.open_orders()) >= 2)
             resting = m.open_orders()
-            mine = {o.cloid for o in second.ledger.orders}
+            mine = {o.cloid for o in second.trader.ledger.orders}
             assert all(o["cloid"] in mine for o in resting)  # only the new run's orders
             assert len({o["cloid"] for o in resting}) == len(resting)
             second.stop("test over")
@@ -216,5 +222,35 @@ def test_silent_connection_goes_stale_and_the_watchdog_cancels_by_rest() -> None
             s = await asyncio.wait_for(task, 60)
             assert s["watchdog_stale_events"] >= 1 and m.breaches() == 0
             await proxy.close()
+
+    uvloop.run(main())
+
+
+def test_kill_unwinds_a_position_above_the_limit() -> None:
+    """Issue 13 item 1: the account already holds 0.05 ETH (bought with the official SDK) and the
+    bot starts with max_position 0.03. The engine goes to Kill and unwinds with reduce-only asks;
+    the pre-send guard must let them through (a reducing order is always allowed, SPEC 3, 10), so
+    the position comes down, and the bot adds no breach to the one the manual buy made."""
+    from eth_account import Account
+    from hyperliquid.exchange import Exchange
+
+    limit = 0.03
+
+    async def main() -> None:
+        with Market(max_position=limit) as m:
+            ex = Exchange(Account.from_key("0x" + m.key), base_url=m.venue.url, timeout=10)
+            r = ex.market_open("ETH", True, 0.05, slippage=0.01)
+            assert r["status"] == "ok" and "filled" in r["response"]["data"]["statuses"][0], r
+            assert m.position() == pytest.approx(0.05)
+            before = m.breaches()  # the manual buy's own entry above the venue's max
+            bot = m.bot(max_position=str(limit))
+            task = await started(bot)
+            await until(lambda: m.position() < 0.05 - 1e-9, 60)
+            bot.stop("test over")
+            s = await asyncio.wait_for(task, 30)
+            assert s["guard_refusals"] == 0, s
+            assert s["errors"] == 0 and m.open_orders() == []
+            assert 0.0 <= m.position() < 0.05 - 1e-9
+            assert m.breaches() == before
 
     uvloop.run(main())

@@ -713,3 +713,68 @@ def test_a_refused_noop_means_the_order_reached_the_exchange() -> None:
         assert got[-1][1].statuses[0].oid == 21 and gw.lost == 0
 
     asyncio.run(main())
+
+
+# A reducing order always passes (issue 13 item 1, SPEC 3 and 10): positions above, at and below
+# the limit, any resting book, any mix of reducing and non-reducing orders. The oracle: the
+# action passes iff every direction it adds a non-reducing order to stays within max, counting
+# position, resting and new orders; reducing orders (reduce-only, against the position, at most
+# its size) are never the reason for a refusal.
+LOT = 0.001
+MAXP = 0.03
+
+
+def _wire(is_buy: bool, lots: int, reduce_only: bool, c: str) -> dict:
+    px = "1999" if is_buy else "2001"
+    tif = "Alo"
+    return {
+        "a": ASSET,
+        "b": is_buy,
+        "p": px,
+        "s": f"{lots * LOT:.3f}",
+        "r": reduce_only,
+        "t": {"limit": {"tif": tif}},
+        "c": c,
+    }
+
+
+_orders = st.lists(st.tuples(st.booleans(), st.integers(1, 40), st.booleans()), max_size=5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pos_lots=st.one_of(
+        st.sampled_from([-60, -31, -30, -29, 0, 29, 30, 31, 50, 60]), st.integers(-90, 90)
+    ),
+    resting=_orders,
+    new=_orders,
+)
+def test_guard_always_passes_reducing_orders_and_holds_the_invariant(
+    pos_lots: int, resting: list, new: list
+) -> None:
+    g = guard(max_position=MAXP, cap=1.0)
+    pos = pos_lots * LOT
+    g.ledger.position = pos
+    for i, (b, lots, r) in enumerate(resting):
+        g.ledger.on_send(i, {"type": "order", "orders": [_wire(b, lots, r, f"0x{i:032x}")]})
+    action = {
+        "type": "order",
+        "orders": [_wire(b, n, r, f"0x{99 + i:032x}") for i, (b, n, r) in enumerate(new)],
+    }
+
+    def reducing(b: bool, lots: int, r: bool) -> bool:
+        return r and (pos_lots < 0 if b else pos_lots > 0) and lots <= abs(pos_lots)
+
+    buys = pos_lots + sum(n for b, n, _ in resting + new if b)
+    sells = -pos_lots + sum(n for b, n, _ in resting + new if not b)
+    over_buy = buys > round(MAXP / LOT) and any(b and not reducing(b, n, r) for b, n, r in new)
+    over_sell = sells > round(MAXP / LOT) and any(
+        not b and not reducing(b, n, r) for b, n, r in new
+    )
+    why = g.check(action)
+    assert (why is None) == (not over_buy and not over_sell), why
+    only_reducing = {
+        "type": "order",
+        "orders": [_wire(b, n, r, "0x" + "9" * 32) for b, n, r in new if reducing(b, n, r)],
+    }
+    assert g.check(only_reducing) is None

@@ -168,7 +168,7 @@ def cpu_path(n: int) -> np.ndarray:
     from mmfast.gateway.limits import AddressBudget
     from mmfast.gateway.orders import OrderGateway
     from mmfast.gateway.responses import parse_exchange
-    from mmfast.live.bot import Bot
+    from mmfast.live.trader import Trader
 
     eng = QuoteEngine(bench_config("http://127.0.0.1:1"))
     eng.set_runtime(0, 4)
@@ -186,11 +186,13 @@ def cpu_path(n: int) -> np.ndarray:
     gw.budget.update({"nRequestsCap": 10**12, "nRequestsUsed": 0})
     gw.ws_bucket.capacity = gw.ws_bucket.tokens = 1e12
     gw.ws = types.SimpleNamespace(connected=True, send=lambda body: True)  # type: ignore[assignment]
-    bot = types.SimpleNamespace(
-        gateway=gw,
-        state=types.SimpleNamespace(meta=types.SimpleNamespace(asset=0)),
-        live=types.SimpleNamespace(expires_after_ms=10_000),
-        signer=Signer(secrets.token_hex(32), is_mainnet=False),
+    trader = types.SimpleNamespace(
+        asset=0,
+        node=types.SimpleNamespace(
+            gateway=gw,
+            live=types.SimpleNamespace(expires_after_ms=10_000),
+            signer=Signer(secrets.token_hex(32), is_mainnet=False),
+        ),
     )
     out_ns = np.empty(n)
     oid = 1000
@@ -219,7 +221,7 @@ def cpu_path(n: int) -> np.ndarray:
         eng.on_hl_frame(frame, t_ms)
         out = eng.cycle(t_ms)
         if out.actions:
-            Bot._send_actions(bot, out)  # type: ignore[arg-type]
+            Trader.send_actions(trader, out)  # type: ignore[arg-type]
         if i >= 50:
             out_ns[i - 50] = time.perf_counter_ns() - t0
         for s in list(gw.inflight.values()):  # acknowledge everything

@@ -5,8 +5,10 @@ the whole action when any order in it breaks a rule: the right asset; post-only 
 quote, where only a reduce-only order may take another time in force; a price within
 `risk.price_band_bps` of the mid the gateway saw last on the `bbo` feed; a size within the
 single-order cap; and the safety invariant of SPEC 3 per direction, against the gateway's own
-ledger (position + every resting and in-flight order, a modify counting old and new). Cancels
-and the housekeeping actions always pass: they never add exposure.
+ledger (position + every resting and in-flight order, a modify counting old and new), for each
+direction the action adds a non-reducing order to. A reducing order (reduce-only, against the
+position, at most its size) always passes, even with |position| above the max: Kill must be
+able to unwind. Cancels and the housekeeping actions always pass: they never add exposure.
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ class GuardLimits:
     price_band_bps: float
 
 
+def reduces(position: float, is_buy: bool, sz: float, reduce_only: bool) -> bool:
+    """A reducing order: reduce-only, on the side that brings |position| down, and no larger
+    than the position (the exchange never lets a reduce-only order open exposure)."""
+    if not reduce_only:
+        return False
+    opposite = position < -EPS if is_buy else position > EPS
+    return opposite and sz <= abs(position) + EPS
+
+
 class PreSendGuard:
     def __init__(self, limits: GuardLimits, ledger: OrderLedger) -> None:
         self.limits = limits
@@ -53,24 +64,32 @@ class PreSendGuard:
         else:
             return f"action type {kind!r} is not one the bot sends"
         lim = self.limits
+        position = self.ledger.position
         buy, sell = self.ledger.exposure()
         # The old order of a modify is still in the ledger (it counts until the answer), so the
-        # new order adds to it: a modify in flight counts both, as SPEC 3 says.
+        # new order adds to it: a modify in flight counts both, as SPEC 3 says. A direction is
+        # checked only when the action adds a non-reducing order to it: a reducing order always
+        # passes (SPEC 3, 10), even with |position| above the max, or Kill could never unwind.
+        adds_buy = adds_sell = False
         for w in wires:
             why = self._check_order(w, lim)
             if why is not None:
                 return why
             sz = float(w.get("s", 0.0))
-            if w.get("b"):
+            is_buy = bool(w.get("b"))
+            reducing = reduces(position, is_buy, sz, bool(w.get("r")))
+            if is_buy:
                 buy += sz
+                adds_buy |= not reducing
             else:
                 sell += sz
-        if buy > lim.max_position + EPS:
+                adds_sell |= not reducing
+        if adds_buy and buy > lim.max_position + EPS:
             return (
                 f"safety invariant: position + resting and in-flight buys would be {buy:.8g}"
                 f" > max_position {lim.max_position:.8g}"
             )
-        if sell > lim.max_position + EPS:
+        if adds_sell and sell > lim.max_position + EPS:
             return (
                 f"safety invariant: -position + resting and in-flight sells would be {sell:.8g}"
                 f" > max_position {lim.max_position:.8g}"
