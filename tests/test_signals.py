@@ -249,19 +249,31 @@ def test_hyperliquid_recording_through_frames(real_data: Path) -> None:
 
 
 def ewma_vol(times_ms: list[int], mids: list[float], half_life_s: float = 60.0) -> float:
-    """Pure-Python reference of VolatilityEstimator's fast EWMA (defaults: prior 2 bps/sqrt(s),
-    200 ms minimum interval, 10 s maximum gap)."""
+    """Pure-Python reference of the integrator's fast volatility (defaults: prior 2 bps/sqrt(s),
+    the median of the last 5 mids (one per receive time), 1000 ms minimum interval, 10 s maximum
+    gap)."""
     var = 4.0
-    t0, x0 = times_ms[0], math.log(mids[0]) * 1e4
-    for t, m in zip(times_ms[1:], mids[1:], strict=True):
-        dt = t - t0
-        if dt < 200:
-            continue
+    window: list[tuple[int, float]] = []
+    anchor: tuple[int, float] | None = None
+    for t, m in zip(times_ms, mids, strict=True):
         x = math.log(m) * 1e4
+        if window and window[-1][0] == t:
+            window[-1] = (t, x)
+        else:
+            window = [*window, (t, x)][-5:]
+        vals = sorted(v for _, v in window)
+        robust = vals[(len(vals) - 1) // 2]
+        if anchor is None:
+            anchor = (t, robust)
+            continue
+        t0, x0 = anchor
+        dt = t - t0
+        if dt < 1000:
+            continue
         if dt <= 10_000:
             w = 1.0 - math.exp(-math.log(2) * dt / (half_life_s * 1e3))
-            var += w * ((x - x0) ** 2 / (dt / 1e3) - var)
-        t0, x0 = t, x
+            var += w * ((robust - x0) ** 2 / (dt / 1e3) - var)
+        anchor = (t, robust)
     return math.sqrt(var)
 
 
