@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
+from mmfast._core import check_user_frame
 from mmfast.errors import MmfastError
 from mmfast.feeds.ws import mono_ms
 from mmfast.gateway.guard import GuardLimits, PreSendGuard
@@ -43,6 +45,10 @@ class TraderStats:
     cycle_ns: SampleRing = field(default_factory=SampleRing)
     #: Book frame received to the first resulting order written to the socket, inside the bot.
     tick_to_send_ns: SampleRing = field(default_factory=SampleRing)
+    #: Sampled 4 times a second from the last cycle's diagnostics: the caps in force and the
+    #: reasons for going Flat, by name (what the bot did under faults, issue 13).
+    cap_samples: Counter[str] = field(default_factory=Counter)
+    flat_samples: Counter[str] = field(default_factory=Counter)
 
 
 class Trader:
@@ -275,6 +281,9 @@ class Trader:
             self.engine.on_binance_frame(frame, recv_ms)
 
     def on_user(self, frame: bytes, recv_ms: int) -> None:
+        # The engine's parser judges the frame first (absurd sizes, prices, positions are
+        # malformed): a refused frame reaches neither the ledger nor the PnL (issue 13 item 7).
+        check_user_frame(frame, self.coin)
         msg = orjson.loads(frame)
         ch = msg.get("channel")
         data = msg.get("data")

@@ -41,6 +41,7 @@ def run_session(
     duration: float | None,
     dry_run: bool = False,
     flatten_on_exit: bool = False,
+    guardian: Any = None,
 ) -> dict[str, Any]:
     import uvloop
 
@@ -73,7 +74,7 @@ def run_session(
         if store is not None:
             print(f"state: {store.path}", file=sys.stderr)
         dash = Dashboard(tty=False if plain else None, title=title)
-        node = Node(cfg, ident, on_progress=dash.update)
+        node = Node(cfg, ident, on_progress=dash.update, guardian=guardian)
         node.dry_run = dry_run
         node.flatten_on_exit = flatten_on_exit
         if store is not None:

@@ -6,6 +6,7 @@
 
 use pyo3::prelude::*;
 
+mod backtest;
 mod book;
 mod config;
 mod decision;
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     engine::register(m)?;
     signing::register(m)?;
     sim::register(m)?;
+    backtest::register(m)?;
     Ok(())
 }

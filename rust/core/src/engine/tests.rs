@@ -919,10 +919,19 @@ fn a_tight_action_budget_is_shared_between_the_sides() {
     let mut now = T0;
     for round in 0..3 {
         let (out, acts) = run_cycle(&mut e, now);
-        assert!(matches!(out.mode, ExecutionMode::Maker { bid: true, ask: true }));
+        assert!(matches!(
+            out.mode,
+            ExecutionMode::Maker {
+                bid: true,
+                ask: true
+            }
+        ));
         let (b, a) = (places(&out, Side::Bid), places(&out, Side::Ask));
         assert!(b.len() + a.len() <= 3, "round {round}: {acts:?}");
-        assert!(!b.is_empty() && !a.is_empty(), "round {round}: one side only");
+        assert!(
+            !b.is_empty() && !a.is_empty(),
+            "round {round}: one side only"
+        );
         if round == 0 {
             // Each side's innermost level first.
             assert_eq!(b.iter().map(|q| q.level).min(), Some(0));
