@@ -20,6 +20,7 @@ import orjson
 
 from mmfast.cli.common import HelpFormatter
 from mmfast.errors import EngineError, MmfastError, VenueError
+from mmfast.research import compare
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,6 +30,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description=__doc__,
         formatter_class=HelpFormatter,
     )
+    add_job_arguments(p)
+    compare.add_compare_arguments(p)
+    o = p.add_argument_group("output")
+    o.add_argument("--report", metavar="DIR", help="write summary.json and timeseries.npz here")
+    o.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    o.add_argument("--plain", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
+    """The options that describe a backtest `Job` (market, venue and latency, bot), read back by
+    `job_from_args`; shared by `backtest` and `tune` (which gives seeds its own way)."""
     m = p.add_argument_group("market")
     m.add_argument(
         "--market",
@@ -39,7 +52,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     m.add_argument("--hl", metavar="FILE", help="replay this Hyperliquid recording instead")
     m.add_argument("--binance", metavar="FILE", help="Binance recording leading --hl")
     m.add_argument("--coin", help="coin of the synthetic market (ETH, BTC; default ETH)")
-    m.add_argument("--seed", type=int, default=1, help="seed of the market and latencies")
+    if seed:
+        m.add_argument("--seed", type=int, default=1, help="seed of the market and latencies")
     m.add_argument("--duration", type=float, default=1800.0, metavar="S", help="simulated seconds")
     v = p.add_argument_group("venue and latency")
     v.add_argument(
@@ -77,11 +91,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "repeatable, default none",
     )
     b.add_argument("--capital", type=float, default=1000.0, help="USDC on the venue")
-    o = p.add_argument_group("output")
-    o.add_argument("--report", metavar="DIR", help="write summary.json and timeseries.npz here")
-    o.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    o.add_argument("--plain", action="store_true", help="no progress bar")
-    p.set_defaults(run=run)
+    if not seed:
+        p.set_defaults(seed=1)
 
 
 def job_from_args(args: argparse.Namespace) -> Any:
@@ -162,6 +173,13 @@ def _bps(x: float | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from mmfast.backtest import run_backtest
 
+    if args.compare:
+        try:
+            base = job_from_args(args)
+        except MmfastError as e:
+            print(f"mmfast backtest: {e}", file=sys.stderr)
+            return 2
+        return compare.run_compare_cli(args, base)
     try:
         job = job_from_args(args)
         summary, series = run_backtest(job, progress=not args.plain and sys.stderr.isatty())

@@ -136,7 +136,7 @@ impl PyLadderStrategy {
             ("gamma_base", gamma_base),
             ("min_notional", min_notional),
         ] {
-            mmfast_core::error::check::positive(name, v).map_err(crate::errors::to_py)?;
+            mmfast_core::check::positive(name, v).py()?;
         }
         if sz_decimals > 10 {
             return Err(PyValueError::new_err(format!(
@@ -626,7 +626,7 @@ impl PyQuoteEngine {
         }
         for (name, v) in [("kappa", kappa), ("a_intensity", a_intensity)] {
             if let Some(v) = v {
-                mmfast_core::error::check::positive(name, v).map_err(crate::errors::to_py)?;
+                mmfast_core::check::positive(name, v).py()?;
             }
         }
         if let Some(v) = sigma_bps {
@@ -771,7 +771,7 @@ fn reconcile_side(
 ) -> PyResult<Vec<Py<PyAny>>> {
     use mmfast_core::engine::reconcile::{self, Decision, Decisions, ReconcileParams};
     use mmfast_core::engine::TrackedOrder;
-    mmfast_core::error::check::positive("mid", mid).map_err(crate::errors::to_py)?;
+    mmfast_core::check::positive("mid", mid).py()?;
     let side = side_arg("side", side)?;
     if desired.len() > mmfast_core::strategy::MAX_LEVELS
         || orders.len() > mmfast_core::engine::orders::MAX_ORDERS

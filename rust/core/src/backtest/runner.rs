@@ -21,9 +21,10 @@ use serde_json::{json, Value};
 use super::accounting::Accounting;
 use super::latency::Latency;
 use super::replay::{Recorded, RecordedMarket};
+use crate::check;
 use crate::config::MarketMakerConfig;
 use crate::engine::{cloid_hex, Action as EngineAction, ActionKind, QuoteEngine};
-use crate::error::{check, Error, Result};
+use crate::error::{Error, Result};
 use crate::signing::float_to_wire;
 use crate::sim::action::{
     Action as SimAction, CancelByCloidWire, CancelWire, LimitType, ModifyWire, OidOrCloid,

@@ -622,6 +622,22 @@ impl Default for LadderConfig {
     }
 }
 
+/// The Avellaneda-Stoikov baseline (`strategy = "avellaneda_stoikov"`,
+/// `strategy/avellaneda_stoikov.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AvellanedaStoikovConfig {
+    /// The constant horizon `T - t` of the reservation price and spread, s. 12 s matches GLFT's
+    /// inventory term at the SPEC priors.
+    pub horizon_s: f64,
+}
+
+impl Default for AvellanedaStoikovConfig {
+    fn default() -> Self {
+        Self { horizon_s: 12.0 }
+    }
+}
+
 impl LadderConfig {
     pub(super) fn validate(&self, c: &mut Checker) {
         if self.num_levels == 0 || self.num_levels > 50 {

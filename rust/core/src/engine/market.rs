@@ -8,7 +8,8 @@
 use super::orders::OrderState;
 use super::QuoteEngine;
 use crate::book::{parse_binance_frame, parse_hl_frame, BinanceMessage, HlApplied, HlMessage};
-use crate::error::{check, Result};
+use crate::check;
+use crate::error::Result;
 
 fn parse_px(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)

@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::queue::QueueModel;
-use crate::error::{check, Error, Result};
+use crate::check;
+use crate::error::{Error, Result};
 
 /// Where the background book and the market's own trades come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

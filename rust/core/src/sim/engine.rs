@@ -331,7 +331,7 @@ impl MatchingEngine {
     /// # Errors
     /// `Error::Invalid` for a malformed address or a non-finite amount.
     pub fn add_account(&mut self, address: &str, usdc: f64) -> Result<u32> {
-        crate::error::check::finite("usdc", usdc)?;
+        crate::check::finite("usdc", usdc)?;
         let a = lower(address);
         if a.len() != 42 || !a.starts_with("0x") || !a[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::invalid(
@@ -371,7 +371,7 @@ impl MatchingEngine {
     /// # Errors
     /// `Error::Invalid` for an unknown account or coin, or a negative size.
     pub fn set_max_position(&mut self, address: &str, coin: &str, max_position: f64) -> Result<()> {
-        crate::error::check::non_negative("max_position", max_position)?;
+        crate::check::non_negative("max_position", max_position)?;
         let u = *self
             .by_address
             .get(&lower(address))
