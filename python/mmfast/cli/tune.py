@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mmfast.cli.backtest import add_job_arguments
+from mmfast.cli.common import HelpFormatter
 
 DESCRIPTION = """\
 Search config parameters with Optuna (TPE by default). Each trial runs backtests over --seeds;
@@ -33,7 +34,7 @@ def add_parser(sub: Any) -> None:
         "tune",
         help="search config parameters with Optuna over backtests (locally or on a cluster)",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--space", required=True, metavar="SPACE.toml", help="the search space")
     p.add_argument("--trials", required=True, type=int, metavar="N",
