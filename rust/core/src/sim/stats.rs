@@ -187,13 +187,11 @@ pub fn recording_stats(path: &str) -> Result<Value> {
                     st.on_trade(t, px, q);
                 }
             }
-            BinanceMessage::DepthUpdate(_) => {
-                if bn.apply(frame)?.applied() {
-                    let l2 = bn.book();
-                    let bids = levels(l2.bids(), |l| bn.level_f64(l));
-                    let asks = levels(l2.asks(), |l| bn.level_f64(l));
-                    st.on_book(t, &bids, &asks);
-                }
+            BinanceMessage::DepthUpdate(_) if bn.apply(frame)?.applied() => {
+                let l2 = bn.book();
+                let bids = levels(l2.bids(), |l| bn.level_f64(l));
+                let asks = levels(l2.asks(), |l| bn.level_f64(l));
+                st.on_book(t, &bids, &asks);
             }
             _ => {}
         }
