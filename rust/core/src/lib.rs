@@ -16,6 +16,7 @@
 //! - [`book`], [`replay`]: market data books, wire parsers and the recording reader
 //! - [`signing`]: Hyperliquid action hashing, signing and recovery
 //! - [`sim`]: the matching engine shared by the venue and the backtester (SPEC 11)
+//! - [`risk`]: which limit wins (`resolve_limits`) and the pre-send guard with its ledger (SPEC 3, 8)
 
 pub mod book;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod mode;
 pub mod params;
 pub mod queue_value;
 pub mod replay;
+pub mod risk;
 pub mod signals;
 pub mod signing;
 pub mod sim;
