@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmfast.errors import ConfigError, SigningError
+from mmfast.errors import ConfigError, SigningError, redact
 
 KEY_ENV = "MMFAST_PRIVATE_KEY"
 PASSWORD_ENV = "MMFAST_KEYSTORE_PASSWORD"
@@ -44,9 +44,10 @@ class Identity:
 
 
 def check_address(field: str, value: str) -> str:
-    """Returns the address lowercased, or raises `ConfigError` naming the field and value."""
+    """Returns the address lowercased, or raises `ConfigError` naming the field and the value's
+    redacted form (a key pasted here by mistake must not be shown)."""
     if not _ADDRESS.match(value):
-        raise ConfigError(f"{field} = {value!r}: not an address (0x and 40 hex digits)")
+        raise ConfigError(f"{field} = {redact(value)}: not an address (0x and 40 hex digits)")
     return value.lower()
 
 

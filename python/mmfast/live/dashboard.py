@@ -17,7 +17,9 @@ def snapshot(bot: Any) -> dict[str, Any]:
     bids = [o.px for o in lg.orders if o.is_buy] if lg else []
     asks = [o.px for o in lg.orders if not o.is_buy] if lg else []
     out = tr.last_out
-    recent = np.asarray(tr.stats.cycle_ns[-2000:] or [0], dtype=np.float64) / 1e3
+    recent = tr.stats.cycle_ns.values(2000).astype(np.float64) / 1e3
+    if not len(recent):
+        recent = np.zeros(1)
     mark = tr.mid
     gw = bot.gateway
     return {

@@ -109,6 +109,9 @@ class Node:
         self.metrics: Any = None
         self._resync_task: asyncio.Task[None] | None = None
         self._schedule_cancel_ok = bool(self.live.schedule_cancel)
+        self._signals = 0
+        self._forced = False
+        self._shutdown_task: asyncio.Future[None] | None = None
 
     @property
     def quoting(self) -> bool:
@@ -127,7 +130,7 @@ class Node:
         loop = asyncio.get_running_loop()
         if install_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, self.stop, f"signal {sig.name}")
+                loop.add_signal_handler(sig, self._on_signal, sig)
         self.stats.started_ms = mono_ms()
         try:
             await self._preflight()
@@ -152,11 +155,55 @@ class Node:
             log.exception("fatal error")
             self._stop_reason = f"fatal: {type(e).__name__}: {e}"
         finally:
-            if install_signals:
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.remove_signal_handler(sig)
-            await self._shutdown()
+            # The handlers stay through the shutdown: a second signal must not interrupt the
+            # cancel-all (issue 13 item 6), a third cancels the shutdown itself.
+            self._shutdown_task = asyncio.ensure_future(self._shutdown())
+            try:
+                await self._shutdown_task
+            except asyncio.CancelledError:
+                if not self._forced:
+                    raise
+                await self._close_quietly()
+            finally:
+                if install_signals:
+                    for sig in (signal.SIGINT, signal.SIGTERM):
+                        loop.remove_signal_handler(sig)
         return self.summary()
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            self.stop(f"signal {sig.name}")
+        elif self._signals == 2:
+            log.warning(
+                "%s: shutdown in progress (cancelling every order, then checking none is left); "
+                "a third signal forces exit without waiting",
+                sig.name,
+            )
+        elif not self._forced:
+            self._forced = True
+            log.error(
+                "%s: forced exit; orders may remain open (the guardian, if running, cancels "
+                "them; else `openOrders` shows them)",
+                sig.name,
+            )
+            self._stop_reason = f"forced exit ({sig.name} x{self._signals})"
+            if self._shutdown_task is not None and not self._shutdown_task.done():
+                self._shutdown_task.cancel()
+
+    async def _close_quietly(self) -> None:
+        """What a forced exit still does: close sockets and the HTTP client, nothing else."""
+        for c in self.conns.values():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(c.close(), 0.5)
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.gateway is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.gateway.close(), 0.5)
+        with contextlib.suppress(Exception):
+            await self.rest.close()
 
     async def _wait_synced(self) -> None:
         deadline = time.monotonic() + 30
@@ -536,7 +583,9 @@ class Node:
 
     def summary(self) -> dict[str, Any]:
         tr = self.trader
-        ns = np.asarray(tr.stats.cycle_ns or [0], dtype=np.float64)
+        ns = (
+            tr.stats.cycle_ns.values().astype(np.float64) if len(tr.stats.cycle_ns) else np.zeros(1)
+        )
         gw = self.gateway
         mark = tr.mid
         pnl = tr.pnl

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from mmfast.gateway.ledger import OrderLedger
 from mmfast.gateway.limits import AddressBudget
 from mmfast.gateway.orders import Sent
 from mmfast.live.pnl import PnL
+from mmfast.live.samples import SampleRing
 from mmfast.truth import ExchangeState
 
 if TYPE_CHECKING:
@@ -39,9 +39,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class TraderStats:
     cycles: int = 0
-    cycle_ns: list[int] = field(default_factory=list)
+    #: The most recent cycle times (bounded: a long run must not grow by one entry per cycle).
+    cycle_ns: SampleRing = field(default_factory=SampleRing)
     #: Book frame received to the first resulting order written to the socket, inside the bot.
-    tick_to_send_ns: deque[int] = field(default_factory=lambda: deque(maxlen=100_000))
+    tick_to_send_ns: SampleRing = field(default_factory=SampleRing)
 
 
 class Trader:

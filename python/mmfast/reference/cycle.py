@@ -96,7 +96,22 @@ def select_mode(
     return ("maker", bid_v or alpha, ask_v or alpha, 0.0)
 
 
-def cycle(p: CycleParams, st: CycleState) -> dict:
+@dataclass
+class RiskPlan:
+    """`risk_plan::RiskPlan` of a quoting cycle: zone, overlay multipliers, effective max, rooms."""
+
+    mid: float
+    zone: str
+    effective_max: float
+    bid_mult: float
+    ask_mult: float
+    room_bid: float
+    room_ask: float
+
+
+def risk_plan(p: CycleParams, st: CycleState) -> RiskPlan:
+    """SPEC 8 steps 1-3 as `risk_plan::plan` for a fresh book, a known account and a position
+    below Kill: one function, one line per monitor."""
     mid = 0.5 * (st.best_bid + st.best_ask)
     pos = st.position
     cmax = st.configured_max
@@ -123,6 +138,16 @@ def cycle(p: CycleParams, st: CycleState) -> dict:
         room_bid = min(room_bid, new_exp)
     if pos <= 0:
         room_ask = min(room_ask, new_exp)
+    return RiskPlan(mid, zone, eff, bid_mult, ask_mult, room_bid, room_ask)
+
+
+def cycle(p: CycleParams, st: CycleState) -> dict:
+    plan = risk_plan(p, st)
+    mid, zone, eff = plan.mid, plan.zone, plan.effective_max
+    bid_mult, ask_mult = plan.bid_mult, plan.ask_mult
+    room_bid, room_ask = plan.room_bid, plan.room_ask
+    pos = st.position
+    cmax = st.configured_max
     inp = lad.LadderInput(
         mid=mid, best_bid=st.best_bid, best_ask=st.best_ask, sz_decimals=st.sz_decimals,
         min_notional=st.min_notional, sigma_bps=st.sigma_bps, kappa=st.kappa,

@@ -34,6 +34,8 @@ class VenueConfig:
     accounts: list[tuple[str, float]] = field(default_factory=list)
     # (agent, master) API wallets known at start (approveAgent adds more at run time).
     agents: list[tuple[str, str]] = field(default_factory=list)
+    # (vault, leader): accounts the leader (and its agents) may trade for with `vaultAddress`.
+    vaults: list[tuple[str, str]] = field(default_factory=list)
     # (address, coin, max_position): the bot's hard ceiling, for the venue's breach count.
     max_positions: list[tuple[str, str, float]] = field(default_factory=list)
     # Minimum ms between l2Book pushes of one subscription with and without `fast`.
@@ -70,7 +72,7 @@ class VenueConfig:
         if unknown:
             raise InputError(f"unknown venue config keys: {', '.join(unknown)}")
         d = dict(d)
-        for k in ("accounts", "agents", "max_positions"):
+        for k in ("accounts", "agents", "vaults", "max_positions"):
             if k in d:
                 d[k] = [tuple(x) for x in d[k]]
         return cls(**d)

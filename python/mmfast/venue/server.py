@@ -86,6 +86,8 @@ class Venue:
             self.engine.add_account(address, float(usdc))
         for agent, master in self.config.agents:
             self.engine.add_agent(agent, master)
+        for vault, leader in self.config.vaults:
+            self.engine.add_vault(vault, leader)
         for address, coin, mx in self.config.max_positions:
             self.engine.set_max_position(address, coin, float(mx))
         self.port = 0

@@ -85,6 +85,10 @@ impl PyMatchingEngine {
         self.inner.add_agent(agent, master).py()
     }
 
+    fn add_vault(&mut self, vault: &str, leader: &str) -> PyResult<()> {
+        self.inner.add_vault(vault, leader).py()
+    }
+
     fn user_of(&self, signer: &str) -> Option<String> {
         self.inner.user_of(signer)
     }

@@ -65,7 +65,15 @@ struct Stage<'b> {
 impl<'a> HlSink<'a> for Stage<'_> {
     #[inline(always)]
     fn level(&mut self, side: Side, px: Dec<'a>, sz: Dec<'a>) -> PResult<()> {
-        let px = self.px.units("px", px)?;
+        let px_units = self.px.units("px", px)?;
+        if px_units <= 0 {
+            return Err(BookError::field(
+                "px",
+                px.text.as_bytes(),
+                "a price must be above zero",
+            ));
+        }
+        let px = px_units;
         let qty = self.sz.units("sz", sz)?;
         let v = &mut self.stage[side as usize];
         if let Some(last) = v.last() {
@@ -200,6 +208,7 @@ impl HlBook {
                 if !self.is_our_coin(b.coin) {
                     return Ok(HlApplied::Ignored);
                 }
+                self.check_uncrossed()?;
                 if self.snapshot_ms.is_some_and(|t| b.time < t) {
                     return Ok(HlApplied::Stale);
                 }
@@ -215,6 +224,7 @@ impl HlBook {
                 if !self.is_our_coin(b.coin) {
                     return Ok(HlApplied::Ignored);
                 }
+                self.check_uncrossed()?;
                 let older_than_held = self.snapshot_ms.is_some_and(|t| b.time <= t)
                     || self.bbo.is_some_and(|held| b.time < held.time);
                 if older_than_held {
@@ -230,6 +240,19 @@ impl HlBook {
                 Ok(HlApplied::Bbo)
             }
             _ => Ok(HlApplied::Ignored),
+        }
+    }
+
+    /// A book (or bbo) whose best bid is at or above its best ask is not a market anyone can
+    /// quote against: the frame is refused whole, like any malformed one (issue 13 item 7).
+    fn check_uncrossed(&self) -> Result<(), BookError> {
+        match (self.stage[0].first(), self.stage[1].first()) {
+            (Some(b), Some(a)) if b.px >= a.px => Err(BookError::field(
+                "levels",
+                format!("bid {} >= ask {}", b.px, a.px).as_bytes(),
+                "best bid must be below best ask",
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -429,5 +452,35 @@ mod tests {
         }
         assert_eq!(format!("{:?}", b.book()), before);
         assert!(HlBook::new(7).is_err());
+    }
+
+    /// Issue 13 item 7: a book whose best bid is at or above its best ask, or a level priced at
+    /// zero, is malformed; the book keeps its last valid state.
+    #[test]
+    fn crossed_locked_or_zero_priced_books_are_refused() {
+        let mut b = HlBook::new(5).unwrap().for_coin("BTC");
+        b.apply(l2(1, &[("100.0", "1")], &[("101.0", "1")]).as_bytes())
+            .unwrap();
+        let before = format!("{:?}", b.book());
+        for bad in [
+            l2(2, &[("101.0", "1")], &[("101.0", "1")]), // locked
+            l2(2, &[("102.0", "1")], &[("101.0", "1")]), // crossed
+            l2(2, &[("0", "1")], &[("101.0", "1")]),     // zero price
+            l2(2, &[], &[("0.0", "1")]),
+            bbo(3, Some(("101.5", "1")), Some(("101.0", "1"))),
+            bbo(3, Some(("101.0", "1")), Some(("101.0", "1"))),
+            bbo(3, Some(("0", "1")), None),
+        ] {
+            let err = b.apply(bad.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains("malformed"), "{bad}: {err}");
+            assert_eq!(format!("{:?}", b.book()), before, "{bad}");
+            assert_eq!(b.time_ms(), Some(1));
+        }
+        // One side alone is a fact of thin markets, not an error.
+        assert_eq!(
+            b.apply(bbo(4, Some(("100.5", "1")), None).as_bytes())
+                .unwrap(),
+            HlApplied::Bbo
+        );
     }
 }

@@ -104,6 +104,54 @@ fn num(field: &'static str, s: &str) -> Result<f64, EngineError> {
         })
 }
 
+/// Sizes and positions beyond this many coins, and prices beyond this many USD, are not values
+/// any venue sends: a fill with `startPosition` 1.8e19 is corruption, and applying it would make
+/// it the engine's position (issue 13 item 7). Far above any real market (BTC at 1e7 USD, a
+/// kPEPE position of 1e11), far below where f64 loses whole coins.
+pub const MAX_ABS_SIZE: f64 = 1e12;
+pub const MAX_PRICE: f64 = 1e12;
+
+fn out_of_range(field: &'static str, s: &str, range: &str) -> EngineError {
+    EngineError::Frame {
+        what: field,
+        reason: format!("{s:?} is outside {range}"),
+    }
+}
+
+/// A price: finite, above zero, at most `MAX_PRICE`.
+fn price(field: &'static str, s: &str) -> Result<f64, EngineError> {
+    let v = num(field, s)?;
+    if v > 0.0 && v <= MAX_PRICE {
+        Ok(v)
+    } else {
+        Err(out_of_range(field, s, "(0, 1e12]"))
+    }
+}
+
+/// A size: finite, at most `MAX_ABS_SIZE`, above zero unless `zero_ok` (a remaining size).
+fn size(field: &'static str, s: &str, zero_ok: bool) -> Result<f64, EngineError> {
+    let v = num(field, s)?;
+    if (v > 0.0 || (zero_ok && v == 0.0)) && v <= MAX_ABS_SIZE {
+        Ok(v)
+    } else {
+        Err(out_of_range(
+            field,
+            s,
+            if zero_ok { "[0, 1e12]" } else { "(0, 1e12]" },
+        ))
+    }
+}
+
+/// A signed position or amount: finite, magnitude at most `MAX_ABS_SIZE`.
+fn signed(field: &'static str, s: &str) -> Result<f64, EngineError> {
+    let v = num(field, s)?;
+    if v.abs() <= MAX_ABS_SIZE {
+        Ok(v)
+    } else {
+        Err(out_of_range(field, s, "[-1e12, 1e12]"))
+    }
+}
+
 fn side(field: &'static str, s: &str) -> Result<Side, EngineError> {
     match s {
         "B" => Ok(Side::Bid),
@@ -199,19 +247,19 @@ fn convert_fills(coin: &str, raw: Vec<WsFill<'_>>) -> Result<Vec<Fill>, EngineEr
             continue;
         }
         out.push(Fill {
-            px: num("fill.px", f.px)?,
-            sz: num("fill.sz", f.sz)?,
+            px: price("fill.px", f.px)?,
+            sz: size("fill.sz", f.sz, false)?,
             side: side("fill.side", f.side)?,
             oid: f.oid,
             tid: f.tid,
             time: f.time,
             start_position: f
                 .start_position
-                .map(|s| num("fill.startPosition", s))
+                .map(|s| signed("fill.startPosition", s))
                 .transpose()?,
             fee: f
                 .fee
-                .map(|s| num("fill.fee", s))
+                .map(|s| signed("fill.fee", s))
                 .transpose()?
                 .unwrap_or(0.0),
             cloid: f.cloid.and_then(parse_cloid),
@@ -255,8 +303,8 @@ pub fn parse_user_frame(frame: &[u8], coin: &str) -> Result<UserFrame, EngineErr
                     oid: u.order.oid,
                     cloid: u.order.cloid.and_then(parse_cloid),
                     side: side("order.side", u.order.side)?,
-                    px: num("order.limitPx", u.order.limit_px)?,
-                    sz: num("order.sz", u.order.sz)?,
+                    px: price("order.limitPx", u.order.limit_px)?,
+                    sz: size("order.sz", u.order.sz, true)?,
                     status,
                 });
             }
@@ -312,13 +360,13 @@ fn parse_status(v: &serde_json::Value) -> Result<ActionStatus, EngineError> {
                 let total_sz = f
                     .get("totalSz")
                     .and_then(Value::as_str)
-                    .map(|s| num("filled.totalSz", s))
+                    .map(|s| size("filled.totalSz", s, true))
                     .transpose()?
                     .unwrap_or(0.0);
                 let avg_px = f
                     .get("avgPx")
                     .and_then(Value::as_str)
-                    .map(|s| num("filled.avgPx", s))
+                    .map(|s| price("filled.avgPx", s))
                     .transpose()?
                     .unwrap_or(0.0);
                 return Ok(ActionStatus::Filled {

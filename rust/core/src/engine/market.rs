@@ -5,16 +5,70 @@
 //! proves that feed alive. Parsing is the book module's; a malformed frame is refused and
 //! changes nothing.
 
-use super::cycle::QuoteEngine;
 use super::orders::OrderState;
+use super::QuoteEngine;
 use crate::book::{parse_binance_frame, parse_hl_frame, BinanceMessage, HlApplied, HlMessage};
-use crate::error::Result;
+use crate::error::{check, Result};
 
 fn parse_px(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)
 }
 
 impl QuoteEngine {
+    /// Hyperliquid top of book (from a book or bbo frame) received at `recv_ms`.
+    ///
+    /// # Errors
+    /// Non-finite or negative prices or sizes.
+    pub fn on_hl_top(
+        &mut self,
+        bid_px: f64,
+        bid_sz: f64,
+        ask_px: f64,
+        ask_sz: f64,
+        recv_ms: u64,
+    ) -> Result<()> {
+        check::non_negative("bid_px", bid_px)?;
+        check::non_negative("bid_sz", bid_sz)?;
+        check::non_negative("ask_px", ask_px)?;
+        check::non_negative("ask_sz", ask_sz)?;
+        let m = &mut self.market;
+        m.best_bid = bid_px;
+        m.bid_sz = bid_sz;
+        m.best_ask = ask_px;
+        m.ask_sz = ask_sz;
+        self.note_hl_alive(recv_ms);
+        if self.market.has_top() {
+            let mid = self.market.mid();
+            self.integrator.on_hl_mid(mid, recv_ms as i64)?;
+        }
+        Ok(())
+    }
+
+    /// Any sign of life from Hyperliquid market data (book, bbo, pong).
+    pub fn note_hl_alive(&mut self, recv_ms: u64) {
+        self.market.hl_recv_ms = Some(self.market.hl_recv_ms.map_or(recv_ms, |t| t.max(recv_ms)));
+    }
+
+    /// Binance best bid/offer received at `recv_ms` (already in Hyperliquid price units).
+    ///
+    /// # Errors
+    /// Non-finite or negative prices.
+    pub fn on_binance_top(&mut self, bid_px: f64, ask_px: f64, recv_ms: u64) -> Result<()> {
+        check::non_negative("binance bid_px", bid_px)?;
+        check::non_negative("binance ask_px", ask_px)?;
+        let mult = self.cfg.lead.price_multiplier;
+        if bid_px > 0.0 && ask_px >= bid_px {
+            // The integrator applies the price multiplier itself: give it the lead's own units.
+            self.integrator
+                .on_binance_bbo(bid_px / mult, ask_px / mult, recv_ms as i64)?;
+        }
+        let m = &mut self.market;
+        m.binance_bid = bid_px;
+        m.binance_ask = ask_px;
+        m.binance_recv_ms = Some(m.binance_recv_ms.map_or(recv_ms, |t| t.max(recv_ms)));
+        Ok(())
+    }
+
     /// Applies one raw Hyperliquid market frame received at `recv_ms`. Returns true when the
     /// top of book changed.
     ///

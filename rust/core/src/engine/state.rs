@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::cycle::{AdverseSelection, QuoteEngine};
 use super::EngineError;
+use super::{AdverseSelection, QuoteEngine};
 use crate::config::MarketMakerConfig;
 use crate::strategy::{BayesianFillModel, KellySizer};
 

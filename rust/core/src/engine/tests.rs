@@ -735,3 +735,172 @@ proptest! {
         }
     }
 }
+
+/// The typed lifecycle entries do what the byte entries do: two engines from the same seed, one
+/// fed exchange JSON, one fed the parsed events, end in the same state.
+#[test]
+fn typed_lifecycle_matches_the_byte_entries() {
+    let mut by_bytes = engine_with(cfg());
+    let mut typed = engine_with(cfg());
+    warm(&mut by_bytes);
+    warm(&mut typed);
+    let (_, acts) = run_cycle(&mut by_bytes, T0);
+    let (_, acts2) = run_cycle(&mut typed, T0);
+    assert_eq!(acts, acts2);
+    let mut oid = 0;
+    ack_all(&mut by_bytes, &acts, &mut oid);
+    let b = acts[0].batch;
+    let statuses = (1..=acts.len() as u64)
+        .map(|oid| ActionStatus::Resting { oid })
+        .collect();
+    let n = typed
+        .on_exchange_reply(&ExchangeReply::Statuses(statuses), b)
+        .unwrap();
+    assert_eq!(n, acts.len());
+    assert_eq!(by_bytes.orders(), typed.orders());
+    let bid = *typed.orders().iter().find(|o| o.side == Side::Bid).unwrap();
+    let fill = Fill {
+        px: bid.px,
+        sz: 0.01,
+        side: Side::Bid,
+        oid: bid.oid.unwrap(),
+        tid: 42,
+        time: 1,
+        start_position: Some(0.0),
+        fee: 0.001,
+        cloid: Some(bid.cloid),
+    };
+    let frame = format!(
+        r#"{{"channel":"userFills","data":{{"user":"0x1","fills":[{{"coin":"ETH","px":"{}","sz":"0.01","side":"B","time":1,"startPosition":"0.0","oid":{},"tid":42,"fee":"0.001","cloid":"{}"}}]}}}}"#,
+        bid.px,
+        bid.oid.unwrap(),
+        cloid_hex(bid.cloid)
+    );
+    assert_eq!(
+        by_bytes.on_user_frame(frame.as_bytes(), T0 + 300).unwrap(),
+        1
+    );
+    assert!(typed.on_fill(&fill, T0 + 300));
+    assert!(!typed.on_fill(&fill, T0 + 301), "same tid twice");
+    assert_eq!(by_bytes.orders(), typed.orders());
+    assert_eq!(by_bytes.position(), typed.position());
+    let gone = OrderUpdate {
+        oid: bid.oid.unwrap(),
+        cloid: Some(bid.cloid),
+        side: Side::Bid,
+        px: bid.px,
+        sz: 0.0,
+        status: UpdateStatus::Gone,
+    };
+    assert!(typed.on_order_update(&gone, T0 + 400));
+    assert!(typed.orders().iter().all(|o| o.cloid != bid.cloid));
+    assert!(!typed.on_non_user_cancel(123_456), "not ours");
+    // Markouts settle on the cycle 5 s after the fill, from the mid then.
+    assert_eq!(typed.adverse_selection().count, 0);
+    typed
+        .on_hl_top(3000.9, 2.0, 3001.1, 2.0, T0 + 5_400)
+        .unwrap();
+    typed.cycle(T0 + 5_400);
+    let a = typed.adverse_selection();
+    assert_eq!(a.count, 1);
+    // Bought with mid at 3000.0, mid now 3001.0: the market moved our way, adverse -3.33 bps.
+    assert!((a.ewma_bps - (-1.0 / 3000.0 * 1e4)).abs() < 1e-9, "{a:?}");
+}
+
+/// The risk plan on its own: pure, in SPEC 8 order, with hand-computed numbers.
+#[test]
+fn risk_plan_orders_the_reasons_and_computes_the_caps() {
+    let c = cfg();
+    let limits = crate::config::ResolvedLimits {
+        max_position: 1.0,
+        max_position_user_specified: true,
+        target_liquidity: 0.5,
+        risk_aversion: 0.02,
+        max_bps_diff: 3.0,
+    };
+    let gov = crate::governor::InventoryGovernor::with_zones(1.0, c.zones).unwrap();
+    let mut signals = SignalView::cold(&c);
+    signals.has_had_cross_venue = true;
+    let base = RiskInputs {
+        now_ms: T0,
+        market: MarketView {
+            best_bid: 2999.0,
+            best_ask: 3001.0,
+            bid_sz: 1.0,
+            ask_sz: 1.0,
+            hl_recv_ms: Some(T0),
+            ..Default::default()
+        },
+        signals,
+        hl_stale: false,
+        account_known: true,
+        position: 0.7,
+        available_margin: 1_000.0,
+        leverage: 3.0,
+        limits: Some((limits, gov)),
+        daily_loss: false,
+        in_kill: false,
+        no_signal_cycles: 0,
+    };
+    let p = risk_plan(&base, &c);
+    assert_eq!(p, risk_plan(&base, &c), "pure");
+    assert_eq!((p.stance, p.zone), (Stance::Quote, PositionZone::Yellow));
+    // Yellow at 0.7: increasing (bid) side 1 + 0.1 / 0.2 = 1.5; margin 1000 x 3 / 3000 = 1.0.
+    assert!((p.bid_mult - 1.5).abs() < 1e-12 && p.ask_mult == 1.0);
+    assert_eq!(p.effective_max, 1.0);
+    // Rooms: bid min(1 - 0.7, new exposure 0.5 x 0.3); ask 1 + 0.7.
+    assert!((p.room_bid - 0.15).abs() < 1e-12 && (p.room_ask - 1.7).abs() < 1e-12);
+    assert!(p.caps.has(CapFlags::ZONE) && p.caps.has(CapFlags::NEW_EXPOSURE));
+    assert!(!p.caps.has(CapFlags::MARGIN));
+    // Each reason to quote nothing, in order: the first that applies wins.
+    let flat = |f: &dyn Fn(&mut RiskInputs)| {
+        let mut i = base;
+        f(&mut i);
+        let p = risk_plan(&i, &c);
+        (p.stance, p.flat_reason)
+    };
+    assert_eq!(
+        flat(&|i| {
+            i.market.best_bid = 0.0;
+            i.hl_stale = true;
+        }),
+        (Stance::CancelAll, FlatReason::NoBook)
+    );
+    assert_eq!(
+        flat(&|i| {
+            i.hl_stale = true;
+            i.account_known = false;
+        }),
+        (Stance::CancelAll, FlatReason::HlStale)
+    );
+    assert_eq!(
+        flat(&|i| i.limits = None),
+        (Stance::CancelAll, FlatReason::NotViable)
+    );
+    assert_eq!(
+        flat(&|i| i.daily_loss = true),
+        (Stance::CancelAll, FlatReason::DailyLoss)
+    );
+    // Kill: the first cycle cancels, the next ones unwind; flat position: nothing to unwind.
+    assert_eq!(
+        flat(&|i| i.position = 1.0),
+        (Stance::CancelAll, FlatReason::Kill)
+    );
+    assert_eq!(
+        flat(&|i| {
+            i.position = -1.2;
+            i.in_kill = true;
+        }),
+        (Stance::Unwind, FlatReason::Kill)
+    );
+    assert!(
+        risk_plan(
+            &RiskInputs {
+                position: 1.0,
+                ..base
+            },
+            &c
+        )
+        .in_kill
+    );
+}

@@ -229,13 +229,20 @@ fn parse_word(field: &'static str, text: &str) -> Result<[u8; 32]> {
 /// Recovers the address that produced `sig` over `digest`.
 ///
 /// # Errors
-/// [`SigningError::Recover`] if r or s is zero or not below the curve order, or if no point
-/// has x = r.
+/// [`SigningError::Recover`] if r or s is zero or not below the curve order, s is high (above
+/// n/2), or no point has x = r.
 pub fn recover_address(digest: &[u8; 32], sig: &Signature) -> Result<Address> {
     let v = check_v(u64::from(sig.v))?;
     let ecdsa = EcdsaSignature::from_scalars(sig.r, sig.s).map_err(|_| SigningError::Recover {
         reason: "r or s is zero or not below the curve order",
     })?;
+    // The exchange's libraries sign low-s only; (r, n - s) is the same signature's malleable
+    // twin, which a venue must refuse rather than recover (issue 13 item 8).
+    if ecdsa.normalize_s() != ecdsa {
+        return Err(SigningError::Recover {
+            reason: "s is above half the curve order (high-s, malleable)",
+        });
+    }
     let recid = RecoveryId::from_byte(v - 27).ok_or(SigningError::Recover {
         reason: "bad recovery id",
     })?;

@@ -465,3 +465,26 @@ fn typed_actions_not_in_the_vectors() {
         Value::from(format!("0x{}", "ab".repeat(20)))
     );
 }
+
+/// The malleable twin of a signature, (r, n - s, v flipped), recovers the same address by the
+/// textbook formula; the exchange's libraries only produce low-s, so the venue must refuse it
+/// (issue 13 item 8).
+#[test]
+fn high_s_twin_of_a_valid_signature_is_refused() {
+    use k256::elliptic_curve::PrimeField;
+    let all = vectors();
+    let key = PrivateKey::from_hex(all["private_key"].as_str().unwrap()).unwrap();
+    for v in all["vectors"].as_array().unwrap() {
+        let digest = h32(v["mainnet"]["eip712_digest"].as_str().unwrap());
+        let sig = key.sign_digest(&digest);
+        assert_eq!(recover_address(&digest, &sig).unwrap(), key.address());
+        let s = k256::Scalar::from_repr(sig.s.into()).unwrap();
+        let twin = Signature {
+            r: sig.r,
+            s: (-s).to_repr().into(),
+            v: 55 - sig.v,
+        };
+        let err = recover_address(&digest, &twin).unwrap_err();
+        assert!(err.to_string().contains("high-s"), "{err}");
+    }
+}

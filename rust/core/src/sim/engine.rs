@@ -128,6 +128,8 @@ pub struct MatchingEngine {
     pub(super) accounts: Vec<Account>,
     pub(super) by_address: HashMap<String, u32>,
     agents: HashMap<String, String>,
+    /// Vaults and sub-accounts -> their leader (master): who may name them as `vaultAddress`.
+    vault_leaders: HashMap<String, String>,
     nonces: HashMap<String, NonceSet>,
     ip: IpWeight,
     pending: Vec<Pending>,
@@ -225,6 +227,7 @@ impl MatchingEngine {
             accounts: Vec::new(),
             by_address: HashMap::new(),
             agents: HashMap::new(),
+            vault_leaders: HashMap::new(),
             nonces: HashMap::new(),
             ip: IpWeight::default(),
             pending: Vec::new(),
@@ -339,6 +342,46 @@ impl MatchingEngine {
         Ok(())
     }
 
+    /// Makes the account `vault` a vault (or sub-account) led by `leader`: the leader and its
+    /// agents may then trade for it with `vaultAddress`.
+    ///
+    /// # Errors
+    /// `Error::Invalid` when either address is not an account.
+    pub fn add_vault(&mut self, vault: &str, leader: &str) -> Result<()> {
+        let (v, l) = (lower(vault), lower(leader));
+        if !self.by_address.contains_key(&v) {
+            return Err(Error::invalid("vault", vault, "is not an account"));
+        }
+        if !self.by_address.contains_key(&l) {
+            return Err(Error::invalid("leader", leader, "is not an account"));
+        }
+        self.vault_leaders.insert(v, l);
+        Ok(())
+    }
+
+    /// The account an action acts for: the signer's own (`master`) or a `vaultAddress` that
+    /// authorised it (the exchange's rule: the vault's leader, or an agent approved for either).
+    fn acting_account(
+        &self,
+        signer: &str,
+        master: String,
+        vault: Option<&str>,
+    ) -> std::result::Result<String, String> {
+        let Some(v) = vault.map(lower) else {
+            return Ok(master);
+        };
+        if v == master {
+            return Ok(v);
+        }
+        match self.vault_leaders.get(&v) {
+            None => Err(format!("Vault not registered: {v}")),
+            Some(leader) if *leader == master => Ok(v),
+            Some(_) => Err(format!(
+                "L1 error: User or API Wallet {signer} does not exist."
+            )),
+        }
+    }
+
     /// The account a signer acts for: itself if it is an account, else its master.
     pub fn user_of(&self, signer: &str) -> Option<String> {
         let s = lower(signer);
@@ -388,16 +431,7 @@ impl MatchingEngine {
                 "L1 error: User or API Wallet {signer} does not exist."
             ));
         };
-        let user_addr = match vault {
-            Some(v) => {
-                let v = lower(v);
-                if !self.by_address.contains_key(&v) {
-                    return Err(format!("Vault not registered: {v}"));
-                }
-                v
-            }
-            None => master,
-        };
+        let user_addr = self.acting_account(&signer, master, vault)?;
         let u = self.by_address[&user_addr];
         self.nonces
             .entry(signer)
