@@ -13,9 +13,9 @@ import numpy as np
 def snapshot(bot: Any) -> dict[str, Any]:
     """The figures shown, from the bot's state (cheap: runs once a second)."""
     tr = bot.trader
-    lg = tr.ledger
-    bids = [o.px for o in lg.orders if o.is_buy] if lg else []
-    asks = [o.px for o in lg.orders if not o.is_buy] if lg else []
+    orders = tr.path.orders if tr.path is not None else []  # (oid, cloid, is_buy, px, sz, state)
+    bids = [o[3] for o in orders if o[2]]
+    asks = [o[3] for o in orders if not o[2]]
     out = tr.last_out
     recent = tr.stats.cycle_ns.values(2000).astype(np.float64) / 1e3
     if not len(recent):
@@ -27,9 +27,9 @@ def snapshot(bot: Any) -> dict[str, Any]:
         "mid": mark,
         "bid": max(bids) if bids else None,
         "ask": min(asks) if asks else None,
-        "orders": len(lg.orders) if lg else 0,
+        "orders": len(orders),
         "position": tr.pnl.position,
-        "max_position": tr.guard.limits.max_position if tr.guard else None,
+        "max_position": tr.path.max_position if tr.path is not None else None,
         "zone": _name(getattr(out, "zone", None)),
         "mode": _name(getattr(out, "mode", None)),
         "pnl": tr.pnl.total(mark),

@@ -73,8 +73,8 @@ class Metrics:
         tr = bot.trader
         if tr.mid is not None:
             g["mid"].set(tr.mid)
-        if tr.ledger is not None:
-            g["orders_open"].set(len(tr.ledger.orders))
+        if tr.path is not None:
+            g["orders_open"].set(len(tr.path.orders))
         if bot.gateway is not None:
             g["inflight_actions"].set(len(bot.gateway.inflight))
         g["address_quota_headroom"].set(bot.budget.headroom)

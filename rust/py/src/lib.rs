@@ -11,6 +11,7 @@ mod config;
 mod decision;
 mod engine;
 mod errors;
+mod orderpath;
 mod signals;
 mod signing;
 mod sim;
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     engine::register(m)?;
     signing::register(m)?;
     sim::register(m)?;
+    orderpath::register(m)?;
     Ok(())
 }
