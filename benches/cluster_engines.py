@@ -8,7 +8,8 @@ worker node on 127.0.0.1, free ports), a driver that connects to it, and the sam
 * CPU sweep: N deterministic CPU-bound jobs (a pure-Python LCG loop of about --job-ms each),
   results checked equal to the serial run; throughput (jobs/s) beside the same-run baselines
   (serial in-process, and a local ProcessPoolExecutor with the same number of processes);
-  overhead per job = (wall * workers - serial CPU time) / N;
+  CPU overhead per job = (CPU seconds of driver + cluster during the sweep - serial CPU) / N,
+  the figure that does not depend on how busy the shared machine is;
 * memory: RSS of the driver process and the summed RSS of every cluster process (MiB);
 * with --real, the same sweep of short real backtests through `mmfast.backtest.run_job`.
 
@@ -62,19 +63,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def tree_rss_mib(procs: list[Any]) -> float:
+def _tree(procs: list[Any]) -> list[Any]:
+    """The launched processes and all their descendants, as psutil handles."""
     import psutil
 
-    seen: dict[int, int] = {}
+    out = []
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             ps = psutil.Process(p.pid)
-            for q in [ps, *ps.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    seen[q.pid] = q.memory_info().rss
-        except psutil.Error:
-            pass
-    return sum(seen.values()) / 2**20
+            out += [ps, *ps.children(recursive=True)]
+    return out
+
+
+def _sum(procs: list[Any], measure) -> float:
+    import psutil
+
+    total = 0.0
+    for q in procs:
+        with contextlib.suppress(psutil.Error):
+            total += measure(q)
+    return total
+
+
+def tree_rss_mib(procs: list[Any]) -> float:
+    return _sum(_tree(procs), lambda q: q.memory_info().rss) / 2**20
+
+
+def tree_cpu_s(procs: list[Any]) -> float:
+    """User + system CPU seconds used so far by the driver and every cluster process: unlike
+    wall time, it does not depend on how busy the shared machine is."""
+    import psutil
+
+    return _sum([psutil.Process(), *_tree(procs)], lambda q: sum(q.cpu_times()[:2]))
 
 
 def kill_tree(procs: list[Any]) -> None:
@@ -211,12 +231,14 @@ def measure_engine(engine_name: str, workers: int, cpu_jobs: list, real_jobs: li
                              "startup_s": time.perf_counter() - t0}
         noop = [(i, 0) for i in range(len(cpu_jobs))]
         engine.run(noop_job, noop[:20])  # warm the worker processes
-        t = time.perf_counter()
+        t, c = time.perf_counter(), tree_cpu_s(procs)
         assert engine.run(noop_job, noop) == [j[0] for j in noop]
         r["noop_ms_per_job"] = (time.perf_counter() - t) / len(noop) * 1e3
-        t = time.perf_counter()
+        r["noop_cpu_ms_per_job"] = (tree_cpu_s(procs) - c) / len(noop) * 1e3
+        t, c = time.perf_counter(), tree_cpu_s(procs)
         r["cpu_results"] = engine.run(cpu_job, cpu_jobs)
         r["cpu_wall_s"] = time.perf_counter() - t
+        r["cpu_cpu_s"] = tree_cpu_s(procs) - c
         if real_jobs:
             t = time.perf_counter()
             r["real_results"] = engine.run(real_job, real_jobs)
@@ -232,23 +254,33 @@ def measure_engine(engine_name: str, workers: int, cpu_jobs: list, real_jobs: li
 
 
 def serial(fn, jobs: list) -> tuple[list, float]:
-    t = time.perf_counter()
+    """Results and the CPU seconds the sweep takes in this process (CPU, not wall: the machine
+    is shared, and wall time there measures the neighbours)."""
+    t = time.process_time()
     out = [fn(j) for j in jobs]
-    return out, time.perf_counter() - t
+    return out, time.process_time() - t
 
 
-def pool(fn, jobs: list, workers: int) -> tuple[list, float]:
-    t = time.perf_counter()
+def pool(fn, jobs: list, workers: int) -> tuple[list, float, float]:
+    """Results, wall seconds and CPU seconds (this process and its reaped workers)."""
+    import resource
+
+    def cpu() -> float:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    t, c = time.perf_counter(), cpu()
     with cf.ProcessPoolExecutor(workers) as ex:
         out = list(ex.map(fn, jobs))
-    return out, time.perf_counter() - t
+    return out, time.perf_counter() - t, cpu() - c
 
 
 def calibrate_iters(job_ms: float) -> int:
     n = 200_000
-    t = time.perf_counter()
+    t = time.process_time()
     cpu_job((1, n))
-    return max(1, int(n * job_ms / 1e3 / (time.perf_counter() - t)))
+    return max(1, int(n * job_ms / 1e3 / (time.process_time() - t)))
 
 
 def make_real_jobs(n: int, duration_s: float) -> list:
@@ -284,11 +316,12 @@ def main() -> None:
     real_ser, real_ser_s = serial(real_job, real_jobs) if real_jobs else ([], 0.0)
     rows = []
     for w in [int(x) for x in a.workers.split(",")]:
-        base, base_s = pool(cpu_job, cpu_jobs, w)
+        base, base_s, base_cpu = pool(cpu_job, cpu_jobs, w)
         assert base == ser
-        row_base = {"engine": "local processes", "workers": w, "cpu_wall_s": base_s}
+        row_base = {"engine": "local processes", "workers": w, "cpu_wall_s": base_s,
+                    "cpu_cpu_s": base_cpu}
         if real_jobs:
-            rb, row_base["real_wall_s"] = pool(real_job, real_jobs, w)
+            rb, row_base["real_wall_s"], _ = pool(real_job, real_jobs, w)
             assert rb == real_ser
         rows.append(row_base)
         for e in a.engines.split(","):
@@ -306,20 +339,21 @@ def main() -> None:
                 assert r.pop("real_results") == real_ser, f"{e}: backtests differ from serial"
             rows.append(r)
 
-    print(f"jobs={a.jobs} cpu job={ser_s / a.jobs * 1e3:.1f} ms serial "
+    print(f"jobs={a.jobs} cpu job={ser_s / a.jobs * 1e3:.1f} ms serial CPU "
           f"(serial sweep {ser_s:.2f} s); load avg {os.getloadavg()[0]:.2f}")
     if real_jobs:
         print(f"real backtest job={real_ser_s / a.jobs * 1e3:.1f} ms serial "
               f"({a.real:g} simulated s each; serial sweep {real_ser_s:.2f} s)")
-    hdr = ("engine", "workers", "startup s", "noop ms/job", "cpu wall s", "cpu jobs/s",
-           "overhead ms/job", "real wall s", "driver MiB (+)", "cluster MiB")
+    hdr = ("engine", "workers", "startup s", "noop ms/job", "noop CPU ms/job", "cpu wall s",
+           "cpu jobs/s", "CPU overhead ms/job", "real wall s", "driver MiB (+)", "cluster MiB")
     print(" | ".join(hdr))
     for r in rows:
         w = r["workers"]
-        over = (r["cpu_wall_s"] * w - ser_s) / a.jobs * 1e3
+        over = (r["cpu_cpu_s"] - ser_s) / a.jobs * 1e3 if "cpu_cpu_s" in r else float("nan")
         print(" | ".join([
             r["engine"], str(w), f"{r.get('startup_s', 0):.2f}",
-            f"{r.get('noop_ms_per_job', 0):.2f}", f"{r['cpu_wall_s']:.2f}",
+            f"{r.get('noop_ms_per_job', 0):.2f}", f"{r.get('noop_cpu_ms_per_job', 0):.2f}",
+            f"{r['cpu_wall_s']:.2f}",
             f"{a.jobs / r['cpu_wall_s']:.1f}", f"{over:.1f}",
             f"{r.get('real_wall_s', 0):.2f}",
             f"{r.get('driver_rss_mib', 0):.0f} (+{r.get('driver_rss_delta_mib', 0):.0f})",

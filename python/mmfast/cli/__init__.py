@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from mmfast import __version__
-from mmfast.cli import bench, derive, live, paper
+from mmfast.cli import bench, derive, live, paper, tune
 
 # Subcommand modules, in the order `mmfast --help` lists them.
-COMMANDS = [paper, live, derive, bench]
+COMMANDS = [paper, live, derive, bench, tune]
 
 
 def build_parser() -> argparse.ArgumentParser:

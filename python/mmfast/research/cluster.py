@@ -64,6 +64,7 @@ def connect(address: str, n_jobs: int | None = None) -> distributed.Client:
         client = _clients.get(target)
         if client is not None and client.status == "running":
             return client
+        _close_at_exit()
         if target == "auto":
             cluster = distributed.LocalCluster(
                 n_workers=n_jobs or default_jobs(),
@@ -87,10 +88,23 @@ def connect(address: str, n_jobs: int | None = None) -> distributed.Client:
         return client
 
 
+_exit_hook = False
+
+
+def _close_at_exit() -> None:
+    # Before the interpreter stops its thread pools (which Dask's clients and local clusters
+    # still use to close): a plain atexit hook runs after that and makes Dask log errors.
+    global _exit_hook
+    if not _exit_hook:
+        register = getattr(threading, "_register_atexit", None)
+        if register is not None:
+            register(shutdown)
+        _exit_hook = True
+
+
 def shutdown() -> None:
     """Closes every client this process opened and stops the local clusters `auto` started.
-    Call it when done (the CLI does); a process that exits without it leaves Dask to clean up,
-    which it does, but late enough in interpreter shutdown to log spurious errors."""
+    Runs by itself when the interpreter exits."""
     with _lock:
         for client in _clients.values():
             with contextlib.suppress(Exception):
