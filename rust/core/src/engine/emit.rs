@@ -126,11 +126,9 @@ impl QuoteEngine {
                     Side::Bid => exposure.buys,
                     Side::Ask => exposure.sells,
                 };
-                // A reducing order always fits (SPEC 3, 10): Kill must be able to unwind a
-                // position above the limit. The room caps it at the position's size.
-                let fits_invariant =
-                    crate::risk::reduces(position, side == Side::Bid, q.sz, reduce_only)
-                        || side_exp + q.sz <= limit * (1.0 + SIZE_EPS) + SIZE_EPS;
+                // Per direction: a reducing order meets the room of max + |position| on its
+                // side, so Kill unwinds a position above the limit (SPEC 3, 10).
+                let fits_invariant = side_exp + q.sz <= limit * (1.0 + SIZE_EPS) + SIZE_EPS;
                 let fits_room = kept + q.sz <= room * (1.0 + SIZE_EPS) + SIZE_EPS;
                 let worth = widening <= 1.0
                     || match old {

@@ -2,10 +2,12 @@
 //! must be post-only (ALO) unless reduce-only, priced within `risk.price_band_bps` of the last
 //! mid, and sized within the single-order cap; and the action must keep the safety invariant of
 //! SPEC 3 per direction against the guard's own ledger (position + every resting and in-flight
-//! order, a modify counting old and new), for each direction it adds a non-reducing order to.
-//! A reducing order (reduce-only, against the position, at most its size) always passes, even
-//! with |position| above the max: Kill must be able to unwind (SPEC 3, 10). Cancels never add
-//! exposure and are never checked. The whole action is refused when any order breaks a rule.
+//! order, a modify counting old and new), for each direction the action adds an order to, and
+//! only those: an order on the side that reduces the position meets a room of max + |position|
+//! there, so a reducing order passes even with |position| above the max (Kill must be able to
+//! unwind, SPEC 3, 10), while nothing can be added on the side already over the limit. Cancels
+//! never add exposure and are never checked. The whole action is refused when any order breaks
+//! a rule.
 
 use super::ledger::{Ledger, EPS};
 
@@ -28,17 +30,6 @@ pub struct GuardLimits {
     pub max_position: f64,
     pub single_order_cap: f64,
     pub price_band_bps: f64,
-}
-
-/// True for a reducing order: reduce-only, on the side that brings |position| down, and no
-/// larger than the position (the exchange never lets a reduce-only order open exposure).
-pub fn reduces(position: f64, is_buy: bool, sz: f64, reduce_only: bool) -> bool {
-    let opposite = if is_buy {
-        position < -EPS
-    } else {
-        position > EPS
-    };
-    reduce_only && opposite && sz <= position.abs() + EPS
 }
 
 pub struct Guard {
@@ -65,18 +56,16 @@ impl Guard {
     /// The first rule an order breaks, in words naming the value and the limit.
     pub fn check(&self, orders: &[GuardOrder]) -> Result<(), String> {
         let lim = &self.limits;
-        let position = self.ledger.position;
         let (mut buy, mut sell) = self.ledger.exposure();
         let (mut adds_buy, mut adds_sell) = (false, false);
         for o in orders {
             self.check_order(o)?;
-            let reducing = reduces(position, o.is_buy, o.sz, o.reduce_only);
             if o.is_buy {
                 buy += o.sz;
-                adds_buy |= !reducing;
+                adds_buy = true;
             } else {
                 sell += o.sz;
-                adds_sell |= !reducing;
+                adds_sell = true;
             }
         }
         if adds_buy && buy > lim.max_position + EPS {

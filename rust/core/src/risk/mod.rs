@@ -6,13 +6,13 @@
 //! - [`ledger`][]: the guard's own account of our orders and position, fed by the same events as
 //!   the engine (our sends, the exchange's answers, order updates, fills) but kept apart, so
 //!   that the guard is an independent check of the engine rather than a copy of its book
-//! - [`guard`][]: the checks, and `reduces`, the rule that a reducing order always passes
+//! - [`guard`][]: the checks, per direction, so that a reducing order passes above the limit
 
 pub mod guard;
 pub mod ledger;
 pub mod limits;
 
-pub use guard::{reduces, Guard, GuardLimits, GuardOrder};
+pub use guard::{Guard, GuardLimits, GuardOrder};
 pub use ledger::{Ledger, LedgerOrder, LedgerState, NewOrder, OpenOrder, SentItem, Target};
 pub use limits::{resolve_limits, ResolvedLimits};
 
