@@ -54,6 +54,15 @@ class FreezingProxy:
     def freeze(self) -> None:
         self.frozen = True
 
+    def thaw(self) -> None:
+        """The partition heals: every connection of the frozen spell is closed (their streams
+        lost bytes), so clients reconnect through a working proxy."""
+        self.frozen = False
+        for a, b in self.connections:
+            a.close()
+            b.close()
+        self.connections.clear()
+
     async def close(self) -> None:
         for t in list(self._tasks):
             t.cancel()

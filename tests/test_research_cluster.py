@@ -206,9 +206,14 @@ def test_real_backtests_on_the_cluster_equal_local(dask_address: str, tmp_path: 
     jobs = [backtest.Job(seed=s, duration_s=20.0,
                          overrides=(("ladder.min_half_spread_bps", str(1.0 + s)),))
             for s in (1, 2, 3)]
+    def strategy(runs: dict) -> dict:  # the machine's speed is the only field allowed to differ
+        return {i: {k: v for k, v in s.items() if k not in backtest.TIMING_KEYS}
+                for i, s in runs.items()}
+
     local = dict(run_jobs(backtest.run_job, jobs, backend="local", n_jobs=2, progress=False))
     remote = dict(run_jobs(backtest.run_job, jobs, backend=dask_address, progress=False))
-    assert remote == local
+    assert strategy(remote) == strategy(local)
+    assert all(s["fills"] > 0 for s in local.values())
     from mmfast.cli import main
 
     space = tmp_path / "s.toml"

@@ -65,10 +65,35 @@ def asset_meta(meta: dict[str, Any], coin: str) -> AssetMeta:
     raise VenueError(f"asset = {coin!r}: not in the exchange's meta (first names: {names})")
 
 
+def dex_of(coin: str) -> str:
+    """The HIP-3 dex of a `dex:NAME` coin, "" for the main perp dex."""
+    return coin.split(":", 1)[0] if ":" in coin else ""
+
+
+def _dex(coin: str) -> dict[str, str]:
+    d = dex_of(coin)
+    return {"dex": d} if d else {}
+
+
+async def resolve_asset(rest: RestClient, coin: str) -> AssetMeta:
+    """The coin's meta entry and asset id; a HIP-3 `dex:NAME` coin is looked up in its dex's
+    `meta`, with id 100000 + dex_index * 10000 + index (dex_index from `perpDexs`)."""
+    dex = dex_of(coin)
+    meta = asset_meta(await rest.info("meta", **_dex(coin)), coin)
+    if dex:
+        names = [
+            d.get("name") if isinstance(d, dict) else None for d in await rest.info("perpDexs")
+        ]
+        if dex not in names:
+            raise VenueError(f"asset = {coin!r}: no dex {dex!r} in perpDexs ({names[1:]})")
+        meta.asset = 100_000 + names.index(dex) * 10_000 + meta.asset
+    return meta
+
+
 async def read_positions(rest: RestClient, account: str, coin: str) -> tuple[dict[str, Any], float]:
     """`clearinghouseState` and the local wall-clock ms at the middle of the request."""
     t0 = time.time() * 1000
-    ch = await rest.info("clearinghouseState", user=account)
+    ch = await rest.info("clearinghouseState", user=account, **_dex(coin))
     t1 = time.time() * 1000
     return ch, (t0 + t1) / 2
 
@@ -94,10 +119,9 @@ def position_of(
 
 
 async def read_exchange(rest: RestClient, account: str, coin: str) -> ExchangeState:
-    meta_raw = await rest.info("meta")
-    meta = asset_meta(meta_raw, coin)
+    meta = await resolve_asset(rest, coin)
     ch, local_ms = await read_positions(rest, account, coin)
-    orders = await rest.info("openOrders", user=account)
+    orders = await rest.info("openOrders", user=account, **_dex(coin))
     fees = await rest.info("userFees", user=account)
     rate = await rest.info("userRateLimit", user=account)
     szi, entry, lev, cross, funding = position_of(ch, coin)

@@ -18,12 +18,12 @@ SDK's signatures of the benchmarked actions equal ours in every setup.
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
 from typing import Any
 
+from mmfast.benchmarks.catalog import NOT_INSTALLED
 from mmfast.benchmarks.timing import median_ns
 
 # A throwaway key (the SDK's own test key), never a real one.
@@ -142,7 +142,7 @@ def _run_sdk(backend_class: str, quick: bool) -> dict[str, Any]:
     return result
 
 
-def run(quick: bool = False) -> dict[str, float]:
+def run(quick: bool = False) -> dict[str, float | str]:
     from mmfast import Signer
     from mmfast.signing import recover_request, sign_l1_action
 
@@ -151,7 +151,7 @@ def run(quick: bool = False) -> dict[str, float]:
     one, ten = orders(1), orders(10)
     body1 = signer.sign_orders(one, nonce=NONCE)
     body10 = signer.sign_orders(ten, nonce=NONCE)
-    fig: dict[str, float] = {
+    fig: dict[str, float | str] = {
         "sign_us": median_ns(lambda: signer.sign_orders(one), n=n, batch=10) / 1e3,
         "sign10_us": median_ns(lambda: signer.sign_orders(ten), n=n, batch=10) / 1e3,
         "recover_us": median_ns(lambda: recover_request(body1, True), n=n, batch=10) / 1e3,
@@ -161,7 +161,7 @@ def run(quick: bool = False) -> dict[str, float]:
         1: json.loads(body1)["signature"],
         10: json.loads(body10)["signature"],
     }
-    identical = True
+    identical, compared = True, 0
     try:
         dict1 = sdk_action(1)
         fig["sign_dict_us"] = (
@@ -173,11 +173,11 @@ def run(quick: bool = False) -> dict[str, float]:
     for name, backend_class in BACKENDS.items():
         sdk = _run_sdk(backend_class, quick)
         if "error" in sdk or sdk["backend"] != backend_class.rsplit(".", 1)[1]:
-            # SDK or coincurve missing: no figure rather than a mislabelled one.
+            # SDK or coincurve missing: said so, rather than a number that reads as a result.
             for k in ("sign_us", "sign10_us"):
-                fig[f"{name}_{k}"] = math.nan
-            identical = False
+                fig[f"{name}_{k}"] = NOT_INSTALLED
             continue
+        compared += 1
         fig[f"{name}_sign_us"] = sdk["sign_us"]
         fig[f"{name}_sign10_us"] = sdk["sign10_us"]
         if name == "sdk_coincurve":
@@ -187,7 +187,7 @@ def run(quick: bool = False) -> dict[str, float]:
         for k, key in ((1, "sig1"), (10, "sig10")):
             mine = ours[k]
             identical &= sdk[key] == [int(mine["r"], 16), int(mine["s"], 16), mine["v"]]
-    fig["byte_identical"] = 1.0 if identical else 0.0
+    fig["byte_identical"] = (1.0 if identical else 0.0) if compared else NOT_INSTALLED
     return fig
 
 
@@ -195,5 +195,6 @@ if __name__ == "__main__":
     if "--sdk-child" in sys.argv:
         print(json.dumps(_sdk_child("--quick" in sys.argv)))
     else:
-        for k, v in run("--quick" in sys.argv).items():
-            print(f"{k:<28} {v:.4g}")
+        from mmfast.benchmarks.catalog import table
+
+        print("\n".join(table(run("--quick" in sys.argv))))

@@ -8,23 +8,66 @@ import sys
 import orjson
 
 from mmfast import ExchangeContext, MmfastError, auto_derive
+from mmfast.cli.common import HelpFormatter, fail, non_negative_int, positive_float
+
+
+def sz_decimals(text: str) -> int:
+    v = non_negative_int(text)
+    if v > 6:
+        raise argparse.ArgumentTypeError(f"{text!r}: Hyperliquid perps have 0 to 6 size decimals")
+    return v
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "derive",
         help="derive max position, liquidity and spreads from capital",
-        description="Derive trading parameters from capital and the exchange's numbers. "
-        "Exit status 2 when the capital cannot support one minimum order.",
+        description="Derive trading parameters from capital and the exchange's numbers.\n\n"
+        "Exit status: 0 viable, 2 when the capital cannot support one minimum order or an "
+        "argument is invalid.",
+        formatter_class=HelpFormatter,
     )
-    p.add_argument("--capital", type=float, required=True, metavar="USD")
-    p.add_argument("--mark", type=float, required=True, metavar="PX", help="mark price")
-    p.add_argument("--available-margin", type=float, required=True, metavar="USD")
-    p.add_argument("--max-leverage", type=float, required=True, metavar="X")
-    p.add_argument("--sz-decimals", type=int, default=4, metavar="N")
-    p.add_argument("--fee-bps", type=float, default=1.5)
-    p.add_argument("--min-notional", type=float, default=10.0, metavar="USD")
-    p.add_argument("--profile", choices=["default", "hip3", "aggressive"], default="default")
+    p.add_argument(
+        "--capital", type=positive_float, required=True, metavar="USD", help="capital to trade with"
+    )
+    p.add_argument(
+        "--mark", type=positive_float, required=True, metavar="PX", help="mark price of the asset"
+    )
+    p.add_argument(
+        "--available-margin",
+        type=positive_float,
+        required=True,
+        metavar="USD",
+        help="margin available to the account",
+    )
+    p.add_argument(
+        "--max-leverage",
+        type=positive_float,
+        required=True,
+        metavar="X",
+        help="the asset's max leverage (from meta)",
+    )
+    p.add_argument(
+        "--sz-decimals",
+        type=sz_decimals,
+        default=4,
+        metavar="N",
+        help="the asset's size decimals (from meta)",
+    )
+    p.add_argument("--fee-bps", type=float, default=1.5, metavar="BPS", help="maker fee")
+    p.add_argument(
+        "--min-notional",
+        type=positive_float,
+        default=10.0,
+        metavar="USD",
+        help="the exchange's minimum order value",
+    )
+    p.add_argument(
+        "--profile",
+        choices=["default", "hip3", "aggressive"],
+        default="default",
+        help="spread profile: liquidity share and risk aversion",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
 
@@ -41,8 +84,7 @@ def run(args: argparse.Namespace) -> int:
         )
         d = auto_derive(args.capital, args.profile, ctx)
     except MmfastError as e:
-        print(f"mmfast derive: {e}", file=sys.stderr)
-        return 1
+        return fail("derive", e)
     if args.json:
         sys.stdout.write(orjson.dumps(d.to_dict()).decode() + "\n")
     else:

@@ -1,11 +1,14 @@
-"""`mmfast paper`: the real bot against the local venue, nothing at risk (issue 7 item 6).
+"""`mmfast paper`: the real bot against the local venue, nothing at risk.
 
 It starts the venue in its own process (synthetic market by default, or `--market
 replay:FILE`), funds a throwaway key there, and runs the bot, feeds, engine, signer and
 gateway, over real sockets on 127.0.0.1. The terminal shows a live dashboard (plain progress
 lines without a terminal). On Ctrl-C or after `--duration S` the bot cancels everything, the
 summary is printed and, with `--summary FILE`, written as JSON; `invariant_breaches` is the
-venue's own count, not the bot's.
+venue's own count, not the bot's. `MMFAST_*` variables override config fields exactly as for
+`mmfast run`.
+
+Exit status: 0 done, 1 runtime failure (errors or invariant breaches), 2 usage or config error.
 """
 
 from __future__ import annotations
@@ -14,13 +17,21 @@ import argparse
 import gzip
 import logging
 import secrets
-import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from mmfast.errors import MmfastError
+from mmfast.cli.common import (
+    HelpFormatter,
+    add_run_options,
+    check_writable,
+    fail,
+    non_negative_int,
+    positive_float,
+)
+from mmfast.errors import ConfigError, MmfastError
 
 log = logging.getLogger("mmfast.paper")
 
@@ -44,40 +55,36 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "paper",
         help="run the bot against the local venue (synthetic market), nothing at risk",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    p.add_argument(
-        "--duration",
-        type=float,
-        default=None,
-        metavar="S",
-        help="stop after S seconds (default: until Ctrl-C)",
-    )
-    p.add_argument("--summary", metavar="FILE", help="write the summary here as JSON")
     p.add_argument(
         "--market",
         default="synthetic",
         metavar="synthetic|replay:FILE",
-        help="the venue's market: synthetic (default) or a recording to replay",
+        help="the venue's market: the seeded synthetic one, or a recording to replay",
     )
-    p.add_argument("--config", metavar="FILE", help="bot config (TOML); endpoints are the venue's")
-    p.add_argument("--seed", type=int, default=7, help="seed of the synthetic market")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="bot config (TOML); its endpoints are replaced by the venue's (default: built-in "
+        "defaults with the paper spread floor and --capital)",
+    )
+    p.add_argument("--seed", type=non_negative_int, default=7, help="seed of the synthetic market")
     p.add_argument(
         "--capital",
-        type=float,
+        type=positive_float,
         default=1000.0,
-        help="USDC funded on the venue and the capital limits derive from",
+        metavar="USD",
+        help="USDC funded on the venue; the limits derive from it without --config",
     )
-    p.add_argument("--plain", action="store_true", help="progress lines even on a terminal")
     p.add_argument(
         "--key-env",
         action="store_true",
         help="sign with MMFAST_PRIVATE_KEY (or the config's keystore) instead of a "
         "throwaway key; only its address is funded, on the venue",
     )
-    p.add_argument("--checkpoint", metavar="FILE", help="SQLite checkpoint (live.checkpoint)")
-    p.add_argument("--log-json", action="store_true", help="log records as JSON lines")
-    p.add_argument("--log-level", default="WARNING")
+    p.add_argument("--checkpoint", metavar="FILE", help=argparse.SUPPRESS)  # old name of --state
+    add_run_options(p, default_log_level="WARNING")
     p.set_defaults(run=run)
 
 
@@ -125,39 +132,43 @@ def max_position_for(cfg: Any, asset: dict[str, Any], capital: float) -> float:
     if not limits.max_position_user_specified:
         d = auto_derive(float(cfg.capital_usd), str(cfg.spread_profile), ctx)
         if not d.viable:
-            raise MmfastError(f"paper: {d.diagnostic}")
+            raise ConfigError(f"capital {capital:g} USD: {d.diagnostic}")
     return float(limits.max_position)
 
 
 def build_config(
     args: argparse.Namespace, asset: dict[str, Any], venue: Any | None, max_position: float | None
 ) -> Any:
-    """The bot's config for the paper run: the file's (or the defaults with the paper profile),
-    pointed at the venue."""
-    from mmfast import MarketMakerConfig
+    """The bot's config for the paper run: the file's (or the defaults with the paper profile)
+    with the environment's overrides, as `run` reads it, then pointed at the venue."""
+    from mmfast.config import load_config
 
-    text = Path(args.config).read_text() if args.config else ""
-    overrides: list[tuple[str, str]] = [("asset", asset["coin"]), ("network", "testnet")]
-    if not args.config:
-        overrides += [
-            ("capital_usd", repr(float(args.capital))),
-            ("ladder.min_half_spread_bps", repr(PAPER_MIN_HALF_SPREAD_BPS)),
-        ]
+    defaults = [
+        ("capital_usd", repr(float(args.capital))),
+        ("ladder.min_half_spread_bps", repr(PAPER_MIN_HALF_SPREAD_BPS)),
+    ]
+    forced: list[tuple[str, str]] = [("asset", asset["coin"]), ("network", "testnet")]
     if asset.get("binance_symbol"):
-        overrides += [("lead_venue", "binance"), ("lead.symbol", asset["binance_symbol"])]
+        forced += [("lead_venue", "binance"), ("lead.symbol", asset["binance_symbol"])]
     else:
-        overrides += [("lead_venue", "none")]
+        forced += [("lead_venue", "none")]
     if max_position is not None:
-        overrides.append(("max_position", repr(max_position)))
+        forced.append(("max_position", repr(max_position)))
     if venue is not None:
-        overrides += [
+        forced += [
             ("live.api_url", venue.url),
             ("live.ws_url", venue.ws),
             ("live.binance_ws_url", venue.binance_ws),
         ]
-    if getattr(args, "checkpoint", None):
-        overrides.append(("live.checkpoint", str(args.checkpoint)))
-    return MarketMakerConfig.from_toml(text, args.config or "<paper defaults>", overrides)
+    state = getattr(args, "state", None) or getattr(args, "checkpoint", None)
+    if state:
+        forced.append(("live.checkpoint", str(state)))
+    if getattr(args, "metrics_port", None) is not None:
+        from mmfast.ops.session import metrics_port
+
+        args.metrics_port = metrics_port(args.metrics_port)  # 0: a free port, chosen once
+        forced.append(("live.metrics_port", str(args.metrics_port)))
+    return load_config(args.config, overrides=forced, defaults=defaults)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,10 +176,11 @@ def run(args: argparse.Namespace) -> int:
 
     setup_logging(args.log_level, args.log_json)
     try:
+        if args.summary:
+            check_writable(args.summary, "--summary")
         summary = paper(args)
     except MmfastError as e:
-        print(f"mmfast paper: {e}", file=sys.stderr)
-        return 1
+        return fail("paper", e)
     print_summary(summary)
     if args.summary:
         Path(args.summary).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
@@ -176,13 +188,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def paper(args: argparse.Namespace) -> dict[str, Any]:
-    import uvloop
-
     from mmfast import Signer
     from mmfast.keys import Identity
-    from mmfast.live.bot import Bot
-    from mmfast.live.dashboard import Dashboard
     from mmfast.live.venue_process import VenueProcess
+    from mmfast.ops.session import run_session
 
     market = args.market
     if market == "synthetic":
@@ -198,11 +207,11 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     elif market.startswith("replay:"):
         path = market[len("replay:") :]
         if not Path(path).is_file():
-            raise MmfastError(f"--market {market}: file not found")
+            raise ConfigError(f"--market {market}: file not found")
         asset = replay_asset(path)
         venue_args = ["--replay", path, "--replay-loop"]
     else:
-        raise MmfastError(f"--market {market!r}: expected synthetic or replay:FILE")
+        raise ConfigError(f"--market {market!r}: expected synthetic or replay:FILE")
 
     pre = build_config(args, asset, None, None)
     if args.key_env:
@@ -227,17 +236,18 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if ident.is_agent:
         venue_args += ["--agent", f"{ident.signer_address}={ident.account}"]
-    with VenueProcess(venue_args) as venue:
+    with VenueProcess(venue_args) as venue, tempfile.TemporaryDirectory(prefix="mmfast-") as tmp:
         cfg = build_config(args, asset, venue, max_position)
-        dash = Dashboard(
-            tty=False if args.plain else None,
+        summary = run_session(
+            cfg,
+            ident,
+            network="testnet",
+            # Without --state, a throwaway file: the monitors and kill switch still run.
+            state_path=cfg.live.checkpoint or Path(tmp) / "paper.sqlite",
             title=f"mmfast paper: {asset['coin']} on the local venue ({market})",
+            plain=args.plain,
+            duration=args.duration,
         )
-        bot = Bot(cfg, ident, on_progress=dash.update)
-        try:
-            summary = uvloop.run(bot.run(args.duration))
-        finally:
-            dash.close()
         try:
             ledger = venue.ledger()
         except OSError as e:
@@ -267,8 +277,10 @@ def venue_position(ledger: dict[str, Any], address: str, coin: str) -> float | N
     return float(c["position"]) if isinstance(c, dict) and "position" in c else None
 
 
-def print_summary(s: dict[str, Any]) -> None:
+def print_summary(s: dict[str, Any], title: str = "mmfast paper summary") -> None:
     keys = [
+        "exit",
+        "position",
         "fills",
         "volume_usd",
         "pnl_usd",
@@ -290,7 +302,7 @@ def print_summary(s: dict[str, Any]) -> None:
         "duration_s",
         "stop_reason",
     ]
-    print("\nmmfast paper summary")
+    print(f"\n{title}")
     for k in keys:
         if k in s:
             print(f"  {k:<20} {s[k]}")

@@ -57,10 +57,12 @@ def add_parser(sub: Any) -> None:
     search.add_argument("--holdout-seeds", default="1001-1010", metavar="LIST",
                         help="seeds for the final best-vs-start check, disjoint from --seeds "
                         "(default 1001-1010)")
-    search.add_argument("--sampler", default="tpe", choices=["tpe", "random", "qmc"])
+    search.add_argument("--sampler", default="tpe", choices=["tpe", "random", "qmc"],
+                        help="Optuna sampler (default tpe)")
     search.add_argument("--sampler-seed", type=int, default=0, metavar="N",
                         help="seed of the sampler (default 0: reproducible)")
-    search.add_argument("--study", default="mmfast-tune", metavar="NAME")
+    search.add_argument("--study", default="mmfast-tune", metavar="NAME",
+                        help="study name in the storage (default mmfast-tune)")
     search.add_argument("--storage", metavar="URL",
                         help="Optuna storage URL (default sqlite:///DIR/study.db)")
     search.add_argument("--parallel", type=int, metavar="N",

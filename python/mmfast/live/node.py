@@ -109,6 +109,15 @@ class Node:
         self.metrics: Any = None
         self._resync_task: asyncio.Task[None] | None = None
         self._schedule_cancel_ok = bool(self.live.schedule_cancel)
+        #: The state file's run bookkeeping, kill switch and monitors (`mmfast.ops.operator`).
+        self.operator: Any = None
+        #: The soft monitor (or kill) holding quoting, None while quoting is allowed.
+        self.paused: str | None = None
+        #: Log the actions instead of sending them (`mmfast run --dry-run`).
+        self.dry_run = False
+        #: Close the position with reduce-only IOC orders after the exit's cancel-all.
+        self.flatten_on_exit = False
+        self.flatten_result: str | None = None
         self._signals = 0
         self._forced = False
         self._shutdown_task: asyncio.Future[None] | None = None
@@ -116,7 +125,7 @@ class Node:
     @property
     def quoting(self) -> bool:
         """Whether traders may cycle: synchronised with the exchange and not stopping."""
-        return self.synced and not self._stop.is_set()
+        return self.synced and not self._stop.is_set() and self.paused is None
 
     # ================= lifecycle =================
 
@@ -135,6 +144,8 @@ class Node:
         try:
             await self._preflight()
             self._start_sockets()
+            if self.operator is not None:
+                self._spawn(self.operator.run())
             self._spawn(self._periodic())
             self._spawn(self.watchdog.run())  # type: ignore[union-attr]
             if self.live.schedule_cancel:
@@ -252,9 +263,14 @@ class Node:
         self.state = st
         self.budget.update(st.rate_limit)
         mark = await self._mark_px(tr.coin)
-        if self.live.checkpoint:
+        if self.operator is not None:
+            self.checkpoint = self.operator.store
+            self.operator.on_started(st.account_value)
+        elif self.live.checkpoint:
             self._open_checkpoint(st)
         tr.start(st, mark, self.checkpoint)
+        if self.operator is not None and hasattr(tr.engine, "set_day_start_equity"):
+            tr.engine.set_day_start_equity(self.operator.day_start_equity())
         self.gateway = OrderGateway(
             rest=self.rest,
             path=tr.path,
@@ -265,6 +281,10 @@ class Node:
             post_timeout_ms=int(self.live.post_timeout_ms),
             sign_noop=lambda nonce: self.signer.sign_noop(nonce=nonce),
         )
+        if self.dry_run:
+            from mmfast.ops.dryrun import install
+
+            install(self)
         self.gateway.on_error_kind[ErrorKind.SCHEDULE_CANCEL_VOLUME] = self._on_schedule_refused
         self.gateway.on_error_kind[ErrorKind.UNKNOWN_SIGNER] = self._on_fatal_answer
         self.gateway.on_error_kind[ErrorKind.MUST_DEPOSIT] = self._on_fatal_answer
@@ -287,7 +307,10 @@ class Node:
         await self._cancel_foreign_orders(st.open_orders)
 
     async def _mark_px(self, coin: str) -> float:
-        meta, ctxs = await self.rest.info("metaAndAssetCtxs")
+        from mmfast.truth import dex_of
+
+        dex = dex_of(coin)
+        meta, ctxs = await self.rest.info("metaAndAssetCtxs", **({"dex": dex} if dex else {}))
         for u, c in zip(meta.get("universe", ()), ctxs, strict=False):
             if u.get("name") == coin:
                 for k in ("midPx", "markPx", "oraclePx"):
@@ -491,13 +514,15 @@ class Node:
         log.warning("cancel all (%s): %d order(s)", reason, len(targets))
         body = self.signer.sign_cancel(targets)
         try:
-            await self._call(body, via_rest=reason in ("stale", "stall"))
+            # The operator's pauses and kills go by REST too: a dead feed may mean dead sockets.
+            rest = reason in ("stale", "stall") or reason.startswith(("pause", "kill"))
+            await self._call(body, via_rest=rest)
         except (asyncio.TimeoutError, MmfastError) as e:
             log.error("cancel-all (%s) got no answer: %s", reason, e)
 
     def _emergency_cancel(self, reason: str) -> None:
         """From the watchdog thread while the loop is stuck: a blocking REST cancel."""
-        if self.state is None:
+        if self.state is None or self.dry_run:
             return
         targets = self.trader.cancel_targets()
         if not targets:
@@ -535,8 +560,18 @@ class Node:
                     "%d order(s) still open after cancel-all (attempt %d)", len(left), attempt + 1
                 )
                 tr.path.reset_from_exchange(tr.path.position, left, mono_ms())
+        if gw is not None and self.flatten_on_exit:
+            from mmfast.ops.flatten import flatten
+
+            self.flatten_result = await flatten(self)
         if self.watchdog is not None:
             self.watchdog.stop()
+        if self.operator is not None:
+            try:
+                self.operator.on_shutdown(self._stop_reason or "exit")
+            except Exception as e:
+                self.stats.errors += 1
+                log.error("state file not updated at exit: %s", e)
         try:
             self._flush_checkpoint(final=True)
         except Exception as e:  # the orders are cancelled already: report, do not mask that
@@ -614,4 +649,7 @@ class Node:
             "watchdog_stale_events": self.watchdog.stale_events if self.watchdog else 0,
             "duration_s": round((mono_ms() - self.stats.started_ms) / 1000, 3),
             "stop_reason": self._stop_reason,
+            "paused_by": self.paused,
+            "flatten": self.flatten_result,
+            **({} if self.operator is None else {"ops": self.operator.status()}),
         }

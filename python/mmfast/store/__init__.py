@@ -1,5 +1,8 @@
-"""Persistence of the live bot (SPEC 10): the SQLite checkpoint."""
+"""Persistence of the live bot: the SQLite state file (`StateStore`)."""
 
-from mmfast.store.checkpoint import Checkpoint
+from mmfast.store.state import StateStore, default_state_path, utc_day
 
-__all__ = ["Checkpoint"]
+#: The first name of `StateStore`, still used by the live loop.
+Checkpoint = StateStore
+
+__all__ = ["Checkpoint", "StateStore", "default_state_path", "utc_day"]

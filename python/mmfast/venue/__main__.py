@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -15,12 +17,64 @@ from typing import Any
 from mmfast.venue.config import VenueConfig
 from mmfast.venue.server import Venue
 
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
 
 def _pair(text: str, what: str) -> tuple[str, str]:
     key, sep, value = text.rpartition("=")
     if not sep or not key or not value:
         raise argparse.ArgumentTypeError(f"{what}: expected KEY=VALUE, got {text!r}")
     return key, value
+
+
+def _address(text: str, what: str) -> str:
+    if not _ADDRESS.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{what}: {text!r} is not an address (0x and 40 hex digits); make a throwaway one "
+            'with: python -c "import secrets; from mmfast import Signer; '
+            'print(Signer(secrets.token_hex(32), is_mainnet=False).address)"'
+        )
+    return text.lower()
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what}: {text!r} is not a number") from None
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"{what}: {text!r} must be a finite number >= 0")
+    return v
+
+
+def fund(text: str) -> tuple[str, float]:
+    addr, usdc = _pair(text, "--fund")
+    return _address(addr, "--fund"), _number(usdc, "--fund")
+
+
+def agent(text: str) -> tuple[str, str]:
+    a, m = _pair(text, "--agent")
+    return _address(a, "--agent"), _address(m, "--agent")
+
+
+def max_position(text: str) -> tuple[str, str, float]:
+    key, size = _pair(text, "--max-position")
+    addr, _, coin = key.partition(":")
+    if not coin:
+        raise argparse.ArgumentTypeError(
+            f"--max-position: expected ADDRESS:COIN=SIZE, got {text!r}"
+        )
+    return _address(addr, "--max-position"), coin, _number(size, "--max-position")
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 0 <= v < 2**64:
+        raise argparse.ArgumentTypeError(f"{text!r}: a seed is in [0, 2^64)")
+    return v
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,13 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chain", choices=["testnet", "mainnet"], default=None)
     p.add_argument("--block-ms", type=int, default=None)
     p.add_argument("--market", choices=["synthetic", "static", "external"], default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--fund", action="append", default=[], metavar="ADDRESS=USDC")
-    p.add_argument("--agent", action="append", default=[], metavar="AGENT=MASTER")
+    p.add_argument("--seed", type=_seed, default=None)
+    p.add_argument("--fund", action="append", default=[], type=fund, metavar="ADDRESS=USDC")
+    p.add_argument("--agent", action="append", default=[], type=agent, metavar="AGENT=MASTER")
     p.add_argument(
         "--max-position",
         action="append",
         default=[],
+        type=max_position,
         metavar="ADDRESS:COIN=SIZE",
         help="the bot's max position, for the venue's own breach count",
     )
@@ -47,7 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sim", default=None, help="JSON object merged into the engine config")
     p.add_argument("--no-ip-limit", action="store_true", help="disable the 1200/min IP weight")
     p.add_argument("--ledger-out", default=None, help="write the final ledger JSON here")
-    p.add_argument("--log-level", default="WARNING")
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        default="WARNING",
+    )
     return p
 
 
@@ -71,15 +131,9 @@ def config_from_args(args: argparse.Namespace) -> VenueConfig:
         sim["ip_weight_per_min"] = 0
     cfg.replay_loop = cfg.replay_loop or args.replay_loop
     cfg.sim = sim
-    for f in args.fund:
-        addr, usdc = _pair(f, "--fund")
-        cfg.accounts.append((addr, float(usdc)))
-    for a in args.agent:
-        cfg.agents.append(_pair(a, "--agent"))
-    for m in args.max_position:
-        key, size = _pair(m, "--max-position")
-        addr, _, coin = key.partition(":")
-        cfg.max_positions.append((addr, coin, float(size)))
+    cfg.accounts.extend(args.fund)
+    cfg.agents.extend(args.agent)
+    cfg.max_positions.extend(args.max_position)
     cfg.__post_init__()
     return cfg
 
@@ -112,9 +166,13 @@ async def serve(cfg: VenueConfig, ledger_out: str | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
-    cfg = config_from_args(args)
+    try:
+        cfg = config_from_args(args)
+    except (OSError, ValueError) as e:  # a bad --config / --sim: the user's, exit 2
+        parser.exit(2, f"{parser.prog}: error: {e}\n")
     try:
         import uvloop
 

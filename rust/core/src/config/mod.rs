@@ -111,6 +111,8 @@ pub struct MarketMakerConfig {
     pub lead: LeadConfig,
     pub zones: ZoneThresholds,
     pub risk: RiskConfig,
+    /// Kill switch and soft monitors of the live loop.
+    pub monitors: MonitorConfig,
     pub signals: SignalConfig,
     pub stochastic: StochasticConfig,
     pub ladder: LadderConfig,
@@ -128,7 +130,7 @@ impl Default for MarketMakerConfig {
     fn default() -> Self {
         Self {
             asset: "ETH".to_string(),
-            network: Network::Mainnet,
+            network: Network::Testnet,
             spread_profile: SpreadProfile::Default,
             mode_policy: ModePolicy::Seed,
             capital_usd: None,
@@ -146,6 +148,7 @@ impl Default for MarketMakerConfig {
             lead: LeadConfig::default(),
             zones: ZoneThresholds::default(),
             risk: RiskConfig::default(),
+            monitors: MonitorConfig::default(),
             signals: SignalConfig::default(),
             stochastic: StochasticConfig::default(),
             ladder: LadderConfig::default(),
@@ -174,11 +177,18 @@ impl MarketMakerConfig {
         overrides: &[(String, String)],
     ) -> Result<Self, ConfigError> {
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let at = match e.span() {
+                Some(span) => {
+                    let (line, col) = line_col(text, span.start);
+                    format!(" at line {line}, column {col}")
+                }
+                None => String::new(),
+            };
             ConfigError::single(
                 source,
                 "<file>",
                 "",
-                format!("malformed TOML: {}", e.message()),
+                format!("malformed TOML{at}: {}", e.message().trim()),
             )
         })?;
         for (path, raw) in overrides {
@@ -195,32 +205,67 @@ impl MarketMakerConfig {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             ConfigError::single(source, "<arguments>", "", format!("malformed: {e}"))
         })?;
-        let mut unknown = Vec::new();
-        let parsed: Result<Self, _> =
-            serde_ignored::deserialize(v, |p| unknown.push(p.to_string()));
-        Self::finish(parsed.map_err(|e| e.to_string()), unknown, source)
+        match json_to_toml(v) {
+            Some(t @ toml::Value::Table(_)) => Self::from_value(t, source),
+            _ => Err(ConfigError::single(
+                source,
+                "<arguments>",
+                "",
+                "expected keyword arguments",
+            )),
+        }
     }
 
     fn from_value(v: toml::Value, source: &str) -> Result<Self, ConfigError> {
+        let toml::Value::Table(mut table) = v else {
+            return Err(ConfigError::single(source, "<file>", "", "not a table"));
+        };
+        let mut violations = Vec::new();
+        derive_lead_symbol(&mut table, &mut violations);
         let mut unknown = Vec::new();
         let parsed: Result<Self, _> =
-            serde_ignored::deserialize(v, |p| unknown.push(p.to_string()));
-        Self::finish(parsed.map_err(|e| e.to_string()), unknown, source)
+            serde_ignored::deserialize(toml::Value::Table(table.clone()), |p| {
+                unknown.push(p.to_string())
+            });
+        let parsed = match parsed {
+            Ok(cfg) => Ok(cfg),
+            Err(first) => {
+                // serde stops at the first bad value: find every leaf that fails on its own,
+                // report them all, and parse the rest so that value rules are reported too.
+                let bad = type_errors(&table);
+                if bad.is_empty() {
+                    Err(first.to_string())
+                } else {
+                    for (path, value, reason) in bad {
+                        remove_path(&mut table, &path);
+                        violations.push(Violation {
+                            field: path,
+                            value,
+                            reason,
+                        });
+                    }
+                    unknown.clear();
+                    serde_ignored::deserialize(toml::Value::Table(table), |p| {
+                        unknown.push(p.to_string())
+                    })
+                    .map_err(|e: toml::de::Error| e.to_string())
+                }
+            }
+        };
+        Self::finish(parsed, unknown, violations, source)
     }
 
     fn finish(
         parsed: Result<Self, String>,
         unknown: Vec<String>,
+        mut violations: Vec<Violation>,
         source: &str,
     ) -> Result<Self, ConfigError> {
-        let mut violations: Vec<Violation> = unknown
-            .into_iter()
-            .map(|field| Violation {
-                field,
-                value: String::new(),
-                reason: "unknown key".to_string(),
-            })
-            .collect();
+        violations.extend(unknown.into_iter().map(|field| Violation {
+            field,
+            value: String::new(),
+            reason: "unknown key".to_string(),
+        }));
         match parsed {
             Ok(cfg) => {
                 cfg.validate_into(&mut violations);
@@ -311,11 +356,28 @@ impl MarketMakerConfig {
         }
         c.range("queue.queue_penalty", q.queue_penalty, 0.0, 1.0, true);
         c.range("queue.bias_alpha", q.bias_alpha, 0.0, 1.0, true);
-        if self.lead_venue == LeadVenue::Binance && self.lead.symbol.trim().is_empty() {
-            c.fail("lead.symbol", "", "required when lead_venue = \"binance\"");
+        if self.lead_venue == LeadVenue::Binance {
+            let symbol = self.lead.symbol.trim();
+            if symbol.is_empty() {
+                c.fail("lead.symbol", "", "required when lead_venue = \"binance\"");
+            } else if let Some(base) = lead_base(&self.asset, &self.dex) {
+                if !symbol.to_ascii_uppercase().contains(&base) {
+                    c.fail(
+                        "lead.symbol",
+                        symbol,
+                        &format!(
+                            "does not match asset {:?}: remove it to lead from {}, or set \
+                             lead_venue = \"none\"",
+                            self.asset,
+                            derived_lead_symbol(&self.asset)
+                        ),
+                    );
+                }
+            }
         }
         c.positive("lead.price_multiplier", self.lead.price_multiplier);
         self.risk.validate(&mut c);
+        self.monitors.validate(&mut c);
         self.signals.validate(&mut c);
         self.stochastic.validate(&mut c);
         self.ladder.validate(&mut c);
@@ -362,6 +424,148 @@ fn collect_paths(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>
                 collect_paths(child, &p, out);
             } else {
                 out.insert(p);
+            }
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// JSON (the Python constructor's keywords) as TOML; `null` means "not given" and is dropped.
+fn json_to_toml(v: serde_json::Value) -> Option<toml::Value> {
+    use serde_json::Value as J;
+    Some(match v {
+        J::Null => return None,
+        J::Bool(b) => toml::Value::Boolean(b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => toml::Value::Integer(i),
+            None => toml::Value::Float(n.as_f64()?),
+        },
+        J::String(s) => toml::Value::String(s),
+        J::Array(a) => toml::Value::Array(a.into_iter().filter_map(json_to_toml).collect()),
+        J::Object(m) => toml::Value::Table(
+            m.into_iter()
+                .filter_map(|(k, v)| json_to_toml(v).map(|v| (k, v)))
+                .collect(),
+        ),
+    })
+}
+
+/// The coin a Binance symbol must contain for `asset`, or `None` for a HIP-3 asset (no rule).
+fn lead_base(asset: &str, dex: &str) -> Option<String> {
+    if asset.contains(':') || !dex.is_empty() {
+        return None;
+    }
+    // kPEPE on Hyperliquid is 1000 PEPE; Binance lists it as 1000PEPEUSDT.
+    let base = match asset.strip_prefix('k') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_uppercase()) => rest,
+        _ => asset,
+    };
+    Some(base.to_ascii_uppercase())
+}
+
+/// The Binance USD-M symbol that leads `asset` by default: `BTC` -> `BTCUSDT`,
+/// `kPEPE` -> `1000PEPEUSDT`.
+pub fn derived_lead_symbol(asset: &str) -> String {
+    match asset.strip_prefix('k') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_uppercase()) => {
+            format!("1000{}USDT", rest.to_ascii_uppercase())
+        }
+        _ => format!("{}USDT", asset.to_ascii_uppercase()),
+    }
+}
+
+/// Fills `lead.symbol` from `asset` when the config leaves it out, so that changing the asset
+/// never keeps a silent ETH lead. A HIP-3 asset has no Binance twin to guess: the operator
+/// names one or chooses `lead_venue = "none"`.
+fn derive_lead_symbol(table: &mut toml::Table, out: &mut Vec<Violation>) {
+    if table
+        .get("lead_venue")
+        .and_then(|v| v.as_str())
+        .is_some_and(|v| v != "binance")
+    {
+        return;
+    }
+    let has_symbol = table
+        .get("lead")
+        .and_then(|l| l.as_table())
+        .is_some_and(|l| l.contains_key("symbol"));
+    if has_symbol {
+        return;
+    }
+    let asset = table
+        .get("asset")
+        .and_then(|v| v.as_str())
+        .unwrap_or("ETH")
+        .to_string();
+    let dex = table.get("dex").and_then(|v| v.as_str()).unwrap_or("");
+    if lead_base(&asset, dex).is_none() {
+        out.push(Violation {
+            field: "lead.symbol".to_string(),
+            value: String::new(),
+            reason: format!(
+                "asset {asset:?} is a HIP-3 asset with no Binance symbol to derive: name one \
+                 in [lead] symbol, or set lead_venue = \"none\""
+            ),
+        });
+        return;
+    }
+    set_path(
+        table,
+        "lead.symbol",
+        toml::Value::String(derived_lead_symbol(&asset)),
+    );
+}
+
+/// Every leaf of `table` that fails to deserialize on its own: `(path, value, reason)`.
+fn type_errors(table: &toml::Table) -> Vec<(String, String, String)> {
+    let mut leaves = Vec::new();
+    collect_leaves(table, "", &mut leaves);
+    let mut out = Vec::new();
+    for (path, value) in leaves {
+        let mut one = toml::Table::new();
+        set_path(&mut one, &path, value.clone());
+        let r: Result<MarketMakerConfig, toml::de::Error> =
+            serde_ignored::deserialize(toml::Value::Table(one), |_| {});
+        if let Err(e) = r {
+            out.push((
+                path,
+                value.to_string(),
+                e.to_string().replace('\n', " ").trim().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+fn collect_leaves(table: &toml::Table, prefix: &str, out: &mut Vec<(String, toml::Value)>) {
+    for (k, v) in table {
+        let p = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(t) => collect_leaves(t, &p, out),
+            _ => out.push((p, v.clone())),
+        }
+    }
+}
+
+fn remove_path(table: &mut toml::Table, path: &str) {
+    match path.split_once('.') {
+        None => {
+            table.remove(path);
+        }
+        Some((head, rest)) => {
+            if let Some(toml::Value::Table(t)) = table.get_mut(head) {
+                remove_path(t, rest);
             }
         }
     }

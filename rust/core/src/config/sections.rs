@@ -9,8 +9,9 @@ use super::Checker;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Network {
-    #[default]
     Mainnet,
+    /// The default: real money only when the config says mainnet (and the operator confirms).
+    #[default]
     Testnet,
 }
 
@@ -95,6 +96,70 @@ impl RiskConfig {
             10.0,
             true,
         );
+    }
+}
+
+/// The operational kill switch and its monitors (SPEC 10), checked about once a second outside
+/// the hot path. Hard limits kill (the state persists across restarts until `mmfast reset-kill`);
+/// soft monitors pause (cancel everything, keep the connections, resume once clear).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MonitorConfig {
+    /// Hard: kill when PnL falls this fraction below its peak since the run began; 0 disables.
+    pub drawdown_frac: f64,
+    /// The drawdown counts only once the peak PnL reached this (no kill from a $0.02 peak).
+    pub drawdown_min_peak_usd: f64,
+    /// Soft: pause when |position| moved more than this fraction of max position ...
+    pub position_velocity_frac: f64,
+    /// ... within this window.
+    pub position_velocity_window_s: f64,
+    /// Soft: pause when the mid moved more than this many bps ...
+    pub price_velocity_bps: f64,
+    /// ... within this window.
+    pub price_velocity_window_s: f64,
+    /// Soft: pause when the newest Hyperliquid market data is older than this.
+    pub stale_data_s: f64,
+    /// Soft: pause when the address budget (`userRateLimit` cap minus used) is below this.
+    pub min_budget_headroom: u64,
+    /// A soft condition must stay clear this long before quoting resumes.
+    pub resume_after_s: f64,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        Self {
+            drawdown_frac: 0.5,
+            drawdown_min_peak_usd: 50.0,
+            position_velocity_frac: 2.0,
+            position_velocity_window_s: 60.0,
+            price_velocity_bps: 100.0,
+            price_velocity_window_s: 10.0,
+            stale_data_s: 5.0,
+            min_budget_headroom: 500,
+            resume_after_s: 5.0,
+        }
+    }
+}
+
+impl MonitorConfig {
+    pub(super) fn validate(&self, c: &mut Checker) {
+        c.range("monitors.drawdown_frac", self.drawdown_frac, 0.0, 1.0, true);
+        c.non_negative("monitors.drawdown_min_peak_usd", self.drawdown_min_peak_usd);
+        c.positive(
+            "monitors.position_velocity_frac",
+            self.position_velocity_frac,
+        );
+        c.positive(
+            "monitors.position_velocity_window_s",
+            self.position_velocity_window_s,
+        );
+        c.positive("monitors.price_velocity_bps", self.price_velocity_bps);
+        c.positive(
+            "monitors.price_velocity_window_s",
+            self.price_velocity_window_s,
+        );
+        c.positive("monitors.stale_data_s", self.stale_data_s);
+        c.non_negative("monitors.resume_after_s", self.resume_after_s);
     }
 }
 

@@ -163,3 +163,62 @@ fn live_section_defaults_and_validation() {
         ]
     );
 }
+
+#[test]
+fn every_type_error_reported_with_the_value_rules() {
+    let e = load(
+        "max_position = \"lots\"\nleverage = 2.5\nfee_bps = 120\n[risk]\nkill_unwind = 3\n\
+         typo = 1\n",
+    )
+    .unwrap_err();
+    let fields: Vec<&str> = e.violations.iter().map(|v| v.field.as_str()).collect();
+    for f in [
+        "max_position",
+        "leverage",
+        "risk.kill_unwind",
+        "fee_bps",
+        "risk.typo",
+    ] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+    let msg = e.to_string();
+    assert!(msg.contains("max_position = \"lots\""), "{msg}");
+}
+
+#[test]
+fn malformed_toml_reports_line_and_column() {
+    let e = load("asset = \"ETH\"\nmax_position = 1\nfee_bps = = 2\n").unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("line 3, column 11"), "{msg}");
+}
+
+#[test]
+fn lead_symbol_follows_the_asset() {
+    let c = load("asset = \"BTC\"\nmax_position = 1\n").unwrap();
+    assert_eq!(c.lead.symbol, "BTCUSDT");
+    let c = load("asset = \"kPEPE\"\nmax_position = 1\n").unwrap();
+    assert_eq!(c.lead.symbol, "1000PEPEUSDT");
+    let c = MarketMakerConfig::from_toml_str(
+        "max_position = 1\n",
+        "t",
+        &[("asset".into(), "SOL".into())],
+    )
+    .unwrap();
+    assert_eq!(c.lead.symbol, "SOLUSDT");
+    // A symbol for another coin is an error naming both; a HIP-3 asset must name its lead.
+    let e = load("asset = \"BTC\"\nmax_position = 1\n[lead]\nsymbol = \"ETHUSDT\"\n").unwrap_err();
+    assert_eq!(e.violations[0].field, "lead.symbol");
+    assert!(e.to_string().contains("BTCUSDT"), "{e}");
+    let e = load("asset = \"xyz:XYZ100\"\nmax_position = 1\n").unwrap_err();
+    assert_eq!(e.violations[0].field, "lead.symbol");
+    let c = load("asset = \"xyz:XYZ100\"\nmax_position = 1\nlead_venue = \"none\"\n").unwrap();
+    assert_eq!(c.lead_venue, LeadVenue::None);
+}
+
+#[test]
+fn testnet_is_the_default_network() {
+    assert_eq!(
+        load("max_position = 1\n").unwrap().network,
+        Network::Testnet
+    );
+}

@@ -415,6 +415,17 @@ impl MatchingEngine {
                     "stakingLink": null, "activeStakingDiscount": {"bpsOfMaxSupply": "0.0", "discount": "0.0"},
                 })
             }
+            "userRole" => {
+                // The real answer's shapes: an agent names its master; an account is a user.
+                let a = need_user()?.to_ascii_lowercase();
+                if u.is_some() {
+                    json!({"role": "user"})
+                } else if let Some(master) = self.user_of(&a) {
+                    json!({"role": "agent", "data": {"user": master}})
+                } else {
+                    json!({"role": "missing"})
+                }
+            }
             "exchangeStatus" => json!({"time": self.now, "specialStatuses": null}),
             other => return Err(format!("Failed to deserialize the JSON body into the target type: unknown variant `{other}`")),
         })
