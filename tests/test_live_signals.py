@@ -6,34 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from chaos.helpers import start_bot
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 
 def start_paper(tmp_path: Path) -> subprocess.Popen[str]:
-    p = subprocess.Popen(
-        [sys.executable, "-m", "mmfast.cli", "paper", "--plain", "--duration", "60",
-         "--summary", str(tmp_path / "s.json"), "--log-level", "INFO"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-    )  # fmt: skip
-    assert p.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # quoting: a progress line with resting quotes
-        ready, _, _ = select.select([p.stdout], [], [], 1.0)
-        if ready:
-            line = p.stdout.readline()
-            if line.startswith("t=") and "quotes=-" not in line:
-                return p
-    p.kill()
-    pytest.fail("paper did not start quoting in 60 s")
+    return start_bot(tmp_path, None, None, "--log-level", "INFO")
 
 
 @pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT])
@@ -54,9 +39,9 @@ def test_second_signal_does_not_interrupt_the_cancel_all(tmp_path: Path, second)
 
 def test_third_signal_forces_exit_after_saying_so(tmp_path: Path) -> None:
     p = start_paper(tmp_path)
-    for _ in range(3):
-        os.kill(p.pid, signal.SIGINT)
-        time.sleep(0.002)
+    for _ in range(3):  # 20 ms apart: close enough to land inside the shutdown (the cancel
+        os.kill(p.pid, signal.SIGINT)  # waits for a 70 ms venue block), far enough apart
+        time.sleep(0.02)  # that the kernel does not merge two pending SIGINTs into one
     _, err = p.communicate(timeout=60)
     assert "Traceback" not in err and "Unclosed" not in err, err[-3000:]
     assert "forced exit" in err

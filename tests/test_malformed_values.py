@@ -94,3 +94,13 @@ def test_hl_book_invariant_bid_below_ask(bid, ask):
         assert bid >= ask
         return
     assert b.best_bid()[0] < b.best_ask()[0]
+
+
+def test_the_bot_refuses_an_absurd_fill_before_its_ledger_and_pnl_see_it():
+    """The live trader checks a user frame with the engine's parser first (one place for the
+    bounds): the Python ledger and PnL never take a 1e300 fill."""
+    from mmfast import _core
+
+    with pytest.raises(EngineError, match="fill"):
+        _core.check_user_frame(fill(sz="1e300"), "ETH")
+    _core.check_user_frame(fill(), "ETH")

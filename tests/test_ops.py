@@ -409,3 +409,29 @@ def test_paper_serves_metrics_and_status_reads_the_state_after(tmp_path: Path) -
     doc = orjson.loads(r.stdout)
     assert doc["kill"] is None and doc["running"] is False and doc["network"] == "testnet"
     assert doc["last_exit"].startswith("duration")
+
+
+def test_flatten_on_exit_closes_the_position_with_reduce_only_ioc() -> None:
+    async def main() -> None:
+        with Market() as m:
+            # A position before the bot starts: an IOC buy through the book.
+            body = m.signer.sign_orders([(0, True, 3100.0, 0.05, False, "Ioc", None)])
+            req = urllib.request.Request(
+                m.venue.url + "/exchange", data=body, headers={"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(req, timeout=5) as r:
+                assert orjson.loads(r.read())["status"] == "ok"
+            node = m.node(None)
+            await until(lambda: _position(m) > 0, 10)
+            node.flatten_on_exit = True
+            s = await asyncio.wait_for(node.run(2, install_signals=False), 60)
+            assert s["flatten"] == "flatten: position closed", s["flatten"]
+            assert _position(m) == 0 and m.open_orders() == []
+
+    uvloop.run(main())
+
+
+def _position(m: Market) -> float:
+    body = orjson.dumps({"type": "clearinghouseState", "user": m.addr})
+    ch = orjson.loads(m.venue.call(lambda: m.venue.venue.engine.info(body)))
+    return sum(float(p["position"]["szi"]) for p in ch["assetPositions"])

@@ -130,6 +130,16 @@ def test_cluster_results_equal_local_bit_for_bit(dask_address: str, data_file: P
     assert {r["files"] for r in remote.values()} == {local[0]["files"]} != {""}
 
 
+def test_auto_uses_the_scheduler_dask_names(
+    dask_address: str, data_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cluster.ADDRESS_ENV, dask_address)
+    jobs = _jobs(4, data_file)
+    expected = dict(run_jobs(standin_run_job, jobs, backend="inprocess", progress=False))
+    assert dict(run_jobs(standin_run_job, jobs, backend="auto", progress=False)) == expected
+    assert cluster.connect("auto") is cluster.connect(dask_address)  # no local cluster started
+
+
 def test_data_file_is_shipped_once(dask_address: str, data_file: Path) -> None:
     client = cluster.connect(dask_address)
     blobs = []
@@ -213,7 +223,7 @@ def test_real_backtests_on_the_cluster_equal_local(dask_address: str, tmp_path: 
     local = dict(run_jobs(backtest.run_job, jobs, backend="local", n_jobs=2, progress=False))
     remote = dict(run_jobs(backtest.run_job, jobs, backend=dask_address, progress=False))
     assert strategy(remote) == strategy(local)
-    assert all(s["fills"] > 0 for s in local.values())
+    assert all(s["events"] > 0 and s["actions"] for s in local.values())
     from mmfast.cli import main
 
     space = tmp_path / "s.toml"

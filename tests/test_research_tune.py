@@ -90,7 +90,11 @@ def test_study_finds_the_optimum_and_checks_it_on_held_out_seeds(tmp_path: Path)
     gain = 2000 * (0.02 - 0.05) ** 2 - 2000 * (result.best_params["risk_aversion"] - 0.05) ** 2
     assert result.diff.mean == pytest.approx(gain)
     assert result.diff.low == pytest.approx(gain) and result.diff.excludes_zero
-    best = write_best(tmp_path, "capital_usd = 1000.0\n", "<t>", result.best_params)
+    start = MarketMakerConfig.from_toml("capital_usd = 1000.0\n", "<t>", [])
+    best_cfg = MarketMakerConfig.from_toml(
+        start.to_toml(), "<t>", [("risk_aversion", repr(result.best_params["risk_aversion"]))]
+    )
+    best = write_best(tmp_path, best_cfg.to_toml(), result.best_params)
     cfg = load_config(best)
     assert math.isclose(cfg.risk_aversion, result.best_params["risk_aversion"], rel_tol=0,
                         abs_tol=0)
@@ -124,8 +128,9 @@ def test_cli_bad_space_exits_2_naming_the_field(tmp_path: Path, capsys) -> None:
     assert "ladder.no_such_field is not a config field" in err and "Traceback" not in err
     assert main(["tune", "--space", str(tmp_path / "missing.toml"), "--trials", "1"]) == 2
     assert "file not found" in capsys.readouterr().err
-    assert main(["tune", "--space", str(space), "--trials", "1", "--config",
-                 str(tmp_path / "nope.toml")]) == 2
+    space.write_text("[ladder.min_half_spread_bps]\nlow = 1\nhigh = 2\n")
+    assert main(["tune", "--space", str(space), "--trials", "1", "--out", str(tmp_path),
+                 "--config", str(tmp_path / "nope.toml")]) == 2
     assert "config file not found" in capsys.readouterr().err
 
 

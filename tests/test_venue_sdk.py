@@ -33,7 +33,12 @@ SIM = {
             "sz_decimals": 4,
             "mid": 2000.0,
             "max_leverage": 25,
-            "synthetic": {"level_usd": 2000.0, "level_growth": 0.0, "levels": 5},
+            "synthetic": {
+                "level_usd": 2000.0,
+                "level_growth": 0.0,
+                "levels": 5,
+                "level_spacing_bps": 0.0,
+            },
         },
         {
             "coin": "xyz:GOLD",

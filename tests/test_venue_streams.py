@@ -31,7 +31,12 @@ SIM = {
             "sz_decimals": 4,
             "mid": 2000.0,
             "binance_symbol": "ETHUSDT",
-            "synthetic": {"level_usd": 2000.0, "level_growth": 0.0, "levels": 8},
+            "synthetic": {
+                "level_usd": 2000.0,
+                "level_growth": 0.0,
+                "levels": 8,
+                "level_spacing_bps": 0.0,
+            },
         },
     ],
 }

@@ -86,6 +86,18 @@ def _make_signer(key_hex: str, source: str, factory: Any, is_mainnet: bool) -> A
         raise SigningError(f"{source}: rejected by the signer ({type(e).__name__})") from None
 
 
+def load_key_hex(live: Any, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The key's hex and where it came from, for `load_identity` and for the one other holder,
+    the guardian process (which gets it through a pipe). Never log or keep the result."""
+    env = os.environ if environ is None else environ
+    key = env.get(KEY_ENV, "").strip()
+    if key:
+        return key, KEY_ENV
+    if live.keystore:
+        return _key_from_keystore(live.keystore, env), f"live.keystore = {live.keystore!r}"
+    raise ConfigError(f"no signing key: set {KEY_ENV} or live.keystore (with {PASSWORD_ENV})")
+
+
 def load_identity(
     live: Any,
     environ: Mapping[str, str] | None = None,
@@ -99,21 +111,10 @@ def load_identity(
     key is configured or the keystore cannot be read, and `SigningError` when the key is
     malformed or the keystore does not decrypt; no message contains key material.
     """
-    env = os.environ if environ is None else environ
     if signer_factory is None:
         from mmfast._core import Signer as signer_factory
-    key = env.get(KEY_ENV, "").strip()
-    if key:
-        signer = _make_signer(key, KEY_ENV, signer_factory, is_mainnet)
-    elif live.keystore:
-        signer = _make_signer(
-            _key_from_keystore(live.keystore, env),
-            f"live.keystore = {live.keystore!r}",
-            signer_factory,
-            is_mainnet,
-        )
-    else:
-        raise ConfigError(f"no signing key: set {KEY_ENV} or live.keystore (with {PASSWORD_ENV})")
+    key, source = load_key_hex(live, environ)
+    signer = _make_signer(key, source, signer_factory, is_mainnet)
     del key
     address = str(signer.address).lower()
     master = live.master_address

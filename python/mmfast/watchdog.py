@@ -29,6 +29,7 @@ class Watchdog:
         last_hl_ms: Callable[[], int],
         cancel_all: Callable[[str], Awaitable[None]],
         emergency_cancel: Callable[[str], None] | None = None,
+        on_resume: Callable[[str], None] | None = None,
         tick_s: float = 0.05,
     ) -> None:
         self.stale_ms = stale_ms
@@ -36,6 +37,9 @@ class Watchdog:
         self.last_hl_ms = last_hl_ms
         self.cancel_all = cancel_all
         self.emergency_cancel = emergency_cancel
+        #: Called when a halt clears: the owner re-reads the exchange before quoting again
+        #: (frames, fills among them, may have been lost while the data was stale).
+        self.on_resume = on_resume
         self.tick_s = tick_s
         #: Why quoting is halted ("stale", "stall"), or None.
         self.halted: str | None = None
@@ -72,6 +76,8 @@ class Watchdog:
                     self._thread_fired = False
                     await self._halt("stall")
                     self.halted = None  # the loop runs again; staleness is judged below
+                    if self.on_resume is not None:
+                        self.on_resume("stall")
                 age = self._now_ms() - self.last_hl_ms()
                 if age > self.stale_ms:
                     if self.halted != "stale":
@@ -82,6 +88,8 @@ class Watchdog:
                 elif self.halted == "stale":
                     log.info("Hyperliquid data fresh again: quoting resumes")
                     self.halted = None
+                    if self.on_resume is not None:
+                        self.on_resume("stale")
         finally:
             self._stop.set()
 

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from mmfast import __version__
-from mmfast.cli import bench, derive, operate, paper, run, tune
+from mmfast.cli import backtest, bench, derive, operate, paper, run, tune
 
 # Subcommand modules, in the order `mmfast --help` lists them.
-COMMANDS = [paper, run, operate, derive, bench, tune]
+COMMANDS = [paper, backtest, run, operate, derive, bench, tune]
 
 
 def build_parser() -> argparse.ArgumentParser:

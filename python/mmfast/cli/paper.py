@@ -83,6 +83,25 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="sign with MMFAST_PRIVATE_KEY (or the config's keystore) instead of a "
         "throwaway key; only its address is funded, on the venue",
     )
+    p.add_argument(
+        "--no-guardian",
+        action="store_true",
+        help="do not start the guardian process that cancels the account's orders if the bot "
+        "dies without a clean shutdown (on by default)",
+    )
+    p.add_argument(
+        "--venue",
+        metavar="URL",
+        help="trade on a venue already running at URL (python -m mmfast.venue) instead of "
+        "starting one; the account must be funded there (tests, chaos runs)",
+    )
+    p.add_argument(
+        "--chaos",
+        metavar="FAULTS",
+        help="inject faults in the venue, e.g. drop_hl_ws@10s,freeze_hl_ws@20s+5s,"
+        "drop_binance_ws@30s,reject=0.05,ack_loss=0.02,one_sided=0.05 (times from the venue's "
+        "start; every kind is listed in the docstring of mmfast.venue.chaos)",
+    )
     p.add_argument("--checkpoint", metavar="FILE", help=argparse.SUPPRESS)  # old name of --state
     add_run_options(p, default_log_level="WARNING")
     p.set_defaults(run=run)
@@ -175,6 +194,13 @@ def run(args: argparse.Namespace) -> int:
     from mmfast.live.metrics import setup_logging
 
     setup_logging(args.log_level, args.log_json)
+    if getattr(args, "chaos", None):
+        from mmfast.venue.chaos import parse_chaos
+
+        try:
+            parse_chaos(args.chaos)
+        except MmfastError as e:
+            return fail("paper", e, code=2)
     try:
         if args.summary:
             check_writable(args.summary, "--summary")
@@ -215,12 +241,15 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
 
     pre = build_config(args, asset, None, None)
     if args.key_env:
-        from mmfast.keys import load_identity
+        from mmfast.keys import load_identity, load_key_hex
 
         ident = load_identity(pre.live, is_mainnet=False)  # the venue signs as testnet
+        key: str | None = None if args.no_guardian else load_key_hex(pre.live)[0]
     else:
-        # A throwaway key: made here, handed to the Signer, never printed, logged or written.
-        signer = Signer(secrets.token_hex(32), is_mainnet=False)
+        # A throwaway key: made here, handed to the Signer (and the guardian, through its pipe),
+        # never printed, logged or written.
+        key = secrets.token_hex(32)
+        signer = Signer(key, is_mainnet=False)
         ident = Identity(
             signer=signer, signer_address=signer.address.lower(), account=signer.address.lower()
         )
@@ -236,8 +265,18 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if ident.is_agent:
         venue_args += ["--agent", f"{ident.signer_address}={ident.account}"]
-    with VenueProcess(venue_args) as venue, tempfile.TemporaryDirectory(prefix="mmfast-") as tmp:
+    if args.chaos:
+        venue_args += ["--chaos", args.chaos]
+    venue_cm: Any = RunningVenue(args.venue) if args.venue else VenueProcess(venue_args)
+    with venue_cm as venue, tempfile.TemporaryDirectory(prefix="mmfast-") as tmp:
         cfg = build_config(args, asset, venue, max_position)
+        guardian = None
+        if key is not None and not args.no_guardian:
+            from mmfast.live.guardian import Guardian
+
+            guardian = Guardian.start(venue.url, address, key, is_mainnet=False)
+            log.info("guardian started (pid %d)", guardian.proc.pid)
+        del key
         summary = run_session(
             cfg,
             ident,
@@ -247,16 +286,64 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
             title=f"mmfast paper: {asset['coin']} on the local venue ({market})",
             plain=args.plain,
             duration=args.duration,
+            guardian=guardian,
         )
         try:
             ledger = venue.ledger()
+            orphans = len(open_orders(venue.url, address))
         except OSError as e:
             log.error("cannot read the venue's ledger: %s", e)
-            ledger = {}
+            ledger, orphans = {}, -1
     summary["invariant_breaches"] = venue_breaches(ledger, address)
     summary["venue_position"] = venue_position(ledger, address, asset["coin"])
+    # Fault accounting (issue 13): the venue's counts, and what the bot left behind.
+    summary["faults_injected"] = ledger.get("faults", {})
+    summary["orphan_orders"] = orphans  # resting on the venue after the bot stopped
+    summary["duplicate_orders"] = int(ledger.get("duplicate_orders", 0))
+    vp = summary["venue_position"]
+    summary["position_mismatch"] = (
+        None if vp is None else round(abs(float(summary.get("position", 0.0)) - vp), 10)
+    )
     summary["market"] = market
     return summary
+
+
+class RunningVenue:
+    """A venue somebody else started (`--venue URL`): the same attributes as `VenueProcess`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        if not self.url.startswith("http://"):
+            raise MmfastError(f"--venue {url!r}: expected http://HOST:PORT")
+        self.binance_ws = "ws://" + self.url[len("http://") :]
+        self.ws = self.binance_ws + "/ws"
+
+    def ledger(self, timeout_s: float = 5.0) -> dict[str, Any]:
+        import urllib.request
+
+        with urllib.request.urlopen(self.url + "/venue/ledger", timeout=timeout_s) as r:
+            result: dict[str, Any] = orjson.loads(r.read())
+            return result
+
+    def __enter__(self) -> RunningVenue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def open_orders(url: str, address: str) -> list[dict[str, Any]]:
+    """The venue's open orders of `address` (`/info openOrders`)."""
+    import urllib.request
+
+    req = urllib.request.Request(
+        url + "/info",
+        data=orjson.dumps({"type": "openOrders", "user": address}),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=5) as r:
+        out = orjson.loads(r.read())
+    return out if isinstance(out, list) else []
 
 
 def _account(ledger: dict[str, Any], address: str) -> dict[str, Any]:
@@ -299,6 +386,10 @@ def print_summary(s: dict[str, Any], title: str = "mmfast paper summary") -> Non
         "reconnects",
         "errors",
         "invariant_breaches",
+        "faults_injected",
+        "orphan_orders",
+        "duplicate_orders",
+        "position_mismatch",
         "duration_s",
         "stop_reason",
     ]

@@ -58,6 +58,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="on exit, after cancelling, close the position with reduce-only IOC orders "
         "(default: the position is left open and shown in the exit summary)",
     )
+    p.add_argument(
+        "--no-guardian",
+        action="store_true",
+        help="do not start the guardian process that cancels the account's orders if the bot "
+        "dies without a clean shutdown (on by default; a dry run has none)",
+    )
     add_run_options(p, default_log_level="INFO")
     p.set_defaults(run=run)
 
@@ -76,6 +82,20 @@ def confirm_mainnet(asset: str, yes: bool) -> None:
     got = input(f"Type '{want}' to continue: ").strip()
     if got != want:
         raise ConfigError(f"not confirmed (typed {got!r}, expected {want!r}): nothing traded")
+
+
+def _guardian_factory(cfg: object, account: str, is_mainnet: bool) -> object:
+    """Starts the guardian (its own process, the key through its pipe) when called."""
+    from mmfast.keys import load_key_hex
+    from mmfast.live.guardian import Guardian
+    from mmfast.live.node import endpoints
+
+    api = endpoints(cfg).api
+
+    def start() -> object:
+        return Guardian.start(api, account, load_key_hex(cfg.live)[0], is_mainnet=is_mainnet)  # type: ignore[attr-defined]
+
+    return start
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
             "none" if args.dry_run else ident.signer_address,
         )
         title = f"mmfast run{' --dry-run' if args.dry_run else ''}: {cfg.asset} on {network}"
+        factory = None
+        if not args.dry_run and not args.no_guardian:
+            factory = _guardian_factory(cfg, ident.account, is_mainnet)
         summary = run_session(
             cfg,
             ident,
@@ -135,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
             duration=args.duration,
             dry_run=args.dry_run,
             flatten_on_exit=args.flatten_on_exit,
+            guardian_factory=factory,
         )
     except MmfastError as e:
         return fail("run", e)

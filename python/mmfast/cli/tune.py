@@ -8,10 +8,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-#: The config the backtests start from when --config is not given (every default, and the
-#: position limit examples/config.toml gives). Written to DIR/start.toml and given to every job,
-#: so best.toml is exactly what was backtested, with the best parameters on top.
-_FALLBACK_TOML = "capital_usd = 1000.0\n"
+from mmfast.cli.backtest import add_job_arguments
+from mmfast.cli.common import HelpFormatter
 
 DESCRIPTION = """\
 Search config parameters with Optuna (TPE by default). Each trial runs backtests over --seeds;
@@ -36,23 +34,16 @@ def add_parser(sub: Any) -> None:
         "tune",
         help="search config parameters with Optuna over backtests (locally or on a cluster)",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    p.add_argument("--config", metavar="FILE", help="starting config (TOML)")
     p.add_argument("--space", required=True, metavar="SPACE.toml", help="the search space")
     p.add_argument("--trials", required=True, type=int, metavar="N",
                    help="finished trials the study should have (a rerun continues to N)")
     p.add_argument("--out", default=".", metavar="DIR",
                    help="study.db, best.toml, result.json, tune_report.html (default: .)")
-    data = p.add_argument_group("data (as mmfast backtest)")
-    data.add_argument("--market", default="synthetic:default",
-                      help="synthetic market preset (default synthetic:default)")
-    data.add_argument("--seeds", default="1-5", metavar="LIST",
-                      help="seeds every trial runs on, e.g. 1-20 (default 1-5)")
-    data.add_argument("--duration", type=float, default=600.0, metavar="S",
-                      help="simulated seconds per backtest (default 600)")
-    data.add_argument("--hl", metavar="FILE", help="replay a Hyperliquid recording instead")
-    data.add_argument("--binance", metavar="FILE", help="with --hl: the Binance recording")
+    add_job_arguments(p, seed=False)  # the data, venue and bot options of `backtest`
+    p.add_argument("--seeds", default="1-5", metavar="LIST",
+                   help="seeds every trial runs on, e.g. 1-20 (default 1-5)")
     search = p.add_argument_group("search")
     search.add_argument("--holdout-seeds", default="1001-1010", metavar="LIST",
                         help="seeds for the final best-vs-start check, disjoint from --seeds "
@@ -79,19 +70,10 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _base(args: argparse.Namespace) -> tuple[str, str]:
-    """The starting config as TOML text (the file as `paper` and `run` would load it, env
-    overrides included) and its name for messages."""
-    if not args.config:
-        return _FALLBACK_TOML, "<defaults>"
-    from mmfast.config import load_config
-
-    return load_config(args.config).to_toml(), str(args.config)
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from mmfast.cli.backtest import MmfastUsage
     from mmfast.errors import ConfigError, InputError, MmfastError
     from mmfast.research.execution import JobError
 
@@ -102,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     except JobError as exc:
         err.print(f"mmfast tune: {exc}", markup=False)
         return 1
-    except (InputError, ConfigError) as exc:
+    except (InputError, ConfigError, MmfastUsage) as exc:
         err.print(f"mmfast tune: {exc}", markup=False)
         return 2
     except MmfastError as exc:
@@ -119,6 +101,8 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
     import json
 
     from mmfast._core import MarketMakerConfig
+    from mmfast.backtest import build, run_job
+    from mmfast.cli.backtest import job_from_args
     from mmfast.errors import InputError
     from mmfast.research.compare import parse_seeds
     from mmfast.research.execution import run_jobs
@@ -126,58 +110,43 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
         load_space,
         require_optuna,
         run_tune,
+        with_params,
         write_best,
         write_report,
     )
 
     require_optuna()  # missing: say what to install before anything runs
-    base_toml, source = _base(args)
-    MarketMakerConfig.from_toml(base_toml, source, [])  # a bad starting config fails now
     space = load_space(args.space, MarketMakerConfig.known_paths())
     seeds = parse_seeds(args.seeds)
     holdout = parse_seeds(args.holdout_seeds)
-    if args.binance and not args.hl:
-        raise InputError("--binance needs --hl (the Hyperliquid recording it leads)")
-    for name in ("hl", "binance"):
-        value = getattr(args, name)
-        if value and not Path(value).is_file():
-            raise InputError(f"--{name} {value}: file not found")
     if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
     backend = args.cluster or "local"
     run_jobs(abs, [], backend=backend, progress=False)  # an unknown or uninstalled back end
-    try:
-        from mmfast.backtest import Job, run_job
-    except ImportError:
-        raise InputError("this mmfast has no backtester (mmfast.backtest.run_job)") from None
+    job = job_from_args(args)
+    # Absolute paths: the jobs run in other processes, maybe on other machines.
+    paths = {k: str(Path(v).resolve()) for k in ("config", "hl", "binance")
+             if (v := getattr(job, k))}
+    base = dataclasses.replace(job, **paths)
+    start = build(base)[0]  # a bad config, recording or override fails here, before any trial
     folder = Path(args.out)
-    config_path = Path(args.config).resolve() if args.config else None
-    if config_path is None:
-        folder.mkdir(parents=True, exist_ok=True)
-        config_path = (folder / "start.toml").resolve()
-        config_path.write_text(MarketMakerConfig.from_toml(base_toml, source, []).to_toml(),
-                               encoding="utf-8")
-    base = Job(
-        market="replay" if args.hl else args.market,
-        duration_s=args.duration,
-        config=str(config_path),
-        hl=str(Path(args.hl).resolve()) if args.hl else None,
-        binance=str(Path(args.binance).resolve()) if args.binance else None,
-    )
     result = run_tune(
         run_job, base, space,
         trials=args.trials, seeds=seeds, holdout_seeds=holdout, out=folder,
-        base_toml=base_toml, study_name=args.study, storage=args.storage,
+        base_toml=start.to_toml(), study_name=args.study, storage=args.storage,
         sampler=args.sampler, sampler_seed=args.sampler_seed, backend=backend,
         n_jobs=args.jobs, parallel=args.parallel, rungs=args.rungs,
         progress=not args.quiet, console=err,
     )
-    best_path = write_best(folder, base_toml, source, result.best_params)
+    # best.toml is the config the best trial's backtests ran with (the backtester's market,
+    # limits and testnet network included), so `paper --config` replays what was measured.
+    best_cfg = build(with_params(base, result.best_params))[0]
+    best_path = write_best(folder, best_cfg.to_toml(), result.best_params)
     (folder / "result.json").write_text(
         json.dumps(result.as_dict(), indent=1, default=str), encoding="utf-8"
     )
     report = write_report(folder, result.study, result)
-    _print(out, result, dataclasses.asdict(base), len(seeds))
+    _print(out, result, len(seeds))
     err.print(f"wrote {best_path}, {folder / 'result.json'} and {report}", markup=False)
     return 0
 
@@ -188,7 +157,7 @@ def _fmt(est: Any) -> str:
     return f"{est.mean:+.4g}  [{est.low:+.4g}, {est.high:+.4g}]"
 
 
-def _print(console: Any, result: Any, base: dict[str, Any], n_seeds: int) -> None:
+def _print(console: Any, result: Any, n_seeds: int) -> None:
     from rich.table import Table
 
     params = ", ".join(f"{k}={v!r}" for k, v in result.best_params.items())

@@ -83,6 +83,7 @@ class Node:
         engine_factory: Callable[..., Any] | None = None,
         on_progress: Callable[[Node], None] | None = None,
         progress_every_s: float = 1.0,
+        guardian: Any = None,
     ) -> None:
         self.cfg = config
         self.live = config.live
@@ -119,6 +120,9 @@ class Node:
         self.flatten_on_exit = False
         self.flatten_result: str | None = None
         self._signals = 0
+        #: The guardian process's handle (`mmfast.live.guardian.Guardian`), fed a heartbeat from
+        #: the periodic task and told `bye` only after a verified clean shutdown.
+        self.guardian = guardian
         self._forced = False
         self._shutdown_task: asyncio.Future[None] | None = None
 
@@ -215,6 +219,9 @@ class Node:
                 await asyncio.wait_for(self.gateway.close(), 0.5)
         with contextlib.suppress(Exception):
             await self.rest.close()
+        if self.guardian is not None:
+            self.guardian.close(clean=False)
+            self.guardian = None
 
     async def _wait_synced(self) -> None:
         deadline = time.monotonic() + 30
@@ -294,6 +301,7 @@ class Node:
             last_hl_ms=lambda: self.last_hl_ms,
             cancel_all=self.cancel_all,
             emergency_cancel=self._emergency_cancel,
+            on_resume=self._on_watchdog_resume,
         )
         self.last_hl_ms = mono_ms()  # staleness counts from now, not from the epoch
         if st.leverage != int(self.cfg.leverage):
@@ -382,11 +390,13 @@ class Node:
         live = self.live
         tr = self.trader
         backoff = lambda: Backoff(live.reconnect_min_s, live.reconnect_max_s)  # noqa: E731
-        hb = hl_heartbeat(live.ping_interval_s, live.pong_timeout_s)
-        # A pong is proof of life for market data too (SPEC 8 step 2): when the book is quiet,
-        # ping the market socket often enough that it is not mistaken for a dead feed. A busy
-        # book needs no pings; a socket that stops answering goes stale and is replaced.
-        market_hb = hl_heartbeat(
+        # Every Hyperliquid socket pings whenever it has heard nothing for a third of the stale
+        # threshold, so a frozen one is found within that plus `pong_timeout_s` (issue 13 item
+        # 11: the order and user sockets used to wait for the 30 s cadence); a busy socket needs
+        # no pings, and `ping_interval_s` (< the exchange's 60 s idle close) covers the rest.
+        # On the market socket a pong is also proof of life for market data (SPEC 8 step 2):
+        # a quiet book is not mistaken for a dead feed.
+        hb = hl_heartbeat(
             live.ping_interval_s, live.pong_timeout_s, idle_s=self.cfg.risk.hl_stale_ms / 3000
         )
         gw = self.gateway
@@ -415,7 +425,7 @@ class Node:
             self.ep.ws,
             self._on_market,
             subscriptions=hl.market_subscriptions(tr.coin),
-            heartbeat=market_hb,
+            heartbeat=hb,
             backoff=backoff(),
             on_up=self._on_hl_up,
         )
@@ -450,6 +460,16 @@ class Node:
             self.synced = True
             self.trader.want_cycle()
 
+    def _on_watchdog_resume(self, why: str) -> None:
+        """A stale or stalled spell ended: prove the order path and re-read the exchange
+        (position, open orders) before quoting again; what was sent meanwhile may be lost."""
+        if self._stop.is_set():
+            return
+        self.synced = False
+        self.stats.resyncs += 1
+        if self._resync_task is None or self._resync_task.done():
+            self._resync_task = asyncio.ensure_future(self._resync(f"{why} cleared"))
+
     async def _resync(self, why: str) -> None:
         log.info("resynchronising with the exchange: %s", why)
         await asyncio.sleep(0.2)  # let the new sockets' snapshots arrive first
@@ -471,6 +491,9 @@ class Node:
         tr = self.trader
         while True:
             await asyncio.sleep(0.25)
+            if self.guardian is not None:
+                self.guardian.beat()
+            self._sample_diagnostics()
             now = time.monotonic()
             assert self.gateway is not None
             await self.gateway.sweep()
@@ -490,6 +513,19 @@ class Node:
                     self.metrics.update(self)
                 if self.on_progress is not None:
                     self.on_progress(self)
+
+    def _sample_diagnostics(self) -> None:
+        tr = self.trader
+        out = tr.last_out
+        if out is None or not self.quoting:
+            return
+        d = getattr(out, "diagnostics", None)  # a test's scripted engine may have none
+        if not isinstance(d, dict):
+            return
+        for c in d.get("caps", ()):
+            tr.stats.cap_samples[c] += 1
+        if d.get("flat_reason"):
+            tr.stats.flat_samples[d["flat_reason"]] += 1
 
     async def _reconcile(self, adopt_position: bool) -> None:
         """Compares orders and position with the exchange and repairs the difference."""
@@ -541,6 +577,7 @@ class Node:
         self.synced = False
         gw = self.gateway
         tr = self.trader
+        verified = gw is None  # nothing was ever sent
         if gw is not None:
             await gw.drain(2.0)  # answers of what is in flight (placements become cancellable)
             for attempt in range(3):
@@ -555,6 +592,7 @@ class Node:
                     log.error("cannot verify open orders at shutdown: %s", e)
                     break
                 if not left:
+                    verified = True
                     break
                 log.warning(
                     "%d order(s) still open after cancel-all (attempt %d)", len(left), attempt + 1
@@ -590,6 +628,9 @@ class Node:
         if gw is not None:
             await gw.close()
         await self.rest.close()
+        if self.guardian is not None:  # not verified: the guardian cancels what is left
+            self.guardian.close(clean=verified)
+            self.guardian = None
 
     # ================= dead-man switch =================
 
@@ -647,6 +688,8 @@ class Node:
             "errors": self.stats.errors + sum(c.sink_errors for c in self.conns.values()),
             "orphans_cancelled": self.stats.orphans_cancelled,
             "watchdog_stale_events": self.watchdog.stale_events if self.watchdog else 0,
+            "cap_samples": dict(tr.stats.cap_samples),
+            "flat_samples": dict(tr.stats.flat_samples),
             "duration_s": round((mono_ms() - self.stats.started_ms) / 1000, 3),
             "stop_reason": self._stop_reason,
             "paused_by": self.paused,

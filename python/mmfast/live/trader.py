@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,10 @@ class TraderStats:
     cycle_ns: SampleRing = field(default_factory=SampleRing)
     #: Book frame received to the first resulting order written to the socket, inside the bot.
     tick_to_send_ns: SampleRing = field(default_factory=SampleRing)
+    #: Sampled 4 times a second from the last cycle's diagnostics: the caps in force and the
+    #: reasons for going Flat, by name (what the bot did under faults, issue 13).
+    cap_samples: Counter[str] = field(default_factory=Counter)
+    flat_samples: Counter[str] = field(default_factory=Counter)
 
 
 class Trader:
@@ -239,7 +244,9 @@ class Trader:
     def on_user(self, frame: bytes, recv_ms: int) -> None:
         """A user frame: the order path's ledger reads it (fills de-duplicated by tid, once) and
         the engine reads it (its own account of our orders); PnL, quota and the checkpoint take
-        the fresh fills."""
+        the fresh fills. A malformed frame (absurd sizes, prices, positions: the engine's parser
+        judges it, issue 13 item 7) raises before anything is applied: it reaches neither the
+        ledger, nor the PnL, nor the engine."""
         fresh = self.path.on_user_frame(frame, recv_ms) if self.path is not None else []
         for _tid, _oid, is_buy, px, sz, fee, _t in fresh:
             self.pnl.on_fill(is_buy, px, sz, fee)

@@ -41,7 +41,12 @@ def run_session(
     duration: float | None,
     dry_run: bool = False,
     flatten_on_exit: bool = False,
+    guardian: Any = None,
+    guardian_factory: Any = None,
 ) -> dict[str, Any]:
+    """`guardian`: a started guardian handle; `guardian_factory()`: starts one once the
+    preflight passed. The node closes it at its shutdown; a run that never starts closes it
+    here (nothing was placed)."""
     import uvloop
 
     from mmfast.gateway.limits import WeightBucket
@@ -72,8 +77,12 @@ def run_session(
             print(f"metrics: http://127.0.0.1:{cfg.live.metrics_port}/metrics", file=sys.stderr)
         if store is not None:
             print(f"state: {store.path}", file=sys.stderr)
+        if guardian is None and guardian_factory is not None:
+            guardian = guardian_factory()
+            log.info("guardian started (pid %d)", guardian.proc.pid)
         dash = Dashboard(tty=False if plain else None, title=title)
-        node = Node(cfg, ident, on_progress=dash.update)
+        node = Node(cfg, ident, on_progress=dash.update, guardian=guardian)
+        guardian = None  # the node's now
         node.dry_run = dry_run
         node.flatten_on_exit = flatten_on_exit
         if store is not None:
@@ -86,5 +95,7 @@ def run_session(
             summary["state_file"] = str(store.path)
         return summary
     finally:
+        if guardian is not None:
+            guardian.close(clean=True)
         if store is not None:
             store.close()  # the node closes it at shutdown; closing twice is harmless

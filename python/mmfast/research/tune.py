@@ -31,6 +31,7 @@ import hashlib
 import itertools
 import json
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ __all__ = [
     "parse_space",
     "require_optuna",
     "run_tune",
+    "with_params",
     "write_best",
     "write_report",
 ]
@@ -350,11 +352,17 @@ def _finished(study: Any) -> int:
                if t.state != TrialState.FAIL or "config_error" in t.user_attrs)
 
 
-def _jobs_for(base_job: Any, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Any]:
+def with_params(base_job: Any, params: Mapping[str, Any]) -> Any:
+    """`base_job` with the searched parameters appended to its overrides."""
     overrides = tuple(base_job.overrides) + tuple(
         (path, override_value(v)) for path, v in params.items()
     )
-    return [dataclasses.replace(base_job, seed=s, overrides=overrides) for s in seeds]
+    return dataclasses.replace(base_job, overrides=overrides)
+
+
+def _jobs_for(base_job: Any, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Any]:
+    job = with_params(base_job, params)
+    return [dataclasses.replace(job, seed=s) for s in seeds]
 
 
 def _run(
@@ -495,18 +503,16 @@ def _workers_hint(backend: str, n_jobs: int | None) -> int:
     return default_jobs()
 
 
-def write_best(out: Path, base_toml: str, source: str, params: Mapping[str, Any]) -> Path:
-    """`best.toml`: the full starting config with the best parameters applied, validated by the
-    same loader `paper` and `run` use."""
+def write_best(out: Path, config_toml: str, params: Mapping[str, Any]) -> Path:
+    """`best.toml`: a full config (validated by the loader `paper` and `run` use), headed by
+    the parameters the study chose."""
     from mmfast._core import MarketMakerConfig
 
-    cfg = MarketMakerConfig.from_toml(
-        base_toml, source, [(p, override_value(v)) for p, v in params.items()]
-    )
+    text = MarketMakerConfig.from_toml(config_toml, "best.toml", []).to_toml()
     path = out / "best.toml"
-    header = "# written by `mmfast tune`: the starting config with the best trial's parameters\n"
+    header = "# written by `mmfast tune`: the best trial's config; searched parameters:\n"
     header += "".join(f"#   {p} = {override_value(v)}\n" for p, v in params.items())
-    path.write_text(header + cfg.to_toml(), encoding="utf-8")
+    path.write_text(header + text, encoding="utf-8")
     return path
 
 
@@ -530,7 +536,8 @@ def write_report(out: Path, study: Any, result: TuneResult) -> Path:
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if len(complete) >= 2 and len(study.best_trial.params) >= 1:
         # Too few distinct values to attribute variance: the history is still shown.
-        with contextlib.suppress(RuntimeError, ValueError):
+        with contextlib.suppress(RuntimeError, ValueError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "importances will be equal" on tiny studies
             figs.append(plot_param_importances(study))
         figs.append(plot_parallel_coordinate(study))
     parts = [pio.to_html(f, full_html=False, include_plotlyjs=(i == 0))

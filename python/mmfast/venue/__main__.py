@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ip-limit", action="store_true", help="disable the 1200/min IP weight")
     p.add_argument("--ledger-out", default=None, help="write the final ledger JSON here")
     p.add_argument(
+        "--chaos", default=None, metavar="SPEC", help="fault injection (mmfast.venue.chaos)"
+    )
+    p.add_argument(
         "--log-level",
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
@@ -134,6 +137,8 @@ def config_from_args(args: argparse.Namespace) -> VenueConfig:
     cfg.accounts.extend(args.fund)
     cfg.agents.extend(args.agent)
     cfg.max_positions.extend(args.max_position)
+    if args.chaos:
+        cfg.chaos = args.chaos
     cfg.__post_init__()
     return cfg
 

@@ -194,6 +194,9 @@ class BinanceFeed:
         }
 
     async def _publish(self, sym: str, kind: str, data: Any) -> None:
+        ch = self.venue.chaos
+        if ch is not None and ch.binance_frozen(self.venue.chaos_now()):
+            return
         for c in list(self.clients):
             for name in c.streams:
                 p = _parse_stream(name)

@@ -47,6 +47,8 @@ class VenueConfig:
     replay: list[str] = field(default_factory=list)
     replay_speed: float = 1.0
     replay_loop: bool = False
+    # Fault injection (mmfast.venue.chaos): "" for none.
+    chaos: str = ""
 
     def __post_init__(self) -> None:
         if self.chain not in CHAINS:
@@ -55,6 +57,10 @@ class VenueConfig:
             raise InputError(f"block_ms = {self.block_ms}: must be > 0")
         if not 0 <= self.port <= 65535:
             raise InputError(f"port = {self.port}: must be in [0, 65535]")
+        if self.chaos:
+            from mmfast.venue.chaos import parse_chaos
+
+            parse_chaos(self.chaos)  # a bad spec fails here, naming the token
         if self.replay_speed <= 0:
             raise InputError(f"replay_speed = {self.replay_speed}: must be > 0")
 

@@ -23,6 +23,7 @@ from aiohttp import WSMsgType, web
 from mmfast._core import MatchingEngine
 from mmfast.errors import VenueError
 from mmfast.venue.auth import recover_agent_approver, recover_body
+from mmfast.venue.chaos import RATE_LIMIT_ERROR, Chaos
 from mmfast.venue.config import VenueConfig
 
 log = logging.getLogger("mmfast.venue")
@@ -32,6 +33,7 @@ BAD_BODY = "Failed to deserialize the JSON body into the target type"
 COIN_SUBS = {"l2Book", "bbo", "trades"}
 USER_SUBS = {"orderUpdates", "userFills", "userEvents"}
 T = TypeVar("T")
+DUPLICATE_S = 2.0
 
 
 def now_ms() -> int:
@@ -50,14 +52,20 @@ class _Client:
     """One websocket connection: its subscriptions and a writer task so that a slow reader
     never stalls the block loop."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, frozen: Callable[[], bool] = lambda: False
+    ) -> None:
         self.ws = ws
+        self.frozen = frozen
+        self.held_fills: tuple[float, str] | None = None
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.subs: dict[bytes, dict[str, Any]] = {}
         self.posts: set[asyncio.Task[None]] = set()
         self.task = asyncio.create_task(self._writer())
 
     def send(self, text: str) -> None:
+        if self.frozen():  # a frozen socket: open, silent (chaos)
+            return
         self.queue.put_nowait(text)
 
     async def _writer(self) -> None:
@@ -99,6 +107,14 @@ class Venue:
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._mids_last = 0
+        self.chaos = Chaos(self.config.chaos) if self.config.chaos else None
+        self._t0 = time.monotonic()
+        # Resting orders of a watched account (one with a configured max) at the side and
+        # price of another of its resting orders for longer than DUPLICATE_S: a duplicate the
+        # bot did not mean (a cancel and a place at one price may overlap for a block or two).
+        self._watched = {a.lower() for a, _, _ in self.config.max_positions}
+        self.duplicate_oids: set[int] = set()
+        self._dup_since: dict[int, float] = {}
         from mmfast.venue.binance import BinanceFeed
 
         self.binance = BinanceFeed(self)
@@ -124,6 +140,7 @@ class Venue:
         app.router.add_post("/exchange", self._http_exchange)
         app.router.add_get("/ws", self._ws)
         app.router.add_get("/venue/ledger", self._http_ledger)
+        app.router.add_post("/venue/chaos", self._http_chaos)
         self.binance.add_routes(app)
         return app
 
@@ -136,7 +153,10 @@ class Venue:
         server = site._server
         assert server is not None
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._t0 = time.monotonic()
         self._run_block()  # the first block lays out the market's book before anyone trades
+        if self.chaos is not None:
+            self._tasks.append(asyncio.create_task(self._chaos_loop()))
         self._tasks.append(asyncio.create_task(self._block_loop()))
         self._tasks.extend(self.binance.tasks())
         if self.config.replay:
@@ -192,6 +212,54 @@ class Venue:
     def fund(self, address: str, usdc: float) -> None:
         self.engine.add_account(address, usdc)
 
+    def chaos_now(self) -> float:
+        """Seconds since the venue started: the clock of chaos specs."""
+        return time.monotonic() - self._t0
+
+    def hl_frozen(self) -> bool:
+        return self.chaos is not None and self.chaos.hl_frozen(self.chaos_now())
+
+    async def drop_hl_sockets(self) -> None:
+        """Closes every Hyperliquid websocket from the server side (chaos)."""
+        for c in list(self._clients):
+            with contextlib.suppress(Exception):
+                await c.ws.close()
+
+    async def _chaos_loop(self) -> None:
+        assert self.chaos is not None
+        last_draw = 0.0
+        while True:
+            await asyncio.sleep(0.1)
+            now = self.chaos_now()
+            draw = now - last_draw >= 1.0
+            if draw:
+                last_draw = now
+            for ev in self.chaos.due(now, draw_random=draw):
+                self.chaos.start(ev, now)
+                log.warning("chaos: %s at %.1f s (for %.1f s)", ev.kind, now, ev.duration_s)
+                if ev.kind == "drop_hl_ws":
+                    await self.drop_hl_sockets()
+                elif ev.kind == "drop_binance_ws":
+                    await self.binance.close()
+
+    def _check_duplicates(self) -> None:
+        now = time.monotonic()
+        dup: set[int] = set()
+        for user in self._watched:
+            body = orjson.dumps({"type": "openOrders", "user": user})
+            seen: set[tuple[str, str, str]] = set()
+            for o in sorted(orjson.loads(self.engine.info(body)), key=lambda o: o["oid"]):
+                k = (o["coin"], o["side"], o["limitPx"])
+                if k in seen:
+                    dup.add(o["oid"])
+                    since = self._dup_since.setdefault(o["oid"], now)
+                    if now - since >= DUPLICATE_S and o["oid"] not in self.duplicate_oids:
+                        self.duplicate_oids.add(o["oid"])
+                        log.warning("duplicate order %s of %s at %s", o["oid"], user, k)
+                seen.add(k)
+        for oid in set(self._dup_since) - dup:
+            del self._dup_since[oid]
+
     def ledger(self) -> dict[str, Any]:
         """The venue's own account of every account (positions, PnL, fees, breaches)."""
         result: dict[str, Any] = orjson.loads(self.engine.ledger())
@@ -220,12 +288,16 @@ class Venue:
             fut = self._tickets.pop(ticket, None)
             if fut is not None and not fut.done():
                 fut.set_result(resp)
+        if self._watched and (self._dup_since or self.blocks % 5 == 0 or out["orders"]):
+            self._check_duplicates()
         if out["breaches"]:
             self.breaches.extend(out["breaches"])
             for b in out["breaches"]:
                 log.warning("safety invariant breached: %s", b)
         if self._clients:
             self._dispatch(out, now)
+            if self.chaos is not None:
+                self._flush_held()
 
     def _l2_frame(self, coin: str, depth: int, cache: dict[tuple[str, int], str]) -> str:
         key = (coin, depth)
@@ -265,6 +337,12 @@ class Venue:
                 elif kind == "bbo":
                     b = bbo_now.get(sub["coin"])
                     if b is not None and b["bbo"] != s.get("bbo"):  # only when it changed
+                        if self.chaos is not None and self.chaos.draw("one_sided"):
+                            side = self.chaos.rng.randrange(2)
+                            one = {**b, "bbo": [None, b["bbo"][1]] if side else [b["bbo"][0], None]}
+                            s["bbo"] = one["bbo"]
+                            c.send(_dumps({"channel": "bbo", "data": one}))
+                            continue
                         s["bbo"] = b["bbo"]
                         c.send(_dumps({"channel": "bbo", "data": b}))
                 elif kind == "trades":
@@ -279,13 +357,37 @@ class Venue:
                     fills = out["fills"].get(sub["user"])
                     if fills:
                         data = {"user": sub["user"], "fills": fills}
-                        c.send(_dumps({"channel": "userFills", "data": data}))
+                        self._send_fills(c, _dumps({"channel": "userFills", "data": data}))
                 elif kind == "userEvents":
                     fills = out["fills"].get(sub["user"])
                     if fills:
                         c.send(_dumps({"channel": "user", "data": {"fills": fills}}))
                 elif kind == "allMids" and send_mids:
                     c.send(_dumps({"channel": "allMids", "data": self._all_mids(sub)}))
+
+    def _send_fills(self, c: _Client, text: str) -> None:
+        """A `userFills` frame, duplicated or held back behind the next one under chaos."""
+        ch = self.chaos
+        if ch is None:
+            c.send(text)
+            return
+        if ch.draw("reorder_fills") and c.held_fills is None:
+            c.held_fills = (self.chaos_now(), text)
+            return
+        c.send(text)
+        if ch.draw("dup_fills"):
+            c.send(text)
+        if c.held_fills is not None:
+            c.send(c.held_fills[1])
+            c.held_fills = None
+
+    def _flush_held(self) -> None:
+        """A held-back fills frame goes out at the latest 0.5 s later, next frame or not."""
+        now = self.chaos_now()
+        for c in self._clients:
+            if c.held_fills is not None and now - c.held_fills[0] > 0.5:
+                c.send(c.held_fills[1])
+                c.held_fills = None
 
     def _all_mids(self, sub: dict[str, Any]) -> dict[str, Any]:
         body = orjson.dumps({"type": "allMids", "dex": sub.get("dex", "")})
@@ -324,6 +426,10 @@ class Venue:
             signer = recover_body(body if body is not None else orjson.dumps(payload), mainnet)
         except Exception:
             return _err("Unable to recover signer.")
+        if self.chaos is not None:
+            refused = self._chaos_refusal(action)
+            if refused is not None:
+                return refused
         try:
             ticket = self.engine.submit(
                 signer, orjson.dumps(action), nonce, vault, expires, now_ms()
@@ -333,6 +439,19 @@ class Venue:
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._tickets[ticket] = fut
         return await fut
+
+    def _chaos_refusal(self, action: dict[str, Any]) -> dict[str, Any] | None:
+        """An exchange-shaped refusal chaos decided on, or None."""
+        ch = self.chaos
+        assert ch is not None
+        if ch.rate_limited(self.chaos_now()):
+            return _err(RATE_LIMIT_ERROR)
+        orders = action.get("orders")
+        if action.get("type") == "order" and isinstance(orders, list) and ch.draw("reject"):
+            statuses = [{"error": ch.rejection(o.get("a") if isinstance(o, dict) else 0)}
+                        for o in orders]  # fmt: skip
+            return {"status": "ok", "response": {"type": "order", "data": {"statuses": statuses}}}
+        return None
 
     @staticmethod
     def _batch_len(payload: Any) -> int:
@@ -371,8 +490,40 @@ class Venue:
         resp = await self.handle_action(payload, body)
         return web.Response(body=orjson.dumps(resp), content_type="application/json")
 
+    async def inject(self, kind: str, duration_s: float = 5.0) -> None:
+        """Injects one timed fault now (`drop_hl_ws`, `freeze_hl_ws`, `drop_binance_ws`,
+        `freeze_binance_ws`, `rate_limit`): the Python API of tests, also `POST /venue/chaos`
+        `{"kind": ..., "duration_s": ...}` for a venue in another process."""
+        from mmfast.venue.chaos import TIMED, Event
+
+        if kind not in TIMED:
+            raise VenueError(f"kind = {kind!r}: expected one of {TIMED}")
+        if self.chaos is None:
+            self.chaos = Chaos("")
+        now = self.chaos_now()
+        self.chaos.start(Event(kind, now, duration_s), now)
+        log.warning("chaos: %s now (%.1f s) for %.1f s", kind, now, duration_s)
+        if kind == "drop_hl_ws":
+            await self.drop_hl_sockets()
+        elif kind == "drop_binance_ws":
+            await self.binance.close()
+
+    async def _http_chaos(self, request: web.Request) -> web.Response:
+        try:
+            req = orjson.loads(await request.read())
+            await self.inject(str(req["kind"]), float(req.get("duration_s", 5.0)))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, VenueError) as e:
+            return web.Response(status=422, text=str(e))
+        return web.Response(body=b'{"status":"ok"}', content_type="application/json")
+
     async def _http_ledger(self, request: web.Request) -> web.Response:
-        body = {"ledger": self.ledger(), "breaches": self.breaches, "blocks": self.blocks}
+        body = {
+            "ledger": self.ledger(),
+            "breaches": self.breaches,
+            "blocks": self.blocks,
+            "faults": dict(self.chaos.counts) if self.chaos is not None else {},
+            "duplicate_orders": len(self.duplicate_oids),
+        }
         return web.Response(body=orjson.dumps(body), content_type="application/json")
 
     # ---- websocket -----------------------------------------------------------------------
@@ -380,7 +531,7 @@ class Venue:
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=4 * 1024 * 1024)
         await ws.prepare(request)
-        client = _Client(ws)
+        client = _Client(ws, self.hl_frozen)
         self._clients.add(client)
         client.send(GREETING)
         try:
@@ -470,6 +621,11 @@ class Venue:
                 response = {"type": "error", "payload": body.decode()}
         elif kind == "action":
             response = {"type": "action", "payload": await self.handle_action(payload)}
+            if self.chaos is not None:
+                if self.chaos.draw("ack_loss"):
+                    return  # the action ran; its answer is lost
+                if self.chaos.draw("ack_delay"):
+                    await asyncio.sleep(self.chaos.ack_delay_s())
         else:
             response = {"type": "error", "payload": f"Invalid post request type: {kind}"}
         client.send(_dumps({"channel": "post", "data": {"id": pid, "response": response}}))

@@ -10,12 +10,8 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     /// A scalar argument outside its domain (NaN, infinite, negative, zero where forbidden).
-    #[error("invalid {field} = {value}: {reason}")]
-    Invalid {
-        field: &'static str,
-        value: String,
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    Invalid(#[from] crate::check::Invalid),
     #[error(transparent)]
     Book(#[from] crate::book::BookError),
     #[error(transparent)]
@@ -32,55 +28,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn invalid(field: &'static str, value: impl Display, reason: &'static str) -> Self {
-        Error::Invalid {
-            field,
-            value: value.to_string(),
-            reason,
-        }
-    }
-}
-
-/// Argument checks shared by every constructor that takes operator or exchange numbers.
-pub mod check {
-    use super::{Error, Result};
-
-    /// Returns `v` if it is finite.
-    pub fn finite(field: &'static str, v: f64) -> Result<f64> {
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Err(Error::invalid(field, v, "must be a finite number"))
-        }
-    }
-
-    /// Returns `v` if it is finite and `>= 0`.
-    pub fn non_negative(field: &'static str, v: f64) -> Result<f64> {
-        if finite(field, v)? >= 0.0 {
-            Ok(v)
-        } else {
-            Err(Error::invalid(field, v, "must be >= 0"))
-        }
-    }
-
-    /// Returns `v` if it is finite and `> 0`.
-    pub fn positive(field: &'static str, v: f64) -> Result<f64> {
-        if finite(field, v)? > 0.0 {
-            Ok(v)
-        } else {
-            Err(Error::invalid(field, v, "must be > 0"))
-        }
-    }
-
-    /// Returns `v` if it is finite and within `[lo, hi]`.
-    pub fn in_range(field: &'static str, v: f64, lo: f64, hi: f64) -> Result<f64> {
-        if (lo..=hi).contains(&finite(field, v)?) {
-            Ok(v)
-        } else {
-            Err(Error::Invalid {
-                field,
-                value: v.to_string(),
-                reason: "out of range",
-            })
-        }
+        Error::Invalid(crate::check::Invalid::new(field, value, reason))
     }
 }

@@ -14,17 +14,22 @@
 //! - [`strategy`]: the GLFT ladder, sizing and rounding (SPEC 7)
 //! - [`engine`]: the quote engine cycle and order state (SPEC 8, 9)
 //! - [`book`], [`replay`]: market data books, wire parsers and the recording reader
+//! - [`protocol`]: the exchange's action types, wire form, msgpack, price/size rules, decimals
 //! - [`signing`]: Hyperliquid action hashing, signing and recovery
+//! - [`check`], [`error`]: argument checks (no dependencies) and the core's one error type
 //! - [`sim`]: the matching engine shared by the venue and the backtester (SPEC 11)
 //! - [`risk`]: which limit wins (`resolve_limits`) and the pre-send guard with its ledger (SPEC 3, 8)
 
+pub mod backtest;
 pub mod book;
+pub mod check;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod governor;
 pub mod mode;
 pub mod params;
+pub mod protocol;
 pub mod queue_value;
 pub mod replay;
 pub mod risk;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{check, Result};
+use crate::check::{self, Result};
 
 /// Buffer over the exchange's minimum notional so that a rounded order still clears it.
 pub const MIN_NOTIONAL_BUFFER: f64 = 1.15;

@@ -359,7 +359,7 @@ impl InventoryGovernor {
 
     fn would_exceed(&self, current_position: f64, order_size: f64, is_buy: bool) -> PyResult<bool> {
         finite("current_position", current_position)?;
-        mmfast_core::error::check::non_negative("order_size", order_size).py()?;
+        mmfast_core::check::non_negative("order_size", order_size).py()?;
         Ok(self.0.would_exceed(current_position, order_size, is_buy))
     }
 

@@ -136,7 +136,7 @@ impl PyLadderStrategy {
             ("gamma_base", gamma_base),
             ("min_notional", min_notional),
         ] {
-            mmfast_core::error::check::positive(name, v).map_err(crate::errors::to_py)?;
+            mmfast_core::check::positive(name, v).py()?;
         }
         if sz_decimals > 10 {
             return Err(PyValueError::new_err(format!(
@@ -214,6 +214,16 @@ fn round_price(px: f64, sz_decimals: u32, is_bid: bool) -> PyResult<f64> {
     Ok(mmfast_core::strategy::round_price(px, sz_decimals, !is_bid))
 }
 
+/// Parses a user frame (`orderUpdates`, `userFills`, `user`) as the engine would, applying
+/// nothing: raises `EngineError` when it is malformed or carries absurd values (issue 13 item
+/// 7), so the bot can refuse it before its own ledger and PnL see it.
+#[pyfunction]
+fn check_user_frame(frame: &[u8], coin: &str) -> PyResult<()> {
+    mmfast_core::engine::frames::parse_user_frame(frame, coin)
+        .map(|_| ())
+        .map_err(|e| crate::errors::to_py(e.into()))
+}
+
 /// True when `px` is a valid Hyperliquid perp price for `sz_decimals`.
 #[pyfunction]
 fn is_valid_price(px: f64, sz_decimals: u32) -> bool {
@@ -228,6 +238,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyQuote>()?;
     m.add_function(wrap_pyfunction!(round_price, m)?)?;
     m.add_function(wrap_pyfunction!(is_valid_price, m)?)?;
+    m.add_function(wrap_pyfunction!(check_user_frame, m)?)?;
     m.add_function(wrap_pyfunction!(reconcile_side, m)?)?;
     Ok(())
 }
@@ -438,6 +449,7 @@ impl PyCycleOutput {
             (d.flat_reason != FlatReason::None).then(|| d.flat_reason.as_str()),
         )?;
         out.set_item("reduce_only", d.reduce_only)?;
+        out.set_item("one_sided", d.one_sided)?;
         out.set_item("unwinding", d.unwinding)?;
         out.set_item("throttled", d.throttled)?;
         out.set_item("requote_interval_ms", d.requote_interval_ms)?;
@@ -614,7 +626,7 @@ impl PyQuoteEngine {
         }
         for (name, v) in [("kappa", kappa), ("a_intensity", a_intensity)] {
             if let Some(v) = v {
-                mmfast_core::error::check::positive(name, v).map_err(crate::errors::to_py)?;
+                mmfast_core::check::positive(name, v).py()?;
             }
         }
         if let Some(v) = sigma_bps {
@@ -766,7 +778,7 @@ fn reconcile_side(
 ) -> PyResult<Vec<Py<PyAny>>> {
     use mmfast_core::engine::reconcile::{self, Decision, Decisions, ReconcileParams};
     use mmfast_core::engine::TrackedOrder;
-    mmfast_core::error::check::positive("mid", mid).map_err(crate::errors::to_py)?;
+    mmfast_core::check::positive("mid", mid).py()?;
     let side = side_arg("side", side)?;
     if desired.len() > mmfast_core::strategy::MAX_LEVELS
         || orders.len() > mmfast_core::engine::orders::MAX_ORDERS

@@ -30,7 +30,7 @@ pub fn to_py(err: Error) -> PyErr {
             }
             e
         }),
-        Error::Invalid { .. } => InputError::new_err(msg),
+        Error::Invalid(_) => InputError::new_err(msg),
         Error::Book(_) | Error::Replay(_) => BookError::new_err(msg),
         // The SDK's float_to_wire raises ValueError("float_to_wire causes rounding", x): same args.
         Error::Signing(mmfast_core::signing::SigningError::FloatToWire { value }) => {
@@ -55,5 +55,5 @@ impl<T, E: Into<Error>> IntoPyResult<T> for Result<T, E> {
 
 /// Checks that a float argument is finite, naming it in the `InputError`.
 pub fn finite(field: &'static str, v: f64) -> PyResult<f64> {
-    mmfast_core::error::check::finite(field, v).py()
+    mmfast_core::check::finite(field, v).py()
 }

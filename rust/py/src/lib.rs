@@ -6,6 +6,7 @@
 
 use pyo3::prelude::*;
 
+mod backtest;
 mod book;
 mod config;
 mod decision;
@@ -27,5 +28,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     signing::register(m)?;
     sim::register(m)?;
     orderpath::register(m)?;
+    backtest::register(m)?;
     Ok(())
 }

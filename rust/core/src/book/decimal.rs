@@ -1,79 +1,11 @@
-//! Exact decimal strings to integer units (SPEC 0: prices and sizes are integer ticks and lots
-//! inside the book). No f64 on the way in: `"0.1"` is exactly 1 unit at one decimal.
+//! The book's side of the protocol decimals ([`crate::protocol::decimal`]): parsing a field of a
+//! frame into units with the book's error, and the scanner's pre-scanned decimal.
 
 use super::BookError;
-
-/// The most decimals a [`Scale`] may have: 10^18 still fits an i64, so a value of up to 18
-/// significant digits converts without overflow checks in the digit loop.
-pub const MAX_DECIMALS: u32 = 18;
-
-const POW10: [i64; 19] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-    10_000_000_000,
-    100_000_000_000,
-    1_000_000_000_000,
-    10_000_000_000_000,
-    100_000_000_000_000,
-    1_000_000_000_000_000,
-    10_000_000_000_000_000,
-    100_000_000_000_000_000,
-    1_000_000_000_000_000_000,
-];
-
-/// A fixed-point scale: one unit is `10^-decimals`. A Hyperliquid perp with `szDecimals = 5`
-/// has sizes at `Scale::new(5)` and prices at `Scale::new(6 - 5)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Scale {
-    decimals: u32,
-}
+use crate::protocol::decimal::{parse_units, POW10};
+pub use crate::protocol::decimal::{Scale, MAX_DECIMALS};
 
 impl Scale {
-    /// Returns the scale with `decimals` digits after the point.
-    ///
-    /// # Errors
-    /// `decimals` above [`MAX_DECIMALS`].
-    pub fn new(decimals: u32) -> crate::Result<Self> {
-        if decimals > MAX_DECIMALS {
-            return Err(crate::Error::invalid(
-                "decimals",
-                decimals,
-                "must be at most 18",
-            ));
-        }
-        Ok(Self { decimals })
-    }
-
-    pub fn decimals(self) -> u32 {
-        self.decimals
-    }
-
-    /// Returns `10^decimals`, the number of units in 1.
-    pub fn one(self) -> i64 {
-        POW10[self.decimals as usize]
-    }
-
-    /// Converts a count of units to f64: the nearest double to the exact decimal (one correctly
-    /// rounded division of two exactly representable numbers below 2^53).
-    #[inline]
-    pub fn to_f64(self, units: i64) -> f64 {
-        units as f64 / POW10[self.decimals as usize] as f64
-    }
-
-    /// Converts f64 ticks (a mid or microprice between two ticks) to a price.
-    #[inline]
-    pub fn ticks_f64_to_f64(self, ticks: f64) -> f64 {
-        ticks / POW10[self.decimals as usize] as f64
-    }
-
     /// Parses an unsigned decimal string such as `"105055.0"`, `"0.014"` or `"3"` into units,
     /// exactly. Digits beyond `decimals` must be zeros.
     ///
@@ -82,7 +14,7 @@ impl Scale {
     /// non-zero digit finer than the scale, or has more than 18 significant digits.
     #[inline]
     pub fn parse(self, field: &'static str, s: &[u8]) -> Result<i64, BookError> {
-        parse_units(s, self.decimals).map_err(|reason| BookError::field(field, s, reason))
+        parse_units(s, self.decimals()).map_err(|reason| BookError::field(field, s, reason))
     }
 }
 
@@ -104,7 +36,7 @@ impl Scale {
     /// As [`Scale::parse`], from a pre-scanned decimal.
     #[inline(always)]
     pub(crate) fn units(self, field: &'static str, d: Dec<'_>) -> Result<i64, BookError> {
-        let dec = self.decimals;
+        let dec = self.decimals();
         let exact = d.int_digits + d.frac <= 19;
         if exact && d.int_digits + dec <= MAX_DECIMALS {
             if d.frac <= dec {
@@ -141,51 +73,6 @@ pub(crate) fn is_decimal(s: &[u8]) -> bool {
         return false;
     }
     s[i + 1..].iter().all(u8::is_ascii_digit)
-}
-
-/// Parses `digits[.digits]` into a count of `10^-decimals` units.
-#[inline]
-pub(crate) fn parse_units(s: &[u8], decimals: u32) -> Result<i64, &'static str> {
-    let n = s.len();
-    let mut i = 0;
-    let mut acc: i64 = 0;
-    // Leading zeros carry no magnitude; skipping them keeps the digit budget honest.
-    while i < n && s[i] == b'0' {
-        i += 1;
-    }
-    let int_start = i;
-    while i < n && s[i].is_ascii_digit() {
-        acc = acc.wrapping_mul(10).wrapping_add((s[i] - b'0') as i64);
-        i += 1;
-    }
-    let int_digits = i - int_start;
-    if i == 0 {
-        return Err("not a decimal number");
-    }
-    if int_digits + decimals as usize > MAX_DECIMALS as usize {
-        return Err("too many digits for an i64 at this scale");
-    }
-    let mut frac = 0u32;
-    if i < n {
-        if s[i] != b'.' || i + 1 == n {
-            return Err("not a decimal number");
-        }
-        i += 1;
-        while i < n {
-            let c = s[i];
-            if !c.is_ascii_digit() {
-                return Err("not a decimal number");
-            }
-            if frac < decimals {
-                acc = acc * 10 + (c - b'0') as i64;
-                frac += 1;
-            } else if c != b'0' {
-                return Err("more decimals than the tick or lot allows");
-            }
-            i += 1;
-        }
-    }
-    Ok(acc * POW10[(decimals - frac) as usize])
 }
 
 #[cfg(test)]

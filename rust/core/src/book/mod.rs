@@ -74,4 +74,4 @@ impl BookError {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -14,7 +14,7 @@ use crate::{replay::ReplayReader, types::Side};
 // Real recordings
 
 /// shared/data/real: `MMFAST_SHARED`, else the first `shared/` beside an ancestor of the crate.
-fn real(name: &str) -> PathBuf {
+pub(crate) fn real(name: &str) -> PathBuf {
     if let Ok(s) = std::env::var("MMFAST_SHARED") {
         return PathBuf::from(s).join("data/real").join(name);
     }

@@ -17,6 +17,7 @@ use crate::governor::ZoneThresholds;
 use crate::mode::ModePolicy;
 use crate::params::SpreadProfile;
 use crate::queue_value::QueueValueConfig;
+use crate::strategy::QuoteStrategy;
 
 /// One rule a config breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,6 +89,8 @@ pub struct MarketMakerConfig {
     pub network: Network,
     pub spread_profile: SpreadProfile,
     pub mode_policy: ModePolicy,
+    /// What makes the desired quotes: the GLFT ladder or the Avellaneda-Stoikov baseline.
+    pub strategy: QuoteStrategy,
     /// Capital to derive limits from when neither max_position nor max_position_usd is set.
     pub capital_usd: Option<f64>,
     /// Hard ceiling on |position| in coin.
@@ -116,6 +119,7 @@ pub struct MarketMakerConfig {
     pub signals: SignalConfig,
     pub stochastic: StochasticConfig,
     pub ladder: LadderConfig,
+    pub avellaneda_stoikov: AvellanedaStoikovConfig,
     pub queue: QueueValueConfig,
     pub reconcile: ReconcileConfig,
     pub impulse_control: ImpulseControlConfig,
@@ -133,6 +137,7 @@ impl Default for MarketMakerConfig {
             network: Network::Testnet,
             spread_profile: SpreadProfile::Default,
             mode_policy: ModePolicy::Seed,
+            strategy: QuoteStrategy::Glft,
             capital_usd: None,
             max_position: None,
             max_position_usd: None,
@@ -152,6 +157,7 @@ impl Default for MarketMakerConfig {
             signals: SignalConfig::default(),
             stochastic: StochasticConfig::default(),
             ladder: LadderConfig::default(),
+            avellaneda_stoikov: AvellanedaStoikovConfig::default(),
             queue: QueueValueConfig::default(),
             reconcile: ReconcileConfig::default(),
             impulse_control: ImpulseControlConfig::default(),
@@ -381,6 +387,10 @@ impl MarketMakerConfig {
         self.signals.validate(&mut c);
         self.stochastic.validate(&mut c);
         self.ladder.validate(&mut c);
+        c.positive(
+            "avellaneda_stoikov.horizon_s",
+            self.avellaneda_stoikov.horizon_s,
+        );
         self.reconcile.validate(&mut c);
         self.impulse_control.validate(&mut c);
         self.live.validate(&mut c);

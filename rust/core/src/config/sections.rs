@@ -46,6 +46,9 @@ pub struct RiskConfig {
     pub hl_stale_ms: u64,
     /// Binance data older than this disables the lead signal and applies the lead-lost cap.
     pub binance_stale_ms: u64,
+    /// A book side that went empty is quoted against from its last valid touch for this long
+    /// (thin markets empty a side now and then); then the book counts as missing. 0 disables.
+    pub one_sided_hold_ms: u64,
     /// Equity loss since the UTC day began that triggers Kill; 0 disables.
     pub daily_loss_limit_usd: f64,
     /// Pre-send guard: a quote further than this from mid is refused.
@@ -63,6 +66,7 @@ impl Default for RiskConfig {
             kill_unwind: true,
             hl_stale_ms: 3_000,
             binance_stale_ms: 5_000,
+            one_sided_hold_ms: 3_000,
             daily_loss_limit_usd: 0.0,
             price_band_bps: 200.0,
             cusum_alarm_mult: 1.5,
@@ -618,6 +622,22 @@ impl Default for LadderConfig {
     }
 }
 
+/// The Avellaneda-Stoikov baseline (`strategy = "avellaneda_stoikov"`,
+/// `strategy/avellaneda_stoikov.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AvellanedaStoikovConfig {
+    /// The constant horizon `T - t` of the reservation price and spread, s. 12 s matches GLFT's
+    /// inventory term at the SPEC priors.
+    pub horizon_s: f64,
+}
+
+impl Default for AvellanedaStoikovConfig {
+    fn default() -> Self {
+        Self { horizon_s: 12.0 }
+    }
+}
+
 impl LadderConfig {
     pub(super) fn validate(&self, c: &mut Checker) {
         if self.num_levels == 0 || self.num_levels > 50 {
@@ -837,7 +857,8 @@ pub struct LiveConfig {
     pub keystore: String,
     /// The account an agent (API wallet) key trades for; empty when the key is the account's.
     pub master_address: String,
-    /// Application-level ping cadence on Hyperliquid sockets.
+    /// Application-level ping cadence on Hyperliquid sockets (below the exchange's 60 s idle
+    /// close); a socket also pings whenever it has heard nothing for `risk.hl_stale_ms / 3`.
     pub ping_interval_s: f64,
     /// A socket whose ping has had no pong for this long is dead and reconnected.
     pub pong_timeout_s: f64,
@@ -877,8 +898,8 @@ impl Default for LiveConfig {
             binance_depth: false,
             keystore: String::new(),
             master_address: String::new(),
-            ping_interval_s: 30.0,
-            pong_timeout_s: 10.0,
+            ping_interval_s: 50.0,
+            pong_timeout_s: 4.0,
             reconnect_min_s: 0.25,
             reconnect_max_s: 30.0,
             max_inflight_posts: 100,

@@ -24,7 +24,7 @@ use super::QuoteEngine;
 use crate::governor::InventoryGovernor;
 use crate::mode::{select_mode, ExecutionMode, ModeSelectionInput};
 use crate::params::ExchangeContext;
-use crate::strategy::{LadderInput, Quote, RiskFeatures};
+use crate::strategy::{LadderInput, Quote, QuoteStrategy, RiskFeatures};
 use crate::types::{Side, ToxicityRegime};
 
 /// Markouts after which the measured adverse selection fully replaces its prior.
@@ -93,6 +93,9 @@ impl QuoteEngine {
     /// order): limits are re-resolved once the book is fresh and the account known, and the
     /// day's opening equity is taken once the limits are viable.
     fn risk_inputs(&mut self, now_ms: u64) -> RiskInputs {
+        self.out.diagnostics.one_sided = self
+            .market
+            .fill_missing_side(now_ms, self.cfg.risk.one_sided_hold_ms);
         let hl_stale = self.market.hl_stale(now_ms, self.cfg.risk.hl_stale_ms);
         let gate_open = self.market.has_top() && !hl_stale && self.account.known;
         if gate_open {
@@ -222,12 +225,15 @@ impl QuoteEngine {
         let ask_depth = inner(lad.asks.as_slice().first(), lad.diag.ask_touch_bps);
         let bid_value = self.queue.queue_value(bid_depth, s.toxicity, bid_rank);
         let ask_value = self.queue.queue_value(ask_depth, s.toxicity, ask_rank);
+        // The Avellaneda-Stoikov baseline has no queue-value rule (SPEC 6 prices the ladder's
+        // own depths): it quotes wherever the governor's rules let it, as the textbook does.
+        let baseline = self.ladder.strategy == QuoteStrategy::AvellanedaStoikov;
         let mode = select_mode(
             &ModeSelectionInput {
                 position_zone: plan.zone,
                 toxicity_regime: s.toxicity,
-                bid_has_value: bid_value > 0.0,
-                ask_has_value: ask_value > 0.0,
+                bid_has_value: baseline || bid_value > 0.0,
+                ask_has_value: baseline || ask_value > 0.0,
                 has_alpha: plan.alpha_ok && alpha != 0.0,
                 position,
             },

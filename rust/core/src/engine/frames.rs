@@ -545,4 +545,89 @@ mod tests {
         );
         assert!(parse_exchange_response(br#"{"status":"maybe"}"#).is_err());
     }
+
+    mod fuzz {
+        //! Bounded fuzzing kept in CI (issue 13): random bytes and mutations of real frames
+        //! never panic, and whatever parses carries only bounded values. Longer runs: `fuzz/`.
+        use super::*;
+        use proptest::prelude::*;
+
+        const SEEDS: [&str; 4] = [
+            r#"{"channel":"userFills","data":{"isSnapshot":false,"user":"0x1","fills":[{"coin":"ETH","px":"1830","sz":"0.1","side":"B","time":5,"startPosition":"-0.2","oid":11,"fee":"-0.01","tid":99}]}}"#,
+            r#"{"channel":"orderUpdates","data":[{"order":{"coin":"ETH","side":"A","limitPx":"1840","sz":"0.2","oid":13,"timestamp":1,"origSz":"0.2"},"status":"open","statusTimestamp":2}]}"#,
+            r#"{"channel":"user","data":{"fills":[{"coin":"ETH","px":"1","sz":"1","side":"A","oid":1,"startPosition":"3"}]}}"#,
+            r#"{"status":"ok","response":{"type":"order","data":{"statuses":[{"resting":{"oid":77}},{"filled":{"totalSz":"0.02","avgPx":"1891.4","oid":78}},{"error":"x"}]}}}"#,
+        ];
+
+        fn mutate(seed: &[u8], edits: &[(usize, u8)]) -> Vec<u8> {
+            let mut v = seed.to_vec();
+            for &(i, b) in edits {
+                let n = v.len();
+                match b % 3 {
+                    0 => v[i % n] = b,
+                    1 => v.insert(i % (n + 1), b),
+                    _ => {
+                        if n > 1 {
+                            v.remove(i % n);
+                        }
+                    }
+                }
+            }
+            v
+        }
+
+        fn bounded(f: &UserFrame) -> bool {
+            match f {
+                UserFrame::Fills { fills, .. } => fills.iter().all(|x| {
+                    x.px > 0.0
+                        && x.px <= MAX_PRICE
+                        && x.sz > 0.0
+                        && x.sz <= MAX_ABS_SIZE
+                        && x.start_position.is_none_or(|p| p.abs() <= MAX_ABS_SIZE)
+                        && x.fee.abs() <= MAX_ABS_SIZE
+                }),
+                UserFrame::Orders(u) => u.iter().all(|x| {
+                    x.px > 0.0 && x.px <= MAX_PRICE && (0.0..=MAX_ABS_SIZE).contains(&x.sz)
+                }),
+                _ => true,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 4_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+                if let Ok(f) = parse_user_frame(&bytes, "ETH") {
+                    prop_assert!(bounded(&f));
+                }
+                let _ = parse_exchange_response(&bytes);
+            }
+
+            #[test]
+            fn mutated_frames_parse_to_bounded_values_or_fail(
+                which in 0usize..SEEDS.len(),
+                edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+            ) {
+                let frame = mutate(SEEDS[which].as_bytes(), &edits);
+                if let Ok(f) = parse_user_frame(&frame, "ETH") {
+                    prop_assert!(bounded(&f), "{}", String::from_utf8_lossy(&frame));
+                }
+                let _ = parse_exchange_response(&frame);
+            }
+
+            #[test]
+            fn any_number_text_in_a_fill_is_bounded_or_refused(
+                px in "[-+0-9.eEinfINFaN]{1,24}",
+                start in "[-+0-9.eEinfINFaN]{1,24}",
+            ) {
+                let frame = format!(
+                    r#"{{"channel":"userFills","data":{{"fills":[{{"coin":"ETH","px":"{px}","sz":"1","side":"B","oid":1,"startPosition":"{start}"}}]}}}}"#
+                );
+                if let Ok(f) = parse_user_frame(frame.as_bytes(), "ETH") {
+                    prop_assert!(bounded(&f));
+                }
+            }
+        }
+    }
 }

@@ -8,7 +8,8 @@
 use super::orders::OrderState;
 use super::QuoteEngine;
 use crate::book::{parse_binance_frame, parse_hl_frame, BinanceMessage, HlApplied, HlMessage};
-use crate::error::{check, Result};
+use crate::check;
+use crate::error::Result;
 
 fn parse_px(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)
@@ -36,6 +37,7 @@ impl QuoteEngine {
         m.bid_sz = bid_sz;
         m.best_ask = ask_px;
         m.ask_sz = ask_sz;
+        m.remember_sides(recv_ms);
         self.note_hl_alive(recv_ms);
         if self.market.has_top() {
             let mid = self.market.mid();
@@ -86,6 +88,7 @@ impl QuoteEngine {
                 m.bid_sz = bid_sz;
                 m.best_ask = ask;
                 m.ask_sz = ask_sz;
+                m.remember_sides(recv_ms);
                 self.note_hl_alive(recv_ms);
                 if self.market.has_top() {
                     let mid = self.market.mid();

@@ -15,6 +15,7 @@
 //! - [`orders`][]: our orders resting and in flight, exposure per direction, cloids
 //! - [`reconcile`][]: keep / modify / cancel / place decisions, token bucket, address quota
 //! - [`state`][]: versioned learned state for warm restarts
+//! - [`wire`][]: a cycle's batches as [`crate::protocol::Action`]s, ready to sign
 
 pub mod cycle;
 pub mod emit;
@@ -28,6 +29,7 @@ pub mod reconcile;
 pub mod risk_plan;
 pub mod state;
 pub mod views;
+pub mod wire;
 
 pub use frames::{ActionStatus, ExchangeReply, Fill, OrderUpdate, UpdateStatus, UserFrame};
 pub use lifecycle::AdverseSelection;
@@ -38,6 +40,7 @@ pub use output::{
 pub use quote_engine::QuoteEngine;
 pub use risk_plan::{plan as risk_plan, RiskInputs, RiskPlan, Stance};
 pub use views::{MarketView, SignalView};
+pub use wire::BatchWire;
 
 /// Relative slack of the exposure checks (lot arithmetic in f64).
 const SIZE_EPS: f64 = 1e-9;

@@ -201,6 +201,8 @@ impl FlatReason {
 /// Numbers behind one cycle's decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct CycleDiagnostics {
+    /// One book side was empty and is quoted against from its last valid touch.
+    pub one_sided: bool,
     pub mid: f64,
     pub position: f64,
     pub configured_max: f64,

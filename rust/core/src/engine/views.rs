@@ -20,9 +20,42 @@ pub struct MarketView {
     pub binance_bid: f64,
     pub binance_ask: f64,
     pub binance_recv_ms: Option<u64>,
+    /// The last valid touch of each side `(px, sz, recv_ms)`, for a side that goes empty.
+    pub last_bid: (f64, f64, u64),
+    pub last_ask: (f64, f64, u64),
 }
 
 impl MarketView {
+    /// Remembers each side that has a touch now (called by the frame handlers).
+    pub fn remember_sides(&mut self, recv_ms: u64) {
+        if self.best_bid > 0.0 {
+            self.last_bid = (self.best_bid, self.bid_sz, recv_ms);
+        }
+        if self.best_ask > 0.0 {
+            self.last_ask = (self.best_ask, self.ask_sz, recv_ms);
+        }
+    }
+
+    /// A one-sided book (issue 13 item 5): puts back the missing side's last valid touch when
+    /// it is at most `hold_ms` old and still on its side of the other one. True when it did.
+    pub fn fill_missing_side(&mut self, now_ms: u64, hold_ms: u64) -> bool {
+        let fresh = |t: u64| hold_ms > 0 && now_ms.saturating_sub(t) <= hold_ms;
+        if self.best_bid <= 0.0 && self.best_ask > 0.0 {
+            let (px, sz, t) = self.last_bid;
+            if px > 0.0 && px < self.best_ask && fresh(t) {
+                (self.best_bid, self.bid_sz) = (px, sz);
+                return true;
+            }
+        } else if self.best_ask <= 0.0 && self.best_bid > 0.0 {
+            let (px, sz, t) = self.last_ask;
+            if px > self.best_bid && fresh(t) {
+                (self.best_ask, self.ask_sz) = (px, sz);
+                return true;
+            }
+        }
+        false
+    }
+
     pub fn has_top(&self) -> bool {
         self.best_bid > 0.0 && self.best_ask > 0.0 && self.best_bid < self.best_ask
     }

@@ -484,7 +484,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     let before = s.clone();
     let t = m.t + 1;
     let field = |e: Error| match e {
-        Error::Invalid { field, .. } => field,
+        Error::Invalid(e) => e.field,
         other => panic!("{other}"),
     };
     assert_eq!(field(s.on_hl_mid(f64::NAN, t).unwrap_err()), "mid");

@@ -8,7 +8,8 @@
 
 use sha3::{Digest, Keccak256};
 
-use super::wire::Address;
+pub use crate::protocol::wire::keccak256;
+use crate::protocol::wire::Address;
 
 /// `keccak(EIP712Domain(...) type hash || keccak("Exchange") || keccak("1") || 1337 || 0x0)`.
 pub const DOMAIN_SEPARATOR: [u8; 32] =
@@ -40,10 +41,6 @@ const fn hex32(s: &str) -> [u8; 32] {
         i += 1;
     }
     out
-}
-
-pub fn keccak256(data: &[u8]) -> [u8; 32] {
-    Keccak256::digest(data).into()
 }
 
 /// The connection id of an action whose msgpack bytes are `action_msgpack` (the SDK's

@@ -102,6 +102,16 @@ impl SimBook {
         self.asks.keys().next().copied()
     }
 
+    /// Best price holding the market's own (background) liquidity.
+    pub fn best_bg(&self, is_bid: bool) -> Option<i64> {
+        let has_bg = |(px, l): (&i64, &Level)| (l.bg > 0).then_some(*px);
+        if is_bid {
+            self.bids.iter().rev().find_map(has_bg)
+        } else {
+            self.asks.iter().find_map(has_bg)
+        }
+    }
+
     fn side_mut(&mut self, is_bid: bool) -> &mut BTreeMap<i64, Level> {
         if is_bid {
             &mut self.bids

@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::queue::QueueModel;
-use crate::error::{check, Error, Result};
+use crate::check;
+use crate::error::{Error, Result};
 
 /// Where the background book and the market's own trades come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -40,6 +41,10 @@ pub struct SyntheticParams {
     pub half_spread_bps: f64,
     /// Background levels per side.
     pub levels: usize,
+    /// Gap between the touch and the second level, bps (0: levels one tick apart); each
+    /// further gap is `level_spacing_growth` times the one before.
+    pub level_spacing_bps: f64,
+    pub level_spacing_growth: f64,
     /// Size of the touch level, USD; deeper levels grow by `level_growth` per level.
     pub level_usd: f64,
     pub level_growth: f64,
@@ -50,8 +55,9 @@ pub struct SyntheticParams {
     pub trade_rate: f64,
     /// Decay of trade depth, per bps.
     pub kappa: f64,
-    /// Mean size taken at the last level a market order reaches, USD.
+    /// Median size of a market order, USD (log-normal with log-sd `trade_size_sigma`).
     pub trade_usd: f64,
+    pub trade_size_sigma: f64,
     /// Toxic bursts per minute (0 disables): a drift and one-sided flow for `toxic_duration_ms`.
     pub toxic_rate_per_min: f64,
     pub toxic_duration_ms: u64,
@@ -75,13 +81,16 @@ impl Default for SyntheticParams {
             step_ms: 10,
             lag_ms: 150,
             half_spread_bps: 0.5,
-            levels: 20,
-            level_usd: 20_000.0,
+            levels: 30,
+            level_spacing_bps: 0.5,
+            level_spacing_growth: 1.25,
+            level_usd: 2_500.0,
             level_growth: 0.3,
             size_noise: 0.1,
-            trade_rate: 2.0,
+            trade_rate: 5.0,
             kappa: 0.5,
-            trade_usd: 5_000.0,
+            trade_usd: 3_000.0,
+            trade_size_sigma: 1.3,
             toxic_rate_per_min: 0.0,
             toxic_duration_ms: 5_000,
             toxic_drift_bps_per_s: 3.0,
@@ -116,6 +125,19 @@ impl SyntheticParams {
         check::non_negative("synthetic.trade_rate", self.trade_rate)?;
         check::positive("synthetic.kappa", self.kappa)?;
         check::positive("synthetic.trade_usd", self.trade_usd)?;
+        check::in_range(
+            "synthetic.trade_size_sigma",
+            self.trade_size_sigma,
+            0.0,
+            4.0,
+        )?;
+        check::non_negative("synthetic.level_spacing_bps", self.level_spacing_bps)?;
+        check::in_range(
+            "synthetic.level_spacing_growth",
+            self.level_spacing_growth,
+            1.0,
+            3.0,
+        )?;
         check::non_negative("synthetic.toxic_rate_per_min", self.toxic_rate_per_min)?;
         check::finite(
             "synthetic.toxic_drift_bps_per_s",

@@ -92,6 +92,23 @@ pub struct Breach {
     pub max_position: i64,
 }
 
+/// An account's standing on one asset (`MatchingEngine::account_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AccountState {
+    /// Signed position, coins.
+    pub position: f64,
+    pub account_value: f64,
+    pub available_margin: f64,
+    pub leverage: f64,
+    /// Resting size per direction, lots.
+    pub resting_buy: i64,
+    pub resting_sell: i64,
+    /// Safety-invariant breaches the venue counted on this asset.
+    pub breaches: u64,
+    pub requests_used: u64,
+    pub request_cap: u64,
+}
+
 /// Everything that happened in one block.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BlockOutput {
@@ -143,6 +160,9 @@ pub struct MatchingEngine {
     out: BlockOutput,
     pub(super) now: u64,
 }
+
+/// Fills kept per account for `userFills` (the exchange's by-time answer holds up to 10000).
+const FILL_HISTORY: usize = 10_000;
 
 fn lower(a: &str) -> String {
     a.to_ascii_lowercase()
@@ -269,12 +289,49 @@ impl MatchingEngine {
         }
     }
 
+    /// Mid of the market's own liquidity (accounts' orders left out), or the model's mid when
+    /// a side has none: the reference price of PnL and markouts in the backtester.
+    pub fn market_mid(&self, asset: usize) -> f64 {
+        if self.markets[asset].is_some() {
+            return self.mids[asset];
+        }
+        let b = &self.books[asset];
+        let spec = &self.assets[asset];
+        match (b.best_bg(true), b.best_bg(false)) {
+            (Some(bid), Some(ask)) => (spec.px_to_f64(bid) + spec.px_to_f64(ask)) / 2.0,
+            _ => self.mids[asset],
+        }
+    }
+
+    /// What account `u` holds on `asset`, as the exchange would report it.
+    pub fn account_state(&self, u: u32, asset: usize) -> AccountState {
+        let acct = &self.accounts[u as usize];
+        let p = &acct.positions[asset];
+        let (value, pos_m, ord_m) = self.account_summary(u);
+        AccountState {
+            position: self.assets[asset].sz_to_f64(p.szi),
+            account_value: value,
+            available_margin: (value - pos_m - ord_m).max(0.0),
+            leverage: f64::from(p.leverage),
+            resting_buy: p.resting_buy,
+            resting_sell: p.resting_sell,
+            breaches: p.breaches,
+            requests_used: acct.n_requests,
+            request_cap: self.request_cap(u),
+        }
+    }
+
+    /// The address of account `u`.
+    pub fn address_of(&self, u: u32) -> &str {
+        &self.accounts[u as usize].address
+    }
+
     /// Creates (or tops up) a funded account. Returns its index.
     ///
     /// # Errors
     /// `Error::Invalid` for a malformed address or a non-finite amount.
     pub fn add_account(&mut self, address: &str, usdc: f64) -> Result<u32> {
-        crate::error::check::finite("usdc", usdc)?;
+        crate::check::finite("usdc", usdc)?;
         let a = lower(address);
         if a.len() != 42 || !a.starts_with("0x") || !a[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::invalid(
@@ -314,7 +371,7 @@ impl MatchingEngine {
     /// # Errors
     /// `Error::Invalid` for an unknown account or coin, or a negative size.
     pub fn set_max_position(&mut self, address: &str, coin: &str, max_position: f64) -> Result<()> {
-        crate::error::check::non_negative("max_position", max_position)?;
+        crate::check::non_negative("max_position", max_position)?;
         let u = *self
             .by_address
             .get(&lower(address))
@@ -447,6 +504,27 @@ impl MatchingEngine {
         let action: Action = serde_json::from_slice(action_json).map_err(|e| {
             format!("Failed to deserialize the JSON body into the target type: {e}")
         })?;
+        self.enqueue(u, action, now_ms)
+    }
+
+    /// Queues a typed action of account `user` for the next block, without signature or nonce
+    /// (the backtester: the same rules, budget and block order as a signed submit).
+    ///
+    /// # Errors
+    /// An unknown account, or the exchange's address-budget message.
+    pub fn submit_typed(
+        &mut self,
+        user: u32,
+        action: Action,
+        now_ms: u64,
+    ) -> std::result::Result<u64, String> {
+        if user as usize >= self.accounts.len() {
+            return Err(format!("unknown account {user}"));
+        }
+        self.enqueue(user, action, now_ms)
+    }
+
+    fn enqueue(&mut self, u: u32, action: Action, now_ms: u64) -> std::result::Result<u64, String> {
         let n = action.request_count() as u64;
         let cap = self.request_cap(u);
         let acct = &mut self.accounts[u as usize];
@@ -558,42 +636,51 @@ impl MatchingEngine {
         self.settle(asset, is_buy, None, &res);
     }
 
-    /// A market order of the model (or a replayed trade): takes every level strictly better
-    /// than `through_px`, then `last_qty` at the next level (or only at `last_limit`).
+    /// A market order of the model (`last_limit` None: `last_qty` from the touch outwards up to
+    /// `through_px`) or a replayed trade (`last_limit` its price).
     pub fn market_order(&mut self, asset: usize, o: MarketOrder, last_limit: Option<i64>) {
         let mut res = TakeResult::default();
-        let strict = if o.is_buy {
-            o.through_px - 1
-        } else {
-            o.through_px + 1
-        };
         let book = &mut self.books[asset];
-        book.take(
-            Taker {
-                is_buy: o.is_buy,
-                limit: Some(strict),
-                qty: i64::MAX,
-                user: None,
-                include_bg: last_limit.is_none(),
-            },
-            &mut res,
-        );
-        let next = last_limit.or(if o.is_buy {
-            book.best_ask()
-        } else {
-            book.best_bid()
-        });
-        if let Some(limit) = next {
-            book.take(
-                Taker {
-                    is_buy: o.is_buy,
-                    limit: Some(limit),
-                    qty: o.last_qty,
-                    user: None,
-                    include_bg: true,
-                },
-                &mut res,
-            );
+        match last_limit {
+            // A recorded trade at `limit`: everything better was gone (our orders there are
+            // taken), then its size at its price, queue first.
+            Some(limit) => {
+                let strict = if o.is_buy { limit - 1 } else { limit + 1 };
+                book.take(
+                    Taker {
+                        is_buy: o.is_buy,
+                        limit: Some(strict),
+                        qty: i64::MAX,
+                        user: None,
+                        include_bg: false,
+                    },
+                    &mut res,
+                );
+                book.take(
+                    Taker {
+                        is_buy: o.is_buy,
+                        limit: Some(limit),
+                        qty: o.last_qty,
+                        user: None,
+                        include_bg: true,
+                    },
+                    &mut res,
+                );
+            }
+            // A model order: its size from the touch outwards, never beyond its drawn depth,
+            // however thin the book.
+            None => {
+                book.take(
+                    Taker {
+                        is_buy: o.is_buy,
+                        limit: Some(o.through_px),
+                        qty: o.last_qty,
+                        user: None,
+                        include_bg: true,
+                    },
+                    &mut res,
+                );
+            }
         }
         self.settle(asset, o.is_buy, None, &res);
     }
@@ -721,7 +808,13 @@ impl MatchingEngine {
             tid,
             cloid,
         };
-        self.fills[u as usize].push(f.clone());
+        let history = &mut self.fills[u as usize];
+        history.push(f.clone());
+        // The exchange answers `userFills` with the 2000 most recent (and by time up to 10000):
+        // keep 10000, trimmed in chunks, so a long run does not grow by one entry per fill.
+        if history.len() >= 2 * FILL_HISTORY {
+            history.drain(..history.len() - FILL_HISTORY);
+        }
         self.out.fills.push(f);
         self.check_user(u);
     }

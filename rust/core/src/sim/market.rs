@@ -18,8 +18,8 @@ use super::rules::{round_to_tick, step_px, AssetSpec};
 /// One background level: `(px, lots, n)`.
 pub type BgLevel = (i64, i64, u32);
 
-/// A market order of the model: takes every level strictly better than `through_px`, then
-/// `last_qty` lots at the next level.
+/// A market order of the model: `last_qty` lots taken from the touch outwards, never beyond
+/// `through_px` (its drawn depth).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MarketOrder {
     pub is_buy: bool,
@@ -213,7 +213,7 @@ impl SyntheticMarket {
                 } else {
                     (mid * (1.0 - d * 1e-4) * scale).floor() as i64
                 };
-                let usd = self.rng.exp(self.p.trade_usd);
+                let usd = self.p.trade_usd * (self.p.trade_size_sigma * self.rng.normal()).exp();
                 let last_qty = self.spec.sz_from_f64(usd / mid).max(1);
                 orders.push(MarketOrder {
                     is_buy,
@@ -248,9 +248,25 @@ impl SyntheticMarket {
         for (side, start) in [(0usize, bid), (1usize, ask)] {
             let mut px = start;
             let mut keep = BTreeMap::new();
+            let mut gap_bps = self.p.level_spacing_bps;
             for i in 0..self.p.levels {
                 if px <= 0 {
                     break;
+                }
+                if i > 0 && self.p.level_spacing_bps > 0.0 {
+                    // The depth profile: gaps between levels grow away from the touch.
+                    let want = (mid * gap_bps * 1e-4 * scale).round() as i64;
+                    let prev = out[side].last().map_or(start, |l: &BgLevel| l.0);
+                    let target = if side == 1 { prev + want } else { prev - want };
+                    let stepped = step_px(prev, d, side == 1);
+                    px = round_to_tick(target, d, side == 0);
+                    if (side == 1 && px < stepped) || (side == 0 && px > stepped) {
+                        px = stepped;
+                    }
+                    gap_bps *= self.p.level_spacing_growth;
+                    if px <= 0 {
+                        break;
+                    }
                 }
                 let target = self.p.level_usd * (1.0 + self.p.level_growth * i as f64) / mid;
                 let prev = self.sizes[side].get(&px).copied();
@@ -269,7 +285,9 @@ impl SyntheticMarket {
                 let lots = self.spec.sz_from_f64(size).max(1);
                 let n = (1.0 + size * mid / 5_000.0).min(50.0) as u32;
                 out[side].push((px, lots, n));
-                px = step_px(px, d, side == 1);
+                if self.p.level_spacing_bps <= 0.0 {
+                    px = step_px(px, d, side == 1);
+                }
             }
             self.sizes[side] = keep;
         }

@@ -16,6 +16,7 @@ pub mod info;
 pub mod ledger;
 pub mod limits;
 pub mod market;
+pub mod presets;
 pub mod queue;
 pub mod rng;
 pub mod rules;
@@ -26,7 +27,7 @@ mod tests;
 pub use action::{Action, Tif};
 pub use book::SimBook;
 pub use config::{AssetConfig, MarketKind, SimConfig, SyntheticParams};
-pub use engine::{BlockOutput, FillEvent, MatchingEngine, OrderEvent, TradeEvent};
+pub use engine::{AccountState, BlockOutput, FillEvent, MatchingEngine, OrderEvent, TradeEvent};
 pub use market::SyntheticMarket;
 pub use queue::QueueModel;
 

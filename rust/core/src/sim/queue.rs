@@ -14,7 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{check, Result};
+use crate::check;
+use crate::error::Result;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -1,10 +1,15 @@
-//! Hyperliquid's order rules and the exchange's own error strings (PROTOCOL 3.3, 4.3).
+//! Hyperliquid's order rules as the simulator applies them, and the exchange's own error strings
+//! (PROTOCOL 3.3, 4.3). The rules themselves (price grid, decimal strings) are
+//! [`crate::protocol`]'s.
 //!
 //! Prices and sizes are exact integers inside the simulator: a price is counted in units of
 //! `10^-(6 - szDecimals)` and a size in lots of `10^-szDecimals`, so that `px * sz * 1e-6` is the
 //! notional in USD for every perp.
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::protocol::decimal::{fmt_f64, fmt_scaled, parse_scaled, DecimalError};
+pub use crate::protocol::rules::{price_valid, round_to_tick, step_px, tick_at};
 
 /// Per-order error strings, as production sends them before the ` asset=<id>` suffix.
 pub mod msg {
@@ -98,146 +103,6 @@ impl AssetSpec {
             scaled.ceil()
         } as i64;
         round_to_tick(raw.max(1), self.px_decimals(), is_bid)
-    }
-}
-
-/// Why a decimal string was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DecimalError {
-    /// Not a plain non-negative decimal (sign, exponent, letters, empty, overflow).
-    Malformed,
-    /// More non-zero decimals than the grid allows.
-    TooPrecise,
-}
-
-/// Parses a plain decimal string into an integer count of `10^-decimals` units, exactly.
-///
-/// # Errors
-/// `Malformed` for anything but digits with at most one dot, `TooPrecise` when a non-zero digit
-/// falls beyond `decimals`.
-pub fn parse_scaled(s: &str, decimals: u32) -> Result<i64, DecimalError> {
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (s, ""),
-    };
-    if int.is_empty() && frac.is_empty() {
-        return Err(DecimalError::Malformed);
-    }
-    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(DecimalError::Malformed);
-    }
-    let mut v: i64 = 0;
-    for b in int.bytes() {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(i64::from(b - b'0')))
-            .ok_or(DecimalError::Malformed)?;
-    }
-    let fb = frac.as_bytes();
-    for i in 0..decimals as usize {
-        let d = fb.get(i).map_or(0, |b| i64::from(b - b'0'));
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(d))
-            .ok_or(DecimalError::Malformed)?;
-    }
-    if fb.len() > decimals as usize && fb[decimals as usize..].iter().any(|&b| b != b'0') {
-        return Err(DecimalError::TooPrecise);
-    }
-    Ok(v)
-}
-
-/// Formats `v * 10^-decimals` the way the wire does: no exponent, no trailing zeros, no dot.
-pub fn fmt_scaled(v: i64, decimals: u32) -> String {
-    let neg = v < 0;
-    let a = v.unsigned_abs();
-    let p = 10u64.pow(decimals);
-    let (i, mut f) = (a / p, a % p);
-    let mut s = if neg { format!("-{i}") } else { i.to_string() };
-    if f != 0 {
-        let mut width = decimals as usize;
-        while f % 10 == 0 {
-            f /= 10;
-            width -= 1;
-        }
-        s.push('.');
-        s.push_str(&format!("{f:0width$}"));
-    }
-    s
-}
-
-/// Formats a float with at most `decimals` decimals and no trailing zeros ("-0" becomes "0").
-pub fn fmt_f64(x: f64, decimals: usize) -> String {
-    let s = format!("{x:.decimals$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s
-    }
-}
-
-fn ndigits(mut v: i64) -> u32 {
-    let mut n = 1;
-    while v >= 10 {
-        v /= 10;
-        n += 1;
-    }
-    n
-}
-
-/// True iff `px` (in units of `10^-px_decimals`) is a valid Hyperliquid price: at most 5
-/// significant figures, or an integer (integers are always valid).
-pub fn price_valid(px: i64, px_decimals: u32) -> bool {
-    if px <= 0 {
-        return false;
-    }
-    let one = 10i64.pow(px_decimals);
-    if px % one == 0 {
-        return true;
-    }
-    let mut v = px;
-    while v % 10 == 0 {
-        v /= 10;
-    }
-    ndigits(v) <= 5
-}
-
-/// The price step at `px`: `10^(digits - 5)` units, never coarser than one whole unit of price.
-pub fn tick_at(px: i64, px_decimals: u32) -> i64 {
-    let e = ndigits(px.max(1)).saturating_sub(5).min(px_decimals);
-    10i64.pow(e)
-}
-
-/// Rounds `px` to a valid price, down for bids and up for asks.
-pub fn round_to_tick(px: i64, px_decimals: u32, down: bool) -> i64 {
-    let mut p = px.max(1);
-    for _ in 0..3 {
-        let t = tick_at(p, px_decimals);
-        let r = if down {
-            p.div_euclid(t) * t
-        } else {
-            (p + t - 1).div_euclid(t) * t
-        };
-        if price_valid(r, px_decimals) {
-            return r.max(t);
-        }
-        p = r;
-    }
-    p
-}
-
-/// The next valid price one tick away from `px` (up for asks, down for bids).
-pub fn step_px(px: i64, px_decimals: u32, up: bool) -> i64 {
-    if up {
-        round_to_tick(px + tick_at(px, px_decimals), px_decimals, false)
-    } else {
-        let t = tick_at((px - 1).max(1), px_decimals);
-        round_to_tick((px - t).max(1), px_decimals, true)
     }
 }
 

@@ -23,6 +23,7 @@ fn engine() -> MatchingEngine {
                 level_usd: 2000.0,
                 level_growth: 0.0,
                 levels: 5,
+                level_spacing_bps: 0.0,
                 ..SyntheticParams::default()
             },
             ..AssetConfig::default()

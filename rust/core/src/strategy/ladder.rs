@@ -15,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::avellaneda_stoikov::QuoteStrategy;
 use super::depth::DynamicDepthGenerator;
 use super::glft::{CalibratedRiskModel, GlftCoefficients, RiskFeatures};
 use super::rounding::{price_tick, round_price, round_size_down, round_size_up};
@@ -82,7 +83,7 @@ impl SideQuotes {
         self.len = 0;
     }
 
-    fn push(&mut self, q: Quote) {
+    pub(super) fn push(&mut self, q: Quote) {
         if self.len < MAX_LEVELS {
             self.items[self.len] = q;
             self.len += 1;
@@ -175,10 +176,15 @@ impl LadderOutput {
     }
 }
 
-/// The ladder and its learned state (fill posteriors, Kelly statistics).
+/// The ladder stage and its learned state (fill posteriors, Kelly statistics). `strategy`
+/// selects what `quote` computes: the GLFT ladder, or the Avellaneda-Stoikov baseline
+/// (`avellaneda_stoikov.rs`), which every stage around it treats the same way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LadderStrategy {
     pub cfg: LadderConfig,
+    pub strategy: QuoteStrategy,
+    /// Avellaneda-Stoikov's constant horizon `T - t`, s.
+    pub as_horizon_s: f64,
     pub fee_bps: f64,
     pub skew_clamp_fraction: f64,
     pub risk_model: CalibratedRiskModel,
@@ -197,6 +203,8 @@ impl LadderStrategy {
     pub fn new(cfg: &MarketMakerConfig) -> Self {
         Self {
             cfg: cfg.ladder.clone(),
+            strategy: cfg.strategy,
+            as_horizon_s: cfg.avellaneda_stoikov.horizon_s,
             fee_bps: cfg.fee_bps,
             skew_clamp_fraction: cfg.signals.skew_clamp_fraction,
             risk_model: CalibratedRiskModel::default(),
@@ -250,6 +258,9 @@ impl LadderStrategy {
         if !(inp.mid.is_finite() && inp.mid > 0.0) {
             return;
         }
+        if self.strategy == QuoteStrategy::AvellanedaStoikov {
+            return self.quote_avellaneda_stoikov(inp, out);
+        }
         let gamma =
             self.risk_model
                 .blended_gamma(inp.gamma_base, &inp.risk, self.cfg.risk_model_blend);
@@ -295,18 +306,7 @@ impl LadderStrategy {
             };
             let mut touch = (glft_d + as_buffer).max(floor) * mult.max(1.0);
             if inp.reduce_only {
-                let best = match side {
-                    Side::Bid => inp.best_bid,
-                    Side::Ask => inp.best_ask,
-                };
-                if best.is_finite() && best > 0.0 {
-                    let join = match side {
-                        Side::Bid => (inp.mid - best) / inp.mid * 1e4,
-                        Side::Ask => (best - inp.mid) / inp.mid * 1e4,
-                    };
-                    let u = inp.urgency.clamp(0.0, 1.0);
-                    touch = join + (1.0 - u) * (touch - join);
-                }
+                touch = toward_touch(inp, side, touch);
             }
             let total = if inp.reduce_only {
                 inp.position.abs().min(room)
@@ -369,37 +369,10 @@ impl LadderStrategy {
             c.tick_bps,
             &mut depth[..n],
         );
-        let up = side == Side::Ask;
         let mut valid = 0usize;
         let mut prev = f64::NAN;
         for i in 0..n {
-            let raw = match side {
-                Side::Bid => inp.mid * (1.0 - depth[i] * 1e-4),
-                Side::Ask => inp.mid * (1.0 + depth[i] * 1e-4),
-            };
-            let mut p = round_price(raw, inp.sz_decimals, up);
-            // Post-only: never cross the other side of the book.
-            match side {
-                Side::Bid
-                    if inp.best_ask.is_finite() && inp.best_ask > 0.0 && p >= inp.best_ask =>
-                {
-                    p = round_price(
-                        inp.best_ask - price_tick(inp.best_ask, inp.sz_decimals),
-                        inp.sz_decimals,
-                        false,
-                    );
-                }
-                Side::Ask
-                    if inp.best_bid.is_finite() && inp.best_bid > 0.0 && p <= inp.best_bid =>
-                {
-                    p = round_price(
-                        inp.best_bid + price_tick(inp.best_bid, inp.sz_decimals),
-                        inp.sz_decimals,
-                        true,
-                    );
-                }
-                _ => {}
-            }
+            let mut p = post_only_price(inp, side, depth[i]);
             // Strictly apart from the level inside.
             if prev.is_finite() {
                 match side {
@@ -479,6 +452,51 @@ impl LadderStrategy {
                 return;
             }
         }
+    }
+}
+
+/// A reduce-only side's depth moved toward the best price of its own side by urgency (1.0
+/// joins it); unchanged when that side of the book is empty.
+pub(super) fn toward_touch(inp: &LadderInput, side: Side, depth_bps: f64) -> f64 {
+    let best = match side {
+        Side::Bid => inp.best_bid,
+        Side::Ask => inp.best_ask,
+    };
+    if !(best.is_finite() && best > 0.0) {
+        return depth_bps;
+    }
+    let join = match side {
+        Side::Bid => (inp.mid - best) / inp.mid * 1e4,
+        Side::Ask => (best - inp.mid) / inp.mid * 1e4,
+    };
+    let u = inp.urgency.clamp(0.0, 1.0);
+    join + (1.0 - u) * (depth_bps - join)
+}
+
+/// The price `depth_bps` from mid on `side`, rounded away from the touch, and moved off the
+/// other side of the book if it would cross it (post-only).
+pub(super) fn post_only_price(inp: &LadderInput, side: Side, depth_bps: f64) -> f64 {
+    let (raw, up) = match side {
+        Side::Bid => (inp.mid * (1.0 - depth_bps * 1e-4), false),
+        Side::Ask => (inp.mid * (1.0 + depth_bps * 1e-4), true),
+    };
+    let p = round_price(raw, inp.sz_decimals, up);
+    match side {
+        Side::Bid if inp.best_ask.is_finite() && inp.best_ask > 0.0 && p >= inp.best_ask => {
+            round_price(
+                inp.best_ask - price_tick(inp.best_ask, inp.sz_decimals),
+                inp.sz_decimals,
+                false,
+            )
+        }
+        Side::Ask if inp.best_bid.is_finite() && inp.best_bid > 0.0 && p <= inp.best_bid => {
+            round_price(
+                inp.best_bid + price_tick(inp.best_bid, inp.sz_decimals),
+                inp.sz_decimals,
+                true,
+            )
+        }
+        _ => p,
     }
 }
 

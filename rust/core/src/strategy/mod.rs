@@ -5,13 +5,18 @@
 //! - [`sizing`][]: `BayesianFillModel`, `KellySizer`
 //! - [`rounding`][]: Hyperliquid price and size rules
 //! - [`ladder`][]: `LadderStrategy`, which puts them together into both sides' quotes
+//! - [`avellaneda_stoikov`][]: the plain Avellaneda-Stoikov baseline the ladder stage runs
+//!   instead when `strategy = "avellaneda_stoikov"`
 
+pub mod avellaneda_stoikov;
 pub mod depth;
 pub mod glft;
 pub mod ladder;
-pub mod rounding;
+/// The exchange's rounding rules are [`crate::protocol::rules`]'s.
+pub use crate::protocol::rules as rounding;
 pub mod sizing;
 
+pub use avellaneda_stoikov::{AvellanedaStoikov, QuoteStrategy};
 pub use depth::DynamicDepthGenerator;
 pub use glft::{CalibratedRiskModel, GlftCoefficients, RiskFeatures};
 pub use ladder::{

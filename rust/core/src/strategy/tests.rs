@@ -317,8 +317,12 @@ proptest! {
 
     #[test]
     fn ladder_invariants(inp in arb_input()) {
-        let s = LadderStrategy::new(&cfg());
+      for strategy in [QuoteStrategy::Glft, QuoteStrategy::AvellanedaStoikov] {
+        let s = LadderStrategy::new(&MarketMakerConfig { strategy, ..cfg() });
         let out = run(&s, &inp);
+        if strategy == QuoteStrategy::AvellanedaStoikov {
+            prop_assert!(out.bids.len() <= 1 && out.asks.len() <= 1);
+        }
         for (side, quotes, room) in [
             (Side::Bid, &out.bids, inp.room_bid),
             (Side::Ask, &out.asks, inp.room_ask),
@@ -349,5 +353,85 @@ proptest! {
                 prev = Some(q.px);
             }
         }
+      }
     }
+}
+
+fn as_cfg() -> MarketMakerConfig {
+    MarketMakerConfig {
+        strategy: QuoteStrategy::AvellanedaStoikov,
+        ..cfg()
+    }
+}
+
+/// Hand-computed with the closed form of `avellaneda_stoikov.rs` at the priors (half-spread
+/// 4.328052 bps, 0.96 bps per unit of inventory), unit = min(target 0.2, cap 0.25 x 1.0) = 0.2.
+#[test]
+fn avellaneda_stoikov_one_level_at_the_closed_form() {
+    let s = LadderStrategy::new(&as_cfg());
+    let out = run(&s, &input());
+    assert_eq!((out.bids.len(), out.asks.len()), (1, 1));
+    let (b, a) = (out.bids.as_slice()[0], out.asks.as_slice()[0]);
+    // 3000 * (1 - 4.328052e-4) = 2998.70158 -> down to 2998.7; 3001.29842 -> up to 3001.3.
+    assert_eq!((b.px, b.sz, a.px, a.sz), (2998.7, 0.2, 3001.3, 0.2));
+    assert!((out.diag.half_spread_bps - 4.328052).abs() < 1e-6);
+    // No floor (GLFT would sit at 8.01 here) and no adverse-selection buffer.
+    assert!((out.diag.bid_touch_bps - 4.328052).abs() < 1e-6);
+    // Long 0.4 = 2 units: the reservation price drops 1.92 bps. Bid 6.248052 bps:
+    // 2998.125584 -> 2998.1; ask 2.408052 bps: 3000.722416 -> 3000.8.
+    let mut inp = input();
+    inp.position = 0.4;
+    let out = run(&s, &inp);
+    assert_eq!(out.bids.as_slice()[0].px, 2998.1);
+    assert_eq!(out.asks.as_slice()[0].px, 3000.8);
+    assert!((out.diag.skew_bps - 1.92).abs() < 1e-9);
+    // The lead signal does not move it (plain AS).
+    inp.alpha_bps = 5.0;
+    assert_eq!(run(&s, &inp).asks.as_slice()[0].px, 3000.8);
+}
+
+#[test]
+fn avellaneda_stoikov_keeps_post_only_caps_and_the_governor() {
+    let s = LadderStrategy::new(&as_cfg());
+    let mut inp = input();
+    // Long 2.0 = 10 units: the ask's depth is 4.328 - 9.6 < 0, through mid and the bid;
+    // post-only holds it one tick above the best bid.
+    inp.position = 2.0;
+    inp.effective_max = 3.0;
+    inp.target_liquidity = 0.2;
+    let out = run(&s, &inp);
+    assert_eq!(out.asks.as_slice()[0].px, 3000.0);
+    // Zone overlay x2 on the bid at q = 0: 8.656104 bps -> 2997.403 -> 2997.4.
+    let mut inp = input();
+    inp.bid_mult = 2.0;
+    assert_eq!(run(&s, &inp).bids.as_slice()[0].px, 2997.4);
+    // Room and the single-order cap bound the size: Quiet 0.5 x max 0.3 = 0.15 < target 0.2.
+    let mut inp = input();
+    inp.regime = VolRegime::Quiet;
+    inp.effective_max = 0.3;
+    inp.room_ask = 0.05;
+    let out = run(&s, &inp);
+    assert_eq!(
+        (out.bids.as_slice()[0].sz, out.asks.as_slice()[0].sz),
+        (0.15, 0.05)
+    );
+    // Reduce-only at urgency 1 joins the best price with the position's size; the other side
+    // is off.
+    let mut inp = input();
+    inp.position = -0.1;
+    inp.reduce_only = true;
+    inp.urgency = 1.0;
+    inp.quote_ask = false;
+    inp.room_bid = 0.1;
+    let out = run(&s, &inp);
+    assert!(out.asks.is_empty());
+    assert_eq!(
+        (out.bids.as_slice()[0].px, out.bids.as_slice()[0].sz),
+        (2999.9, 0.1)
+    );
+    // Below min notional: no quote rather than an order the exchange refuses.
+    let mut inp = input();
+    inp.target_liquidity = 0.0038;
+    let out = run(&s, &inp);
+    assert!(out.bids.is_empty() && out.asks.is_empty());
 }

@@ -98,6 +98,68 @@ pub fn round_size_up(sz: f64, sz_decimals: u32) -> f64 {
     round_scaled(sz, sz_decimals, true)
 }
 
+// ---- the same grid on integer units of `10^-(6 - szDecimals)` (the simulator's prices) ----
+
+fn ndigits(mut v: i64) -> u32 {
+    let mut n = 1;
+    while v >= 10 {
+        v /= 10;
+        n += 1;
+    }
+    n
+}
+
+/// True iff `px` (in units of `10^-px_decimals`) is a valid Hyperliquid price: at most 5
+/// significant figures, or an integer (integers are always valid).
+pub fn price_valid(px: i64, px_decimals: u32) -> bool {
+    if px <= 0 {
+        return false;
+    }
+    let one = 10i64.pow(px_decimals);
+    if px % one == 0 {
+        return true;
+    }
+    let mut v = px;
+    while v % 10 == 0 {
+        v /= 10;
+    }
+    ndigits(v) <= 5
+}
+
+/// The price step at `px`: `10^(digits - 5)` units, never coarser than one whole unit of price.
+pub fn tick_at(px: i64, px_decimals: u32) -> i64 {
+    let e = ndigits(px.max(1)).saturating_sub(5).min(px_decimals);
+    10i64.pow(e)
+}
+
+/// Rounds `px` to a valid price, down for bids and up for asks.
+pub fn round_to_tick(px: i64, px_decimals: u32, down: bool) -> i64 {
+    let mut p = px.max(1);
+    for _ in 0..3 {
+        let t = tick_at(p, px_decimals);
+        let r = if down {
+            p.div_euclid(t) * t
+        } else {
+            (p + t - 1).div_euclid(t) * t
+        };
+        if price_valid(r, px_decimals) {
+            return r.max(t);
+        }
+        p = r;
+    }
+    p
+}
+
+/// The next valid price one tick away from `px` (up for asks, down for bids).
+pub fn step_px(px: i64, px_decimals: u32, up: bool) -> i64 {
+    if up {
+        round_to_tick(px + tick_at(px, px_decimals), px_decimals, false)
+    } else {
+        let t = tick_at((px - 1).max(1), px_decimals);
+        round_to_tick((px - t).max(1), px_decimals, true)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

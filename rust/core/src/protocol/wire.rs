@@ -4,7 +4,7 @@
 use std::fmt::{self, Write as _};
 
 use super::{Result, SigningError};
-use crate::signing::eip712::keccak256;
+use sha3::{Digest, Keccak256};
 
 /// Longest `format!("{:.8}", f64)`: sign, 309 integer digits, point, 8 decimals.
 const FMT_CAP: usize = 330;
@@ -13,6 +13,11 @@ const DECIMAL_PRECISION: usize = 28;
 /// Inline capacity of a [`Decimal`]: far more than any price or size (the SDK itself caps
 /// nothing, but a 40-character price is not a price).
 const DECIMAL_CAP: usize = 40;
+
+/// Keccak-256 (Ethereum's, not NIST SHA3-256).
+pub fn keccak256(data: &[u8]) -> [u8; 32] {
+    Keccak256::digest(data).into()
+}
 
 /// A decimal number in the exchange's canonical wire form ("1670.1", "0.001", "60000"): no
 /// exponent, no trailing zeros, no trailing point. Stored inline so that building an order on

@@ -1,0 +1,20 @@
+//! The backtester (SPEC 11): the live `QuoteEngine` over recorded or synthetic markets through
+//! the venue's own `MatchingEngine`, with feed and order latency, the venue's block cadence and
+//! intra-block order, and a summary whose PnL parts add up.
+//!
+//! - [`latency`]: constant or percentile latency models
+//! - [`accounting`]: PnL split, markouts, zones, uptime, series (summary.json)
+//! - [`replay`]: recorded markets (Hyperliquid, with Binance as the lead)
+//! - [`runner`]: the loop
+
+pub mod accounting;
+pub mod latency;
+pub mod replay;
+pub mod runner;
+
+#[cfg(test)]
+mod tests;
+
+pub use accounting::{Accounting, Fills, Series};
+pub use latency::Latency;
+pub use runner::{Backtest, BacktestSpec, BACKTEST_ADDRESS};

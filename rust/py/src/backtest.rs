@@ -1,0 +1,106 @@
+//! Python class of `mmfast_core::backtest` (SPEC 11): one backtest, run in chunks so the caller
+//! can show progress; the summary as JSON and the series as numpy arrays.
+
+use mmfast_core::backtest::{Backtest as CoreBacktest, BacktestSpec};
+use mmfast_core::sim::SyntheticParams;
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::config::PyMarketMakerConfig;
+use crate::errors::IntoPyResult;
+
+/// One backtest: the quote engine of `config` over the market of `spec_json` (a `BacktestSpec`).
+#[pyclass(module = "mmfast._core", name = "Backtest")]
+pub struct PyBacktest {
+    inner: CoreBacktest,
+}
+
+#[pymethods]
+impl PyBacktest {
+    #[new]
+    fn new(config: &PyMarketMakerConfig, spec_json: &str) -> PyResult<Self> {
+        let spec = BacktestSpec::from_json(spec_json).py()?;
+        Ok(Self {
+            inner: CoreBacktest::new(config.inner.clone(), spec).py()?,
+        })
+    }
+
+    /// Runs venue blocks up to `limit_ms` (simulated clock) without the GIL; returns True when
+    /// the backtest is over.
+    fn run_until(&mut self, py: Python<'_>, limit_ms: u64) -> PyResult<bool> {
+        let inner = &mut self.inner;
+        py.detach(|| inner.run_until(limit_ms)).py()
+    }
+
+    #[getter]
+    fn start_ms(&self) -> u64 {
+        self.inner.start_ms()
+    }
+
+    #[getter]
+    fn end_ms(&self) -> u64 {
+        self.inner.end_ms()
+    }
+
+    #[getter]
+    fn now_ms(&self) -> u64 {
+        self.inner.now_ms()
+    }
+
+    #[getter]
+    fn done(&self) -> bool {
+        self.inner.is_done()
+    }
+
+    /// The summary.json object as JSON text (deterministic fields only).
+    fn summary_json(&mut self) -> String {
+        self.inner.summary().to_string()
+    }
+
+    /// Per-time series (`t_ms`, `mid`, `position`, `pnl_*`, `quote_bid`, `quote_ask`, `zone`)
+    /// and our fills (`fill_t_ms`, `fill_px`, `fill_qty`, `fill_fee`, `fill_mid`, `fill_taker`,
+    /// `fill_markout_1s_bps`, `fill_markout_5s_bps`) as float64 arrays.
+    fn series<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let a = self.inner.accounting();
+        let (s, f) = (&a.series, &a.fills);
+        let d = PyDict::new(py);
+        let put = |k: &str, v: &Vec<f64>| -> PyResult<()> {
+            let arr: Bound<'py, PyArray1<f64>> = v.clone().into_pyarray(py);
+            d.set_item(k, arr)
+        };
+        put("t_ms", &s.t_ms)?;
+        put("mid", &s.mid)?;
+        put("position", &s.position)?;
+        put("pnl_total", &s.pnl_total)?;
+        put("pnl_spread", &s.pnl_spread)?;
+        put("pnl_inventory", &s.pnl_inventory)?;
+        put("pnl_fees", &s.pnl_fees)?;
+        put("pnl_funding", &s.pnl_funding)?;
+        put("quote_bid", &s.quote_bid)?;
+        put("quote_ask", &s.quote_ask)?;
+        put("zone", &s.zone)?;
+        put("fill_t_ms", &f.t_ms)?;
+        put("fill_px", &f.px)?;
+        put("fill_qty", &f.qty)?;
+        put("fill_fee", &f.fee)?;
+        put("fill_mid", &f.mid)?;
+        put("fill_taker", &f.taker)?;
+        put("fill_markout_1s_bps", &f.markout_1s_bps)?;
+        put("fill_markout_5s_bps", &f.markout_5s_bps)?;
+        Ok(d)
+    }
+}
+
+/// The synthetic market parameters of preset `name` (calm, default, toxic) for `coin`, JSON.
+#[pyfunction]
+fn market_preset(name: &str, coin: &str) -> PyResult<String> {
+    let p = SyntheticParams::preset(name, coin).py()?;
+    Ok(serde_json::to_string(&p).unwrap_or_default())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyBacktest>()?;
+    m.add_function(wrap_pyfunction!(market_preset, m)?)?;
+    Ok(())
+}
