@@ -206,3 +206,20 @@ def test_cli_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     args = _args(tmp_path, "--compare", "mode_policy=seed,sed", "--seeds", "1-2")
     assert run_compare_cli(args, FakeJob(), fake_run_job) == 2
     assert "--compare mode_policy=sed: unknown variant `sed`" in capsys.readouterr().err
+
+
+def test_backtest_compare_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`mmfast backtest --compare` on the real run_job: a two-value comparison, two seeds."""
+    from mmfast.cli import main
+
+    argv = ["backtest", "--duration", "20", "--compare", "strategy=glft,avellaneda_stoikov"]
+    argv += ["--seeds", "1-2", "--jobs", "2", "--report", str(tmp_path), "--metric", "fills"]
+    assert main(argv) == 0
+    doc = orjson.loads((tmp_path / "compare.json").read_bytes())
+    assert [r["config"]["strategy"] for r in doc["runs"]] == ["glft"] * 2 + [
+        "avellaneda_stoikov"
+    ] * 2
+    assert all(r["summary"]["invariant_breaches"] == 0 for r in doc["runs"])
+    assert "Δ avellaneda_stoikov" in capsys.readouterr().out
+    assert main(["backtest", "--compare", "strategy=glft,as", "--seeds", "1"]) == 2
+    assert "unknown variant `as`" in capsys.readouterr().err

@@ -70,6 +70,10 @@ JOBS = [Sample(seed, scale) for seed in range(1, 7) for scale in (1.0, 0.5)]
 def test_results_equal_across_backends() -> None:
     inprocess = dict(run_jobs(digest, JOBS, backend="inprocess", progress=False))
     local = dict(run_jobs(digest, JOBS, backend="local", n_jobs=2, progress=False))
+    pool = execution._POOLS[2]
+    again = dict(run_jobs(digest, JOBS[:3], backend="local", n_jobs=2, progress=False))
+    assert execution._POOLS[2] is pool, "the spawned pool is kept between calls"
+    assert again == {i: inprocess[i] for i in range(3)}
     assert sorted(inprocess) == list(range(len(JOBS)))
     assert local == inprocess
     assert inprocess[0] == digest(JOBS[0])
@@ -83,6 +87,7 @@ def test_results_come_as_jobs_finish(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("backend", ["inprocess", "local"])
 def test_failing_job_is_named(backend: str) -> None:
+    execution.shutdown_pools()
     jobs = [Sample(seed) for seed in range(1, 6)]
     with pytest.raises(JobError) as info:
         list(run_jobs(fail_on_three, jobs, backend=backend, n_jobs=2, progress=False))
@@ -96,6 +101,7 @@ def test_failing_job_is_named(backend: str) -> None:
 
 
 def test_dead_worker_is_reported() -> None:
+    execution.shutdown_pools()
     jobs = [Sample(seed) for seed in range(1, 4)]
     with pytest.raises(JobError, match="WorkerDied"):
         list(run_jobs(die_on_two, jobs, n_jobs=1, progress=False))
@@ -103,6 +109,7 @@ def test_dead_worker_is_reported() -> None:
 
 
 def test_early_exit_stops_workers() -> None:
+    execution.shutdown_pools()
     jobs = [Sample(0), Sample(1), Sample(2)]
     results = run_jobs(sleepy, jobs, n_jobs=2, progress=False)
     first = next(results)

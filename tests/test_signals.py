@@ -131,7 +131,8 @@ def test_unrelated_markets_are_not_actionable() -> None:
 
 def test_volatility_and_kappa_are_recovered() -> None:
     cfg = MarketMakerConfig(
-        max_position=1.0, stochastic={"sigma_prior_bps": 0.5, "kappa_prior": 1.0}
+        max_position=1.0,
+        stochastic={"sigma_prior_bps": 0.5, "kappa_prior": 1.0, "intensity_prior_s": 1.0},
     )
     s = SignalIntegrator(cfg)
     rng = np.random.default_rng(4)
@@ -148,10 +149,12 @@ def test_volatility_and_kappa_are_recovered() -> None:
             d = depth[i] if buy[i] else -depth[i]
             s.on_hl_trade(mid * math.exp(d / 1e4), 0.1, bool(buy[i]), t)
     snap = s.snapshot(T0 + 100 * n)
-    assert snap.sigma_bps == pytest.approx(2.0, rel=0.10)
+    # 1 s returns of the sweep-filtered mid over a 60 s half-life: ~7% standard error.
+    assert snap.sigma_bps == pytest.approx(2.0, rel=0.15)
     assert snap.kappa == pytest.approx(0.25, rel=0.15)
     assert snap.robust_kappa == pytest.approx(0.25, rel=0.15)
-    assert snap.intensity_a == pytest.approx(2.5, rel=0.15)
+    # 2.5 taker orders per s over both sides: A is 1.25 per side.
+    assert snap.intensity_a == pytest.approx(1.25, rel=0.15)
 
 
 def test_adverse_moves_make_the_flow_toxic() -> None:
@@ -246,19 +249,31 @@ def test_hyperliquid_recording_through_frames(real_data: Path) -> None:
 
 
 def ewma_vol(times_ms: list[int], mids: list[float], half_life_s: float = 60.0) -> float:
-    """Pure-Python reference of VolatilityEstimator's fast EWMA (defaults: prior 2 bps/sqrt(s),
-    200 ms minimum interval, 10 s maximum gap)."""
+    """Pure-Python reference of the integrator's fast volatility (defaults: prior 2 bps/sqrt(s),
+    the median of the last 5 mids (one per receive time), 1000 ms minimum interval, 10 s maximum
+    gap)."""
     var = 4.0
-    t0, x0 = times_ms[0], math.log(mids[0]) * 1e4
-    for t, m in zip(times_ms[1:], mids[1:], strict=True):
-        dt = t - t0
-        if dt < 200:
-            continue
+    window: list[tuple[int, float]] = []
+    anchor: tuple[int, float] | None = None
+    for t, m in zip(times_ms, mids, strict=True):
         x = math.log(m) * 1e4
+        if window and window[-1][0] == t:
+            window[-1] = (t, x)
+        else:
+            window = [*window, (t, x)][-5:]
+        vals = sorted(v for _, v in window)
+        robust = vals[(len(vals) - 1) // 2]
+        if anchor is None:
+            anchor = (t, robust)
+            continue
+        t0, x0 = anchor
+        dt = t - t0
+        if dt < 1000:
+            continue
         if dt <= 10_000:
             w = 1.0 - math.exp(-math.log(2) * dt / (half_life_s * 1e3))
-            var += w * ((x - x0) ** 2 / (dt / 1e3) - var)
-        t0, x0 = t, x
+            var += w * ((robust - x0) ** 2 / (dt / 1e3) - var)
+        anchor = (t, robust)
     return math.sqrt(var)
 
 

@@ -71,7 +71,7 @@ def test_hyperliquid_freeze_cancels_within_the_bound_then_resumes(tmp_path: Path
             inject(v.url, "freeze_hl_ws", 6.0)
             gone = wait_for(lambda: not open_orders(v.url, address), HL_STALE_S + 1 + MARGIN_S)
             assert gone is not None, "quotes still resting after stale threshold + 1 s (+margin)"
-            back = wait_for(lambda: open_orders(v.url, address), 40)
+            back = wait_for(lambda: open_orders(v.url, address), 60)
             assert back is not None, "quoting did not resume after the freeze"
         finally:
             s = finish(p, tmp_path)
@@ -107,7 +107,7 @@ def test_lost_binance_feed_caps_without_cancelling_everything(tmp_path: Path) ->
 def test_random_faults_leave_no_trace(tmp_path: Path) -> None:
     key, address = new_key()
     spec = (
-        "reject=0.05,ack_loss=0.03,ack_delay=0.03,one_sided=0.05,dup_fills=0.2,"
+        "reject=0.15,ack_loss=0.03,ack_delay=0.03,one_sided=0.05,dup_fills=0.2,"
         "reorder_fills=0.2,drop_hl_ws@12s,drop_binance_ws@15s,rate_limit@18s+2s,seed=5"
     )
     with venue(address, "--max-position", f"{address}:ETH=1", "--chaos", spec) as v:

@@ -20,6 +20,7 @@ import orjson
 
 from mmfast.cli.common import HelpFormatter
 from mmfast.errors import EngineError, MmfastError, VenueError
+from mmfast.research import compare
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=HelpFormatter,
     )
     add_job_arguments(p)
+    compare.add_compare_arguments(p)
     o = p.add_argument_group("output")
     o.add_argument("--report", metavar="DIR", help="write summary.json and timeseries.npz here")
     o.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
@@ -171,6 +173,13 @@ def _bps(x: float | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from mmfast.backtest import run_backtest
 
+    if args.compare:
+        try:
+            base = job_from_args(args)
+        except MmfastError as e:
+            print(f"mmfast backtest: {e}", file=sys.stderr)
+            return 2
+        return compare.run_compare_cli(args, base)
     try:
         job = job_from_args(args)
         summary, series = run_backtest(job, progress=not args.plain and sys.stderr.isatty())

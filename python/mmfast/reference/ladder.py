@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 MAX_LEVELS = 50
 MIN_NOTIONAL_BUFFER = 1.15
@@ -133,6 +133,14 @@ class LadderParams:
     risk_model_blend: float = 1.0
     fee_bps: float = 1.5
     skew_clamp_fraction: float = 0.8
+    # Intensity bounds and priors (`stochastic`): the GLFT never sees kappa or A outside them.
+    kappa_min: float = 0.02
+    kappa_max: float = 5.0
+    a_min: float = 0.01
+    a_max: float = 50.0
+    kappa_prior: float = 0.25
+    a_prior: float = 0.5
+    sigma_prior: float = 2.0
 
 
 @dataclass
@@ -236,6 +244,14 @@ def quote(
         inp.gamma_base, inp.vol_ratio, inp.inventory_ratio, inp.toxicity_score, inp.thin_book
     )
     gamma = p.risk_model_blend * gamma_cal + (1.0 - p.risk_model_blend) * inp.gamma_base
+    kappa = p.kappa_prior
+    if math.isfinite(inp.kappa):
+        kappa = min(max(inp.kappa, p.kappa_min), p.kappa_max)
+    a = p.a_prior
+    if math.isfinite(inp.a_intensity):
+        a = min(max(inp.a_intensity, p.a_min), p.a_max)
+    sigma = max(inp.sigma_bps, 0.0) if math.isfinite(inp.sigma_bps) else p.sigma_prior
+    inp = replace(inp, kappa=kappa, a_intensity=a, sigma_bps=sigma)
     c1, c2 = glft(gamma, inp.kappa, inp.a_intensity, inp.sigma_bps)
     levels_cfg = min(max(p.num_levels, 1), MAX_LEVELS)
     unit = inp.target_liquidity / levels_cfg

@@ -200,8 +200,14 @@ def dask_backend(
             files.append((field, digest, path.name))
             blobs.append(future)
         fut = client.submit(
-            _run_remote, fn, index, job, tuple(files), *blobs,
-            key=f"mmfast-job-{run}-{index}", pure=False,
+            _run_remote,
+            fn,
+            index,
+            job,
+            tuple(files),
+            *blobs,
+            key=f"mmfast-job-{run}-{index}",
+            pure=False,
         )
         futures[fut] = index
     pending = set(futures)
@@ -212,11 +218,15 @@ def dask_backend(
             try:
                 yield fut.result()
             except Exception as exc:  # the cluster, not the job: KilledWorker, lost connection
-                yield index, False, Failure(
-                    type(exc).__name__,
-                    f"the cluster lost this job ({exc}); a worker died running it more than "
-                    f"the scheduler's allowed-failures times, or the scheduler went away",
-                    "",
+                yield (
+                    index,
+                    False,
+                    Failure(
+                        type(exc).__name__,
+                        f"the cluster lost this job ({exc}); a worker died running it more than "
+                        f"the scheduler's allowed-failures times, or the scheduler went away",
+                        "",
+                    ),
                 )
     finally:
         if pending:

@@ -24,6 +24,7 @@ The result of a job is whatever `fn` returns: equal across back ends when `fn` i
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import multiprocessing
@@ -147,12 +148,8 @@ def _local(
 ) -> Iterator[Outcome]:
     if not jobs:
         return
-    workers = max(1, min(n_jobs or default_jobs(), len(jobs)))
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_ignore_sigint,
-    )
+    workers = max(1, n_jobs or default_jobs())
+    pool = _pool(workers)
     pending: dict[Future[Outcome], int] = {}
     queue = iter(enumerate(jobs))
     finished = False
@@ -179,7 +176,38 @@ def _local(
             top_up()
         finished = True
     finally:
-        _stop(pool, graceful=finished)
+        if not finished:
+            _POOLS.pop(workers, None)
+            _stop(pool, graceful=False)
+
+
+#: Spawned pools kept for the life of the process, by size: spawning and importing mmfast in
+#: every worker costs about a second, which callers that fan out many small batches (tune's
+#: rungs) would pay per call. A pool that failed or was stopped early is dropped and replaced.
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    pool = _POOLS.get(workers)
+    if pool is None or getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread", False):
+        # Workers start on demand (Python >= 3.9), so a large pool costs nothing until used.
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_ignore_sigint,
+        )
+        _POOLS[workers] = pool
+    return pool
+
+
+def shutdown_pools() -> None:
+    """Stops the kept worker pools (also done at exit)."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(shutdown_pools)
 
 
 def _pool_failure(exc: Exception) -> Failure:

@@ -77,17 +77,30 @@ class Param:
 
     @property
     def is_int(self) -> bool:
-        return all(isinstance(v, int) and not isinstance(v, bool)
-                   for v in (self.low, self.high, self.step) if v is not None)
+        return all(
+            isinstance(v, int) and not isinstance(v, bool)
+            for v in (self.low, self.high, self.step)
+            if v is not None
+        )
 
     def suggest(self, trial: Any) -> Any:
         if self.choices is not None:
             return trial.suggest_categorical(self.path, list(self.choices))
         if self.is_int:
-            return trial.suggest_int(self.path, int(self.low), int(self.high), log=self.log,  # type: ignore[arg-type]
-                                     step=int(self.step or 1))
-        return trial.suggest_float(self.path, float(self.low), float(self.high),  # type: ignore[arg-type]
-                                   log=self.log, step=self.step)
+            return trial.suggest_int(
+                self.path,
+                int(self.low),
+                int(self.high),
+                log=self.log,  # type: ignore[arg-type]
+                step=int(self.step or 1),
+            )
+        return trial.suggest_float(
+            self.path,
+            float(self.low),
+            float(self.high),  # type: ignore[arg-type]
+            log=self.log,
+            step=self.step,
+        )
 
 
 @dataclass(frozen=True)
@@ -113,8 +126,10 @@ class Space:
     objective: Objective = field(default_factory=Objective)
 
     def fingerprint(self) -> str:
-        doc = {"params": [dataclasses.asdict(p) for p in self.params],
-               "objective": dataclasses.asdict(self.objective)}
+        doc = {
+            "params": [dataclasses.asdict(p) for p in self.params],
+            "objective": dataclasses.asdict(self.objective),
+        }
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -185,12 +200,10 @@ def parse_space(doc: Mapping[str, Any], known_paths: Iterable[str], source: str 
     doc = dict(doc)
     raw_objective = doc.pop("objective", {})
     if not isinstance(raw_objective, dict) or set(raw_objective) - _OBJECTIVE_KEYS:
-        raise InputError(
-            f"{source}: [objective] takes only {', '.join(sorted(_OBJECTIVE_KEYS))}"
-        )
-    objective = Objective(**{
-        k: float(_number(source, "objective", k, v)) for k, v in raw_objective.items()
-    })
+        raise InputError(f"{source}: [objective] takes only {', '.join(sorted(_OBJECTIVE_KEYS))}")
+    objective = Objective(
+        **{k: float(_number(source, "objective", k, v)) for k, v in raw_objective.items()}
+    )
     params = list(_walk(source, "", doc))
     if not params:
         raise InputError(f"{source}: names no parameter to search")
@@ -345,11 +358,11 @@ def open_study(
 def _finished(study: Any) -> int:
     from optuna.trial import TrialState
 
-    ended = study.get_trials(deepcopy=False,
-                             states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))
+    ended = study.get_trials(
+        deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    )
     # A trial the config refused counts as run; one a killed driver left is run again.
-    return sum(1 for t in ended
-               if t.state != TrialState.FAIL or "config_error" in t.user_attrs)
+    return sum(1 for t in ended if t.state != TrialState.FAIL or "config_error" in t.user_attrs)
 
 
 def with_params(base_job: Any, params: Mapping[str, Any]) -> Any:
@@ -366,12 +379,16 @@ def _jobs_for(base_job: Any, params: Mapping[str, Any], seeds: Sequence[int]) ->
 
 
 def _run(
-    fn: Callable[[Any], dict[str, Any]], jobs: list[Any], backend: str, n_jobs: int | None,
+    fn: Callable[[Any], dict[str, Any]],
+    jobs: list[Any],
+    backend: str,
+    n_jobs: int | None,
     on_result: Callable[[], None],
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any] | None] = [None] * len(jobs)
-    for index, summary in run_jobs(functools.partial(_guarded, fn), jobs, backend=backend,
-                                   n_jobs=n_jobs, progress=False):
+    for index, summary in run_jobs(
+        functools.partial(_guarded, fn), jobs, backend=backend, n_jobs=n_jobs, progress=False
+    ):
         out[index] = summary
         on_result()
     return [s for s in out if s is not None]
@@ -410,16 +427,24 @@ def run_tune(
         )
     if len(holdout_seeds) < 2:
         raise InputError("--holdout-seeds: give at least 2 seeds for a confidence interval")
-    study = open_study(out, study_name, storage, make_sampler(sampler, sampler_seed),
-                       _setup_fingerprint(space, base_job, seeds, base_toml))
+    study = open_study(
+        out,
+        study_name,
+        storage,
+        make_sampler(sampler, sampler_seed),
+        _setup_fingerprint(space, base_job, seeds, base_toml),
+    )
     TrialState = require_optuna().trial.TrialState
     batch = parallel or max(1, math.ceil(2 * _workers_hint(backend, n_jobs) / len(seeds)))
     bounds = rung_bounds(len(seeds), rungs)
 
     done = _finished(study)
     total_jobs = max(0, trials - done) * len(seeds)
-    with _progress_bar(total_jobs, f"{trials - done} trials x {len(seeds)} seeds",
-                       enabled=progress and total_jobs > 0) as advance:
+    with _progress_bar(
+        total_jobs,
+        f"{trials - done} trials x {len(seeds)} seeds",
+        enabled=progress and total_jobs > 0,
+    ) as advance:
 
         def skip(n: int) -> None:  # a pruned or failed trial's seeds that will not run
             for _ in range(n):
@@ -435,7 +460,7 @@ def run_tune(
                 summaries = _run(fn, jobs, backend, n_jobs, advance)
                 survivors = []
                 for k, t in enumerate(live):
-                    part = summaries[k * len(chunk):(k + 1) * len(chunk)]
+                    part = summaries[k * len(chunk) : (k + 1) * len(chunk)]
                     bad = next((s["_config_error"] for s in part if "_config_error" in s), None)
                     if bad is not None:
                         t.set_user_attr("config_error", bad)
@@ -527,9 +552,7 @@ def write_report(out: Path, study: Any, result: TuneResult) -> Path:
             plot_param_importances,
         )
     except ModuleNotFoundError:
-        raise InputError(
-            "the tune report needs plotly: pip install 'mmfast[research]'"
-        ) from None
+        raise InputError("the tune report needs plotly: pip install 'mmfast[research]'") from None
     figs = [plot_optimization_history(study)]
     from optuna.trial import TrialState
 
@@ -540,8 +563,7 @@ def write_report(out: Path, study: Any, result: TuneResult) -> Path:
             warnings.simplefilter("ignore")  # "importances will be equal" on tiny studies
             figs.append(plot_param_importances(study))
         figs.append(plot_parallel_coordinate(study))
-    parts = [pio.to_html(f, full_html=False, include_plotlyjs=(i == 0))
-             for i, f in enumerate(figs)]
+    parts = [pio.to_html(f, full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs)]
     d = result.diff
     summary = json.dumps(result.as_dict(), indent=1, default=str)
     html = (

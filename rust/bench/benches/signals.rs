@@ -84,7 +84,11 @@ fn ticker(shift: f64) -> Vec<u8> {
 
 fn estimators(c: &mut Criterion) {
     let sc = SignalConfig::default();
-    let st = StochasticConfig::default();
+    // 200 ms sampling (not the 1 s default) so that every 250 ms volatility call samples.
+    let st = StochasticConfig {
+        vol_min_interval_ms: 200,
+        ..StochasticConfig::default()
+    };
     let mut g = c.benchmark_group("signals/estimator");
     let mut rng = SplitMix64::new(2);
     let noise: Vec<f64> = (0..4096).map(|_| rng.normal()).collect();
@@ -104,6 +108,7 @@ fn estimators(c: &mut Criterion) {
     for j in 0..10_000 {
         k.on_trade(
             4.0 * noise[j & 4095].abs(),
+            j & 1 == 0,
             T0 + j as i64 * 100,
             VolRegime::Normal,
         );
@@ -112,7 +117,12 @@ fn estimators(c: &mut Criterion) {
         b.iter(|| {
             t += 100;
             i = (i + 1) & 4095;
-            k.on_trade(black_box(4.0 * noise[i].abs()), t, VolRegime::Normal);
+            k.on_trade(
+                black_box(4.0 * noise[i].abs()),
+                i & 1 == 0,
+                t,
+                VolRegime::Normal,
+            );
         })
     });
 

@@ -143,7 +143,14 @@ fn main() {
             }
         }
         "vol" | "kappa" | "flow" | "flow_analyzer" | "gating" | "cusum" => {
-            let (sc, st) = (SignalConfig::default(), StochasticConfig::default());
+            // 200 ms sampling (not the 1 s default) so that every 250 ms call samples.
+            let (sc, st) = (
+                SignalConfig::default(),
+                StochasticConfig {
+                    vol_min_interval_ms: 200,
+                    ..StochasticConfig::default()
+                },
+            );
             let mut rng = SplitMix64::new(2);
             let noise: Vec<f64> = (0..4096).map(|_| rng.normal()).collect();
             let x = |i: i64| noise[(i & 4095) as usize];
@@ -157,7 +164,7 @@ fn main() {
             for i in 0..100_000 {
                 let ti = T0 + i * 250;
                 v.update_log(x(i), ti);
-                k.on_trade(4.0 * x(i).abs(), ti, VolRegime::Normal);
+                k.on_trade(4.0 * x(i).abs(), i & 1 == 0, ti, VolRegime::Normal);
                 f.on_trade(i & 1 == 0, ti, x(i));
                 f.on_mid(x(i), ti);
                 fa.on_trade(0.5, i & 1 == 0, ti);
@@ -169,13 +176,13 @@ fn main() {
                 .iter()
                 .position(|w| *w == what)
                 .unwrap_or(0);
-            // 250 ms apart: past the volatility estimator's 200 ms minimum, so every call samples.
+            // 250 ms apart: past the 200 ms minimum set above, so every call samples.
             for i in 0..n {
                 t += 250;
                 let y = black_box(x(i));
                 match op {
                     0 => v.update_log(y, t),
-                    1 => k.on_trade(4.0 * y.abs(), t, VolRegime::Normal),
+                    1 => k.on_trade(4.0 * y.abs(), i & 1 == 0, t, VolRegime::Normal),
                     2 => {
                         f.on_trade(i & 1 == 0, t, y);
                         f.on_mid(y, t);

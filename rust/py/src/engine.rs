@@ -455,6 +455,10 @@ impl PyCycleOutput {
         out.set_item("requote_interval_ms", d.requote_interval_ms)?;
         out.set_item("tokens", d.tokens)?;
         out.set_item("deferred", d.deferred)?;
+        out.set_item("deferred_bid", d.deferred_bid)?;
+        out.set_item("deferred_ask", d.deferred_ask)?;
+        out.set_item("bid_empty", d.bid_empty.as_str())?;
+        out.set_item("ask_empty", d.ask_empty.as_str())?;
         out.set_item("lead_stale", d.lead_stale)?;
         out.set_item("no_signal_warning", d.no_signal_warning)?;
         out.set_item("has_had_cross_venue", d.has_had_cross_venue)?;

@@ -487,6 +487,21 @@ pub struct StochasticConfig {
     pub kappa_min_trades: u32,
     /// Kappa: prints needed before `robust_kappa` (median-based) is available.
     pub kappa_robust_min_trades: u32,
+    /// Regime hysteresis: a regime is left only once the fast/slow ratio is past its bound by
+    /// this fraction of the bound (0.15: Volatile entered at 1.5, left below 1.275).
+    pub vol_regime_hysteresis: f64,
+    /// The slow volatility's prior counts as this many seconds of data (the fast one's as its
+    /// half-life), so the slow estimate leaves the prior within minutes, not half an hour.
+    pub vol_slow_prior_s: f64,
+    /// Fill-intensity fit: the priors count as this many seconds of observation (shrinkage
+    /// towards the prior; a short burst cannot swing A or kappa by orders of magnitude).
+    pub intensity_prior_s: f64,
+    /// Hard bounds on the fitted kappa (per bps) and A (per s): a finite, positive GLFT
+    /// half-spread whatever the data.
+    pub kappa_min: f64,
+    pub kappa_max: f64,
+    pub a_min: f64,
+    pub a_max: f64,
 }
 
 impl Default for StochasticConfig {
@@ -500,13 +515,20 @@ impl Default for StochasticConfig {
             hip3_kappa_blend: 0.6,
             kappa_half_life_s: 300.0,
             flow_half_life_s: 60.0,
-            vol_min_interval_ms: 200,
+            vol_min_interval_ms: 1000,
             vol_max_gap_ms: 10_000,
             vol_quiet_below: 0.7,
             vol_normal_below: 1.5,
             vol_volatile_below: 3.0,
             kappa_min_trades: 30,
             kappa_robust_min_trades: 50,
+            vol_regime_hysteresis: 0.15,
+            vol_slow_prior_s: 300.0,
+            intensity_prior_s: 60.0,
+            kappa_min: 0.02,
+            kappa_max: 5.0,
+            a_min: 0.01,
+            a_max: 50.0,
         }
     }
 }
@@ -558,6 +580,48 @@ impl StochasticConfig {
             1,
             1_000_000,
         );
+        c.range(
+            "stochastic.vol_regime_hysteresis",
+            self.vol_regime_hysteresis,
+            0.0,
+            0.5,
+            true,
+        );
+        c.positive("stochastic.vol_slow_prior_s", self.vol_slow_prior_s);
+        c.positive("stochastic.intensity_prior_s", self.intensity_prior_s);
+        c.positive("stochastic.kappa_min", self.kappa_min);
+        c.positive("stochastic.a_min", self.a_min);
+        if !(self.kappa_max.is_finite() && self.kappa_max > self.kappa_min) {
+            c.fail(
+                "stochastic.kappa_max",
+                &self.kappa_max.to_string(),
+                "must be finite and > kappa_min",
+            );
+        }
+        if !(self.a_max.is_finite() && self.a_max > self.a_min) {
+            c.fail(
+                "stochastic.a_max",
+                &self.a_max.to_string(),
+                "must be finite and > a_min",
+            );
+        }
+        for (field, prior, lo, hi) in [
+            (
+                "stochastic.kappa_prior",
+                self.kappa_prior,
+                self.kappa_min,
+                self.kappa_max,
+            ),
+            ("stochastic.a_prior", self.a_prior, self.a_min, self.a_max),
+        ] {
+            if !(lo..=hi).contains(&prior) {
+                c.fail(
+                    field,
+                    &prior.to_string(),
+                    "must lie within its [min, max] bounds",
+                );
+            }
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use super::QuoteEngine;
 use crate::governor::InventoryGovernor;
 use crate::mode::{select_mode, ExecutionMode, ModeSelectionInput};
 use crate::params::ExchangeContext;
-use crate::strategy::{LadderInput, Quote, QuoteStrategy, RiskFeatures};
+use crate::strategy::{EmptySide, LadderInput, Quote, QuoteStrategy, RiskFeatures};
 use crate::types::{Side, ToxicityRegime};
 
 /// Markouts after which the measured adverse selection fully replaces its prior.
@@ -252,6 +252,8 @@ impl QuoteEngine {
                 };
                 self.scratch.ladder.bids.clear();
                 self.scratch.ladder.asks.clear();
+                self.scratch.ladder.diag.bid_empty = EmptySide::Disabled;
+                self.scratch.ladder.diag.ask_empty = EmptySide::Disabled;
             }
             ExecutionMode::Maker { bid, ask } => {
                 if !(bid && ask) {
@@ -280,6 +282,13 @@ impl QuoteEngine {
         d.skew_bps = lad.diag.skew_bps;
         d.bid_touch_bps = lad.diag.bid_touch_bps;
         d.ask_touch_bps = lad.diag.ask_touch_bps;
+        // What the GLFT used (bounded), not the raw estimate (the AS baseline reports none).
+        if lad.diag.kappa > 0.0 {
+            d.kappa = lad.diag.kappa;
+            d.a_intensity = lad.diag.a_intensity;
+        }
+        d.bid_empty = lad.diag.bid_empty;
+        d.ask_empty = lad.diag.ask_empty;
         self.out.quotes = self.scratch.ladder;
         mode
     }

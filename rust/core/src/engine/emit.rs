@@ -5,10 +5,10 @@
 use super::lifecycle::PendingBatch;
 use super::orders::{OrderState, TrackedOrder};
 use super::output::{Action, ActionKind, CapFlags, CycleOutput};
-use super::reconcile::{reconcile_side, Decision, ReconcileParams};
+use super::reconcile::{fair_order, reconcile_side, Decision, ReconcileParams};
 use super::risk_plan::RiskPlan;
 use super::{QuoteEngine, SIZE_EPS};
-use crate::strategy::Quote;
+use crate::strategy::{Quote, MAX_LEVELS};
 use crate::types::Side;
 
 impl QuoteEngine {
@@ -82,93 +82,121 @@ impl QuoteEngine {
         let sell_limit = configured_max + position;
         let mut exposure = self.orders.exposure();
         let mut emitted_requotes = 0u32;
-        for side in [Side::Bid, Side::Ask] {
+        // Per side: decisions, keeps that overflow the room cancelled, cancels emitted; then the
+        // two sides' requotes share the budget fairly (`fair_order`).
+        let mut kept = [0.0f64; 2];
+        let mut requotes = [[(0u32, 0usize); MAX_LEVELS]; 2];
+        let mut n_requotes = [0usize; 2];
+        for (s, side) in [Side::Bid, Side::Ask].into_iter().enumerate() {
             let room = match side {
                 Side::Bid => room_bid,
                 Side::Ask => room_ask,
             };
             let desired = *self.out.quotes.side(side);
             let desired = desired.as_slice();
-            let dec = &mut self.scratch.decisions;
+            let dec = &mut self.scratch.decisions[s];
             dec.clear();
             reconcile_side(mid, side, desired, self.orders.as_slice(), &params, dec);
             // Kept orders must fit in the room: cancel the deepest keeps that do not.
-            let mut kept = 0.0;
-            let n = self.scratch.decisions.as_slice().len();
+            let n = self.scratch.decisions[s].as_slice().len();
             for k in 0..n {
-                if let Decision::Keep { order, .. } = self.scratch.decisions.as_slice()[k] {
+                if let Decision::Keep { order, .. } = self.scratch.decisions[s].as_slice()[k] {
                     let sz = self.orders.get(order).sz;
-                    if kept + sz > room * (1.0 + SIZE_EPS) + SIZE_EPS {
-                        self.scratch.decisions.set(k, Decision::Cancel { order });
+                    if kept[s] + sz > room * (1.0 + SIZE_EPS) + SIZE_EPS {
+                        self.scratch.decisions[s].set(k, Decision::Cancel { order });
                     } else {
-                        kept += sz;
+                        kept[s] += sz;
                     }
                 }
             }
             for k in 0..n {
-                if let Decision::Cancel { order } = self.scratch.decisions.as_slice()[k] {
-                    self.emit_cancel(order, now_ms, batches);
+                match self.scratch.decisions[s].as_slice()[k] {
+                    Decision::Cancel { order } => {
+                        self.emit_cancel(order, now_ms, batches);
+                    }
+                    Decision::Place { quote } | Decision::Modify { quote, .. } => {
+                        if n_requotes[s] < MAX_LEVELS {
+                            requotes[s][n_requotes[s]] = (desired[quote].level, k);
+                            n_requotes[s] += 1;
+                        }
+                    }
+                    Decision::Keep { .. } => {}
                 }
             }
-            let limit = match side {
-                Side::Bid => buy_limit,
-                Side::Ask => sell_limit,
+        }
+        let mut order = [(Side::Bid, 0usize); 2 * MAX_LEVELS];
+        let [bid_req, ask_req] = &mut requotes;
+        let n_order = fair_order(
+            &mut bid_req[..n_requotes[0]],
+            &mut ask_req[..n_requotes[1]],
+            self.cycles % 2 == 0,
+            &mut order,
+        );
+        for &(side, k) in &order[..n_order] {
+            let s = match side {
+                Side::Bid => 0,
+                Side::Ask => 1,
             };
-            for k in 0..n {
-                let dec = self.scratch.decisions.as_slice()[k];
-                let (quote, old) = match dec {
-                    Decision::Place { quote } => (quote, None),
-                    Decision::Modify { order, quote } => (quote, Some(order)),
-                    _ => continue,
-                };
-                let q = desired[quote];
-                let side_exp = match side {
-                    Side::Bid => exposure.buys,
-                    Side::Ask => exposure.sells,
-                };
-                // Per direction: a reducing order meets the room of max + |position| on its
-                // side, so Kill unwinds a position above the limit (SPEC 3, 10).
-                let fits_invariant = side_exp + q.sz <= limit * (1.0 + SIZE_EPS) + SIZE_EPS;
-                let fits_room = kept + q.sz <= room * (1.0 + SIZE_EPS) + SIZE_EPS;
-                let worth = widening <= 1.0
-                    || match old {
-                        Some(o) => (self.orders.get(o).px - q.px).abs() / mid * 1e4 >= action_cost,
-                        None => {
-                            self.queue
-                                .queue_value(q.depth_bps, self.signals.toxicity, 0.0)
-                                >= action_cost
-                        }
-                    };
-                let budget = emitted_requotes < max_actions
-                    && !self.orders.is_full()
-                    && self.bucket.available() >= 1;
-                if throttled || !worth || !budget || !fits_invariant || !fits_room {
-                    self.out.diagnostics.deferred += 1;
-                    self.out.diagnostics.throttled |= throttled;
-                    // A stale order that cannot be modified in place is still wrong where it
-                    // is: cancel it and place its replacement once room frees up.
-                    if let Some(o) = old {
-                        if !throttled && (!fits_invariant || !fits_room) {
-                            self.emit_cancel(o, now_ms, batches);
-                        }
+            let (room, limit) = match side {
+                Side::Bid => (room_bid, buy_limit),
+                Side::Ask => (room_ask, sell_limit),
+            };
+            let dec = self.scratch.decisions[s].as_slice()[k];
+            let (quote, old) = match dec {
+                Decision::Place { quote } => (quote, None),
+                Decision::Modify { order, quote } => (quote, Some(order)),
+                _ => continue,
+            };
+            let q = self.out.quotes.side(side).as_slice()[quote];
+            let side_exp = match side {
+                Side::Bid => exposure.buys,
+                Side::Ask => exposure.sells,
+            };
+            let fits_invariant = side_exp + q.sz <= limit * (1.0 + SIZE_EPS) + SIZE_EPS;
+            let fits_room = kept[s] + q.sz <= room * (1.0 + SIZE_EPS) + SIZE_EPS;
+            let worth = widening <= 1.0
+                || match old {
+                    Some(o) => (self.orders.get(o).px - q.px).abs() / mid * 1e4 >= action_cost,
+                    None => {
+                        self.queue
+                            .queue_value(q.depth_bps, self.signals.toxicity, 0.0)
+                            >= action_cost
                     }
-                    continue;
-                }
-                let emitted = match old {
-                    None => self.emit_place(&q, reduce_only, now_ms, batches),
-                    Some(o) => self.emit_modify(o, &q, reduce_only, now_ms, batches),
                 };
-                if emitted {
-                    self.bucket.take();
-                    emitted_requotes += 1;
-                    kept += q.sz;
-                    match side {
-                        Side::Bid => exposure.buys += q.sz,
-                        Side::Ask => exposure.sells += q.sz,
-                    }
-                } else {
-                    self.out.diagnostics.deferred += 1;
+            let budget = emitted_requotes < max_actions
+                && !self.orders.is_full()
+                && self.bucket.available() >= 1;
+            if throttled || !worth || !budget || !fits_invariant || !fits_room {
+                let d = &mut self.out.diagnostics;
+                d.deferred += 1;
+                d.throttled |= throttled;
+                match side {
+                    Side::Bid => d.deferred_bid += 1,
+                    Side::Ask => d.deferred_ask += 1,
                 }
+                // A stale order that cannot be modified in place is still wrong where it
+                // is: cancel it and place its replacement once room frees up.
+                if let Some(o) = old {
+                    if !throttled && (!fits_invariant || !fits_room) {
+                        self.emit_cancel(o, now_ms, batches);
+                    }
+                }
+                continue;
+            }
+            let emitted = match old {
+                None => self.emit_place(&q, reduce_only, now_ms, batches),
+                Some(o) => self.emit_modify(o, &q, reduce_only, now_ms, batches),
+            };
+            if emitted {
+                self.bucket.take();
+                emitted_requotes += 1;
+                kept[s] += q.sz;
+                match side {
+                    Side::Bid => exposure.buys += q.sz,
+                    Side::Ask => exposure.sells += q.sz,
+                }
+            } else {
+                self.out.diagnostics.deferred += 1;
             }
         }
         if emitted_requotes > 0 {

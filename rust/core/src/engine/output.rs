@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::governor::PositionZone;
 use crate::mode::ExecutionMode;
-use crate::strategy::LadderOutput;
+use crate::strategy::{EmptySide, LadderOutput};
 use crate::types::{Side, ToxicityRegime, VolRegime};
 
 /// Actions one cycle may emit.
@@ -231,6 +231,13 @@ pub struct CycleDiagnostics {
     pub tokens: u32,
     /// Places / modifies not emitted this cycle (budget, invariant or throttle).
     pub deferred: u32,
+    /// The same, per side (the budget is shared fairly: `reconcile::fair_order`).
+    pub deferred_bid: u32,
+    pub deferred_ask: u32,
+    /// Why a side has no desired quote this cycle (`Quoted` when it has): a Maker cycle with room
+    /// and no quote on a side says why here (issue 13 item 4).
+    pub bid_empty: EmptySide,
+    pub ask_empty: EmptySide,
     /// A Binance feed that was live has gone stale.
     pub lead_stale: bool,
     /// The no-signal warning is due this cycle (every `signals.warn_every_cycles`).

@@ -31,7 +31,8 @@ pub(super) struct Account {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Scratch {
     pub(super) ladder: LadderOutput,
-    pub(super) decisions: Decisions,
+    /// Reconcile decisions of the bid side and of the ask side.
+    pub(super) decisions: [Decisions; 2],
 }
 
 /// The quote engine. See the module doc for the cycle.

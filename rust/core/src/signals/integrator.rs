@@ -38,7 +38,7 @@ use super::gating::{GatedSignal, ModelGating};
 use super::kappa::RegimeKappaEstimator;
 use super::lead_lag::{GridStep, LagAnalyzer, LagEstimate, LeadLagSignal};
 use super::ring::Ring;
-use super::volatility::VolatilityEstimator;
+use super::volatility::{SpikeFilter, VolatilityEstimator};
 use super::TimeMs;
 use crate::check;
 use crate::config::{LeadVenue, MarketMakerConfig};
@@ -232,6 +232,8 @@ pub struct SignalIntegrator {
     min_correlation: f64,
     max_move_bps: f64,
     vol: VolatilityEstimator,
+    /// Sweep-robust Hyperliquid mid (volatility, trade depths, markouts, basis).
+    mid_filter: SpikeFilter,
     lag: LagAnalyzer,
     flow: InformedFlowEstimator,
     kappa: RegimeKappaEstimator,
@@ -280,6 +282,7 @@ impl SignalIntegrator {
             min_correlation: s.lead_min_correlation,
             max_move_bps: s.max_predicted_move_bps,
             vol: VolatilityEstimator::new(&cfg.stochastic),
+            mid_filter: SpikeFilter::default(),
             lag: LagAnalyzer::new(s, LAG_SEED),
             flow: InformedFlowEstimator::new(s, &cfg.stochastic),
             kappa: RegimeKappaEstimator::new(&cfg.stochastic),
@@ -338,10 +341,13 @@ impl SignalIntegrator {
         check::positive("mid", mid)?;
         let t = self.tick(time_ms);
         let x = mid.ln() * 1e4;
-        self.vol.update_log(x, t);
-        self.flow.on_mid(x, t);
+        // Estimators of the price's own path read the sweep-robust mid; the lag scan reads the
+        // raw one (the filter's one-update delay would bias the lag).
+        let robust = self.mid_filter.update(x, t);
+        self.vol.update_log(robust, t);
+        self.flow.on_mid(robust, t);
         self.kappa.advance(t, self.vol.regime());
-        self.hl_log = Some(x);
+        self.hl_log = Some(robust);
         self.last_hl = Some(t);
         if self.lead_enabled {
             let lag_ms = self.scan_lag_ms();
@@ -364,7 +370,7 @@ impl SignalIntegrator {
         self.steps.cross.hl_flow.on_trade(sz, is_buy, t);
         if let Some(m) = self.hl_log {
             let depth = (px.ln() * 1e4 - m).abs();
-            self.kappa.on_trade(depth, t, self.vol.regime());
+            self.kappa.on_trade(depth, is_buy, t, self.vol.regime());
             self.flow.on_trade(is_buy, t, m);
         }
         Ok(())
@@ -584,6 +590,8 @@ impl SignalIntegrator {
             warn = (self.cycles_without_signal - 1) % self.warn_every == 0;
         }
         let regime = self.vol.regime();
+        // A taker order whose block is over counts in this cycle's fit.
+        self.kappa.advance(now.max(self.clock), regime);
         let gating = &self.steps.gating;
         let cusum = self.steps.cusum.state(now);
         SignalSnapshot {

@@ -461,16 +461,19 @@ fn volatility_and_kappa_are_recovered_through_the_integrator() {
         }
     }
     let snap = s.snapshot(t);
+    // 1 s returns of the sweep-filtered mid over a 60 s half-life: ~90 effective samples (7%
+    // standard error) plus the filter's smoothing (5-7% low on a clean walk).
     assert!(
-        (snap.sigma_bps / sigma - 1.0).abs() < 0.10,
+        (snap.sigma_bps / sigma - 1.0).abs() < 0.15,
         "{}",
         snap.sigma_bps
     );
     assert!((snap.kappa / kappa - 1.0).abs() < 0.15, "{}", snap.kappa);
     let fit = s.regime_kappa().kappa(snap.regime);
     assert!((fit / kappa - 1.0).abs() < 0.15, "{fit}");
+    // 2.5 taker orders per s over both sides: A is 1.25 per side.
     assert!(
-        (snap.intensity_a / 2.5 - 1.0).abs() < 0.15,
+        (snap.intensity_a / 1.25 - 1.0).abs() < 0.15,
         "{}",
         snap.intensity_a
     );

@@ -136,6 +136,35 @@ pub struct LadderInput {
     pub ask_mult: f64,
 }
 
+/// Why a side has no desired quote (issue 13 item 4: a Maker cycle with room that quotes
+/// nothing must say why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum EmptySide {
+    /// The side has quotes.
+    #[default]
+    Quoted,
+    /// The mode does not quote this side.
+    Disabled,
+    /// No room under the effective max (or the Kelly-scaled total is 0).
+    NoRoom,
+    /// The room is below one minimum order at the side's prices.
+    BelowMinOrder,
+    /// No valid price (a depth that is not finite, or a bid at or below 0).
+    NoPrice,
+}
+
+impl EmptySide {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmptySide::Quoted => "quoted",
+            EmptySide::Disabled => "disabled",
+            EmptySide::NoRoom => "no_room",
+            EmptySide::BelowMinOrder => "below_min_order",
+            EmptySide::NoPrice => "no_price",
+        }
+    }
+}
+
 /// What the ladder decided, for the cycle's diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct LadderDiagnostics {
@@ -157,6 +186,12 @@ pub struct LadderDiagnostics {
     pub levels_fundable: u32,
     /// Kelly fraction when active, else -1.
     pub kelly_fraction: f64,
+    /// The kappa (per bps) and A (per s) the GLFT used, after the bounds.
+    pub kappa: f64,
+    pub a_intensity: f64,
+    /// Why each side has no quote (`Quoted` when it has).
+    pub bid_empty: EmptySide,
+    pub ask_empty: EmptySide,
 }
 
 /// The desired quotes of both sides.
@@ -182,6 +217,9 @@ impl LadderOutput {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LadderStrategy {
     pub cfg: LadderConfig,
+    /// Bounds and priors of the intensity model (`stochastic`): the GLFT never sees a kappa or
+    /// A outside them, whatever a caller or an estimator hands in.
+    pub intensity: IntensityBounds,
     pub strategy: QuoteStrategy,
     /// Avellaneda-Stoikov's constant horizon `T - t`, s.
     pub as_horizon_s: f64,
@@ -190,6 +228,54 @@ pub struct LadderStrategy {
     pub risk_model: CalibratedRiskModel,
     pub fill_model: BayesianFillModel,
     pub kelly: KellySizer,
+}
+
+/// The intensity model's bounds and the priors that replace a value that is not finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IntensityBounds {
+    pub kappa_min: f64,
+    pub kappa_max: f64,
+    pub a_min: f64,
+    pub a_max: f64,
+    pub kappa_prior: f64,
+    pub a_prior: f64,
+    pub sigma_prior: f64,
+}
+
+impl IntensityBounds {
+    pub fn from_config(cfg: &MarketMakerConfig) -> Self {
+        let s = &cfg.stochastic;
+        Self {
+            kappa_min: s.kappa_min,
+            kappa_max: s.kappa_max,
+            a_min: s.a_min,
+            a_max: s.a_max,
+            kappa_prior: s.kappa_prior,
+            a_prior: s.a_prior,
+            sigma_prior: s.sigma_prior_bps,
+        }
+    }
+
+    /// `(kappa, a, sigma)` made safe for the GLFT: kappa and A within their bounds (the prior
+    /// when not finite), sigma finite and >= 0 (the prior when not).
+    pub fn sanitize(&self, kappa: f64, a: f64, sigma: f64) -> (f64, f64, f64) {
+        let k = if kappa.is_finite() {
+            kappa.clamp(self.kappa_min, self.kappa_max)
+        } else {
+            self.kappa_prior
+        };
+        let a = if a.is_finite() {
+            a.clamp(self.a_min, self.a_max)
+        } else {
+            self.a_prior
+        };
+        let s = if sigma.is_finite() {
+            sigma.max(0.0)
+        } else {
+            self.sigma_prior
+        };
+        (k, a, s)
+    }
 }
 
 /// Side-independent numbers of one computation.
@@ -203,6 +289,7 @@ impl LadderStrategy {
     pub fn new(cfg: &MarketMakerConfig) -> Self {
         Self {
             cfg: cfg.ladder.clone(),
+            intensity: IntensityBounds::from_config(cfg),
             strategy: cfg.strategy,
             as_horizon_s: cfg.avellaneda_stoikov.horizon_s,
             fee_bps: cfg.fee_bps,
@@ -264,7 +351,10 @@ impl LadderStrategy {
         let gamma =
             self.risk_model
                 .blended_gamma(inp.gamma_base, &inp.risk, self.cfg.risk_model_blend);
-        let coef = GlftCoefficients::new(gamma, inp.kappa, inp.a_intensity, inp.sigma_bps);
+        let (kappa, a_intensity, sigma) =
+            self.intensity
+                .sanitize(inp.kappa, inp.a_intensity, inp.sigma_bps);
+        let coef = GlftCoefficients::new(gamma, kappa, a_intensity, sigma);
         let levels_cfg = (self.cfg.num_levels as usize).clamp(1, MAX_LEVELS);
         let unit = inp.target_liquidity / levels_cfg as f64;
         let q = if unit > 0.0 { inp.position / unit } else { 0.0 };
@@ -286,6 +376,8 @@ impl LadderStrategy {
         };
         let d = &mut out.diag;
         d.gamma = gamma;
+        d.kappa = kappa;
+        d.a_intensity = a_intensity;
         d.c1 = coef.c1;
         d.c2 = coef.c2;
         d.half_spread_bps = half;
@@ -324,15 +416,30 @@ impl LadderStrategy {
                 Side::Bid => d.bid_touch_bps = touch,
                 Side::Ask => d.ask_touch_bps = touch,
             }
-            if !enabled || total.is_nan() || total <= 0.0 {
+            let empty = if !enabled {
+                Some(EmptySide::Disabled)
+            } else if total.is_nan() || total <= 0.0 {
+                Some(EmptySide::NoRoom)
+            } else {
+                None
+            };
+            if let Some(e) = empty {
+                match side {
+                    Side::Bid => d.bid_empty = e,
+                    Side::Ask => d.ask_empty = e,
+                }
                 continue;
             }
             let target = match side {
                 Side::Bid => &mut out.bids,
                 Side::Ask => &mut out.asks,
             };
-            self.build_side(
-                inp,
+            let e = self.build_side(
+                &LadderInput {
+                    kappa,
+                    a_intensity,
+                    ..*inp
+                },
                 &common,
                 side,
                 touch,
@@ -341,6 +448,10 @@ impl LadderStrategy {
                 d.single_order_fraction,
                 target,
             );
+            match side {
+                Side::Bid => d.bid_empty = e,
+                Side::Ask => d.ask_empty = e,
+            }
         }
         out.diag.bid_total = out.bids.total();
         out.diag.ask_total = out.asks.total();
@@ -357,7 +468,7 @@ impl LadderStrategy {
         levels: usize,
         single_fraction: f64,
         out: &mut SideQuotes,
-    ) {
+    ) -> EmptySide {
         let mut depth = [0.0f64; MAX_LEVELS];
         let mut px = [0.0f64; MAX_LEVELS];
         let mut weight = [0.0f64; MAX_LEVELS];
@@ -449,8 +560,13 @@ impl LadderStrategy {
                         });
                     }
                 }
-                return;
+                return EmptySide::Quoted;
             }
+        }
+        if valid == 0 {
+            EmptySide::NoPrice
+        } else {
+            EmptySide::BelowMinOrder
         }
     }
 }

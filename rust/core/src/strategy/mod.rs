@@ -20,7 +20,8 @@ pub use avellaneda_stoikov::{AvellanedaStoikov, QuoteStrategy};
 pub use depth::DynamicDepthGenerator;
 pub use glft::{CalibratedRiskModel, GlftCoefficients, RiskFeatures};
 pub use ladder::{
-    LadderDiagnostics, LadderInput, LadderOutput, LadderStrategy, Quote, SideQuotes, MAX_LEVELS,
+    EmptySide, IntensityBounds, LadderDiagnostics, LadderInput, LadderOutput, LadderStrategy,
+    Quote, SideQuotes, MAX_LEVELS,
 };
 pub use rounding::{is_valid_price, price_tick, round_price, round_size_down, round_size_up};
 pub use sizing::{BayesianFillModel, KellySizer};

@@ -357,6 +357,74 @@ proptest! {
     }
 }
 
+/// Issue 13 item 4: A read 0.0 (half-spread `inf`, one side priced at infinity) and 130 (the
+/// quotes vanished). The ladder bounds kappa and A before the GLFT, so the half-spread is finite
+/// and both sides quote whatever the estimator says.
+#[test]
+fn degenerate_intensity_still_gives_a_finite_two_sided_ladder() {
+    let s = LadderStrategy::new(&cfg());
+    let b = s.intensity;
+    for (kappa, a) in [
+        (0.25, 0.0),
+        (0.25, 130.0),
+        (0.0, 0.5),
+        (f64::INFINITY, 0.5),
+        (0.25, f64::NAN),
+        (1e-12, 1e-12),
+    ] {
+        let out = run(
+            &s,
+            &LadderInput {
+                kappa,
+                a_intensity: a,
+                ..input()
+            },
+        );
+        let d = out.diag;
+        assert!(
+            d.half_spread_bps.is_finite() && d.half_spread_bps > 0.0,
+            "kappa {kappa} A {a}: {}",
+            d.half_spread_bps
+        );
+        assert!((b.kappa_min..=b.kappa_max).contains(&d.kappa));
+        assert!((b.a_min..=b.a_max).contains(&d.a_intensity));
+        assert!(
+            !out.bids.is_empty() && !out.asks.is_empty(),
+            "kappa {kappa} A {a}: {d:?}"
+        );
+        assert_eq!(
+            (d.bid_empty, d.ask_empty),
+            (EmptySide::Quoted, EmptySide::Quoted)
+        );
+    }
+}
+
+#[test]
+fn an_empty_side_says_why() {
+    let s = LadderStrategy::new(&cfg());
+    let out = run(
+        &s,
+        &LadderInput {
+            quote_ask: false,
+            room_bid: 0.0,
+            ..input()
+        },
+    );
+    assert_eq!(out.diag.bid_empty, EmptySide::NoRoom);
+    assert_eq!(out.diag.ask_empty, EmptySide::Disabled);
+    // Room for less than one $11.50 order at 3000.
+    let out = run(
+        &s,
+        &LadderInput {
+            room_bid: 0.003,
+            ..input()
+        },
+    );
+    assert!(out.bids.is_empty());
+    assert_eq!(out.diag.bid_empty, EmptySide::BelowMinOrder);
+    assert_eq!(out.diag.ask_empty, EmptySide::Quoted);
+}
+
 fn as_cfg() -> MarketMakerConfig {
     MarketMakerConfig {
         strategy: QuoteStrategy::AvellanedaStoikov,
