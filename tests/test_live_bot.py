@@ -128,7 +128,7 @@ def test_quotes_both_sides_and_leaves_nothing_behind() -> None:
             bot = m.bot(**{"live.metrics_port": str(port)})
             task = await started(bot)
             await until(lambda: sides(m.open_orders()) == {"A", "B"})
-            ours = {o.cloid for o in bot.trader.ledger.orders}
+            ours = {o[1] for o in bot.trader.path.orders}
             assert {o["cloid"] for o in m.open_orders()} <= ours | {None}
             await until(lambda: scrape(port).get("mmfast_cycles_total", 0) > 0, 10)
             metrics = scrape(port)
@@ -154,8 +154,8 @@ def test_dropped_connections_reconcile_and_resume_quoting() -> None:
             await until(lambda: bot.gateway.sent > sent + 2 and len(m.open_orders()) >= 2, 20)
             # after the resync the ledger is the exchange's picture
             await asyncio.sleep(0.5)
-            assert {o["oid"] for o in m.open_orders()} <= set(bot.trader.ledger.resting_oids()) | {
-                o.oid for o in bot.trader.ledger.orders
+            assert {o["oid"] for o in m.open_orders()} <= set(bot.trader.path.resting_oids()) | {
+                o[0] for o in bot.trader.path.orders
             }
             bot.stop("test over")
             s = await asyncio.wait_for(task, 30)
@@ -186,7 +186,7 @@ def test_restart_after_a_crash_leaves_no_orphan_and_no_duplicate() -> None:
             assert second.stats.orphans_cancelled == len(left)
             await until(lambda: len(m.open_orders()) >= 2)
             resting = m.open_orders()
-            mine = {o.cloid for o in second.trader.ledger.orders}
+            mine = {o[1] for o in second.trader.path.orders}
             assert all(o["cloid"] in mine for o in resting)  # only the new run's orders
             assert len({o["cloid"] for o in resting}) == len(resting)
             second.stop("test over")

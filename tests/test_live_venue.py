@@ -53,7 +53,7 @@ class QuietEngine:
         self.account = kw
 
     def cycle(self, now_ms: int) -> Any:
-        return types.SimpleNamespace(actions=[], zone=None, mode=None)
+        return types.SimpleNamespace(actions=[], n_actions=0, zone=None, mode=None)
 
 
 def key() -> tuple[Signer, str]:
@@ -195,17 +195,17 @@ def test_place_fill_modify_cancel() -> None:
             new_oid = r.statuses[0].oid
             assert r.statuses[0].kind == "resting" and new_oid != oid
             assert [o["oid"] for o in rig.open_orders()] == [new_oid]
-            assert bot.trader.ledger.exposure()[0] == pytest.approx(0.03)
+            assert bot.trader.path.exposure()[0] == pytest.approx(0.03)
             # a taker sells into our bid: the fill moves the position, once
             rig.rest_exchange(rig.taker.sign_orders([(0, False, bid, 0.01, False, "Ioc")]))
             await until(lambda: bot.trader.pnl.fills == 1)
-            assert bot.trader.ledger.position == pytest.approx(0.01)
+            assert bot.trader.path.position == pytest.approx(0.01)
             assert bot.trader.pnl.volume_usd == pytest.approx(bid * 0.01)
-            await until(lambda: bot.trader.ledger.exposure()[0] == pytest.approx(0.03))
+            await until(lambda: bot.trader.path.exposure()[0] == pytest.approx(0.03))
             # cancel what is left
             r = await rig.call(rig.signer.sign_cancel([(0, new_oid)]))
             assert r.statuses[0].kind == "success"
-            assert rig.open_orders() == [] and bot.trader.ledger.orders == []
+            assert rig.open_orders() == [] and bot.trader.path.orders == []
             summary = await rig.stop_bot()
             assert summary["fills"] == 1 and summary["errors"] == 0
 
@@ -240,7 +240,7 @@ def test_every_rejection_is_reconciled() -> None:
                 r = await rig.call(body)
                 got = [st.error_kind for st in r.statuses] or [r.error_kind]
                 assert got == [kind], (kind, r)
-                assert bot.trader.ledger.exposure() == (0.0, 0.0), kind
+                assert bot.trader.path.exposure() == (0.0, 0.0), kind
             # margin: far more than 10,000 USDC at 20x can carry (price band widened above)
             r = await rig.call(s.sign_orders([(0, True, bid, 100.0, False, "Alo", cl(6))]))
             assert r.statuses[0].error_kind in (ErrorKind.MARGIN, ErrorKind.LOCAL)
@@ -249,7 +249,7 @@ def test_every_rejection_is_reconciled() -> None:
             assert (await rig.call(body)).statuses[0].kind == "resting"
             r = await rig.call(body)
             assert r.error_kind is ErrorKind.NONCE and not r.ok
-            assert bot.trader.ledger.exposure()[0] == pytest.approx(0.01)
+            assert bot.trader.path.exposure()[0] == pytest.approx(0.01)
             summary = await rig.stop_bot()
             assert rig.open_orders() == []
             assert summary["actions_rejected"] >= len(cases)
@@ -282,7 +282,7 @@ def test_orders_left_by_an_earlier_run_are_cancelled_before_quoting() -> None:
             )
             await until(lambda: len(rig.open_orders()) == 2)
             bot = await rig.start_bot()
-            assert rig.open_orders() == [] and bot.trader.ledger.orders == []
+            assert rig.open_orders() == [] and bot.trader.path.orders == []
             summary = await rig.stop_bot()
             assert summary["orphans_cancelled"] == 2
 
@@ -305,8 +305,8 @@ def test_dropped_connections_reconnect_and_resynchronise() -> None:
             # while we are away, a taker fills our bid completely
             rig.rest_exchange(rig.taker.sign_orders([(0, False, bid, 0.02, False, "Ioc")]))
             await until(lambda: bot.stats.resyncs >= 1 and bot.synced, 20)
-            await until(lambda: bot.trader.ledger.position == pytest.approx(0.02), 10)
-            assert bot.trader.ledger.orders == [] and rig.open_orders() == []
+            await until(lambda: bot.trader.path.position == pytest.approx(0.02), 10)
+            assert bot.trader.path.orders == [] and rig.open_orders() == []
             # and it still trades afterwards
             r = await rig.call(rig.signer.sign_orders([(0, True, bid, 0.01, False, "Alo", cl(2))]))
             assert r.statuses[0].kind == "resting"
@@ -333,7 +333,7 @@ def test_unanswered_order_is_looked_up_and_found_once_it_lands() -> None:
             assert s.id in bot.gateway.inflight  # not declared lost: it may still land
             rig.venue.resume()
             await until(lambda: fut.done(), 15)
-            assert [(o.cloid, o.state) for o in bot.trader.ledger.orders] == [(cl(1), "resting")]
+            assert [(o[1], o[5]) for o in bot.trader.path.orders] == [(cl(1), "resting")]
             assert bot.gateway.lost == 0
             assert [o["cloid"] for o in rig.open_orders()] == [cl(1)]
 
@@ -361,7 +361,7 @@ def test_answers_lost_with_the_socket_are_recovered_by_lookup() -> None:
             await until(lambda: s.lookups >= 1, 10)  # the socket went: looked up at once
             rig.venue.resume()
             await until(lambda: s.id not in bot.gateway.inflight, 15)
-            assert [(o.cloid, o.state) for o in bot.trader.ledger.orders] == [(cl(3), "resting")]
+            assert [(o[1], o[5]) for o in bot.trader.path.orders] == [(cl(3), "resting")]
             await until(lambda: bot.synced, 15)
 
     run(main())

@@ -5,66 +5,46 @@ with reduce-only orders on the reducing side, never more in total than the posit
 
 from __future__ import annotations
 
+import secrets
+
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mmfast import MarketMakerConfig, QuoteEngine
-from mmfast.gateway.guard import GuardLimits, PreSendGuard
-from mmfast.gateway.ledger import OrderLedger
-from mmfast.gateway.responses import parse_exchange
+from mmfast import MarketMakerConfig, QuoteEngine, Signer
+from mmfast._core import OrderPath
 
 T0 = 1_700_000_000_000
 ASSET, COIN, MAXP = 0, "ETH", 1.0
 
 
-def _wire(a) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "a": ASSET,
-        "b": a.side == "bid",
-        "p": f"{a.px:g}",
-        "s": f"{a.sz:g}",
-        "r": a.reduce_only,
-        "t": {"limit": {"tif": "Alo"}},
-        "c": a.cloid,
-    }
-
-
-def _action(kind: str, acts: list) -> dict:
-    if kind == "cancel":
-        return {"type": "cancel", "cancels": [{"a": ASSET, "o": a.oid} for a in acts]}
-    if kind == "modify":
-        return {
-            "type": "batchModify",
-            "modifies": [{"oid": a.oid, "order": _wire(a)} for a in acts],
-        }
-    return {"type": "order", "orders": [_wire(a) for a in acts]}
-
-
 class Rig:
-    """The engine and an independent guard fed the same sends and answers."""
+    """The engine and the order path (guard, ledger, signer) on the live bot's code path: each
+    cycle's actions go through `OrderPath.send_cycle`, and both read the same answers."""
 
     def __init__(self) -> None:
         self.e = QuoteEngine(MarketMakerConfig(max_position=MAXP), seed=7)
         self.e.set_account(position=0.0, available_margin=1e5, account_value=1e5, leverage=3.0)
         self.e.set_signals(has_had_cross_venue=True)
         self.e.on_hl_top(2999.9, 2.0, 3000.1, 2.0, T0)
-        self.g = PreSendGuard(GuardLimits(ASSET, MAXP, MAXP, 200.0), OrderLedger(ASSET, COIN))
-        self.g.mid = 3000.0
+        self.e.set_runtime(ASSET, 4)
+        signer = Signer(secrets.token_hex(32), is_mainnet=False)
+        self.p = OrderPath(
+            signer, ASSET, COIN, max_position=MAXP, single_order_cap=MAXP, price_band_bps=200.0
+        )
+        self.p.mid = 3000.0
         self.oid = 1000
-        self.sends = 0
 
     def cycle(self, now_ms: int) -> list:
         out = self.e.cycle(now_ms)
-        for batch in sorted({a.batch for a in out.actions}):
-            acts = sorted((a for a in out.actions if a.batch == batch), key=lambda a: a.index)
-            action = _action(acts[0].kind, acts)
-            why = self.g.check(action)
-            assert why is None, (why, [(a.kind, a.side, a.sz, a.reduce_only) for a in acts])
-            self.sends += 1
-            self.g.ledger.on_send(self.sends, action)
+        acts = list(out.actions)
+        for o in self.p.send_cycle(self.e, None):
+            assert o.refused is None, (
+                o.refused,
+                [(a.kind, a.side, a.sz, a.reduce_only) for a in acts],
+            )
             statuses: list = []
-            for a in acts:
-                if a.kind == "cancel":
+            for _ in range(o.n_items):
+                if o.kind.startswith("cancel"):
                     statuses.append("success")
                 else:
                     self.oid += 1
@@ -72,9 +52,9 @@ class Rig:
             body = orjson.dumps(
                 {"status": "ok", "response": {"type": "order", "data": {"statuses": statuses}}}
             )
-            self.g.ledger.on_result(self.sends, parse_exchange(orjson.loads(body), len(acts)))
-            self.e.on_exchange_response(body, now_ms, batch)
-        return list(out.actions)
+            self.p.on_answer(o.id, body, now_ms)
+            self.e.on_exchange_response(body, now_ms, o.batch)
+        return acts
 
 
 @settings(max_examples=60, deadline=None)
@@ -88,7 +68,7 @@ def test_engine_actions_pass_the_guard_and_kill_unwinds(position: float) -> None
     rig = Rig()
     rig.cycle(T0)  # quotes both sides from flat, acknowledged
     rig.e.set_account(position=position)
-    rig.g.ledger.position = position
+    rig.p.position = position
     unwind = []
     for k in range(1, 5):
         for a in rig.cycle(T0 + 200 * k):
@@ -98,5 +78,4 @@ def test_engine_actions_pass_the_guard_and_kill_unwinds(position: float) -> None
         reducing_side = "bid" if position < 0 else "ask"
         assert unwind, "Kill must unwind a position at or above the limit"
         assert all(a.reduce_only and a.side == reducing_side for a in unwind)
-        resting = [o for o in rig.g.ledger.orders]
-        assert sum(o.sz for o in resting) <= abs(position) + 1e-9
+        assert sum(o[4] for o in rig.p.orders) <= abs(position) + 1e-9

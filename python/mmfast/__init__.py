@@ -17,10 +17,12 @@ from mmfast._core import (
     PositionAssessment,
     PositionZone,
     QueueValueHeuristic,
+    ResolvedLimits,
     SpreadProfile,
     ToxicityRegime,
     __version__,
     auto_derive,
+    resolve_limits,
     select_mode,
 )
 from mmfast.config import load_config
@@ -91,6 +93,7 @@ __all__ = [
     "Quote",
     "QuoteEngine",
     "RecoveredRequest",
+    "ResolvedLimits",
     "SignalIntegrator",
     "SignalSnapshot",
     "Signer",
@@ -102,6 +105,7 @@ __all__ = [
     "auto_derive",
     "is_valid_price",
     "load_config",
+    "resolve_limits",
     "round_price",
     "select_mode",
 ]

@@ -156,30 +156,30 @@ async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
 
 
 def cpu_path(n: int) -> np.ndarray:
-    """The bot's own work per requote, in one process and without sockets: a book frame into
-    the engine, the cycle, signing every batch and the gateway's checks (guard, ledger, budget)
-    up to the socket write. The same code as the live path; answers are fed back so that every
-    tick starts from acknowledged orders."""
+    """The bot's own work per requote, in one process and without sockets: a bbo and a book
+    frame into the order path and the engine, the cycle, then one call through the guard and
+    the signer (`OrderPath.send_cycle`) and the gateway's budget check up to the socket write.
+    The same code as the live path; answers are fed back so that every tick starts from
+    acknowledged orders."""
     import types
 
     from mmfast import QuoteEngine, Signer
-    from mmfast.gateway.guard import GuardLimits, PreSendGuard
-    from mmfast.gateway.ledger import OrderLedger
+    from mmfast._core import OrderPath
     from mmfast.gateway.limits import AddressBudget
     from mmfast.gateway.orders import OrderGateway
-    from mmfast.gateway.responses import parse_exchange
     from mmfast.live.trader import Trader
 
     eng = QuoteEngine(bench_config("http://127.0.0.1:1"))
     eng.set_runtime(0, 4)
     eng.set_account(position=0.0, available_margin=1e6, account_value=1e6, leverage=3.0)
-    ledger = OrderLedger(0, "ETH")
-    guard = PreSendGuard(GuardLimits(0, 1.0, 0.5, 200.0), ledger)
+    signer = Signer(secrets.token_hex(32), is_mainnet=False)
+    path = OrderPath(
+        signer, 0, "ETH", max_position=1.0, single_order_cap=0.5, price_band_bps=200.0
+    )
     gw = OrderGateway(
-        rest=None,
-        ledger=ledger,
-        guard=guard,
-        budget=AddressBudget(),  # type: ignore[arg-type]
+        rest=None,  # type: ignore[arg-type]
+        path=path,
+        budget=AddressBudget(),
         on_answer=lambda *a: None,
         account="0x0",
     )
@@ -187,11 +187,10 @@ def cpu_path(n: int) -> np.ndarray:
     gw.ws_bucket.capacity = gw.ws_bucket.tokens = 1e12
     gw.ws = types.SimpleNamespace(connected=True, send=lambda body: True)  # type: ignore[assignment]
     trader = types.SimpleNamespace(
-        asset=0,
+        engine=eng,
+        path=path,
         node=types.SimpleNamespace(
-            gateway=gw,
-            live=types.SimpleNamespace(expires_after_ms=10_000),
-            signer=Signer(secrets.token_hex(32), is_mainnet=False),
+            gateway=gw, live=types.SimpleNamespace(expires_after_ms=10_000), signer=signer
         ),
     )
     out_ns = np.empty(n)
@@ -215,24 +214,22 @@ def cpu_path(n: int) -> np.ndarray:
         )
         t_ms += 200
         t0 = time.perf_counter_ns()
-        top = orjson.loads(bbo)["data"]["bbo"]  # what the bot's market sink does with a bbo
-        guard.mid = (float(top[0]["px"]) + float(top[1]["px"])) / 2
+        path.on_hl_frame(bbo)  # what the trader's market sink does with a bbo
         eng.on_hl_frame(bbo, t_ms)
         eng.on_hl_frame(frame, t_ms)
         out = eng.cycle(t_ms)
-        if out.actions:
-            Trader.send_actions(trader, out)  # type: ignore[arg-type]
+        if out.n_actions:
+            Trader.send_actions(trader)  # type: ignore[arg-type]
         if i >= 50:
             out_ns[i - 50] = time.perf_counter_ns() - t0
         for s in list(gw.inflight.values()):  # acknowledge everything
-            acts = [a for a in out.actions if a.batch == s.tag]
             if s.kind in ("cancel", "cancelByCloid"):
                 st: list[Any] = ["success"] * s.n_items
             else:
                 st = []
-                for a in acts:
+                for cloid in s.refs or ():
                     oid += 1
-                    st.append({"resting": {"oid": oid, "cloid": a.cloid}})
+                    st.append({"resting": {"oid": oid, "cloid": cloid}})
             body = orjson.dumps(
                 {
                     "status": "ok",
@@ -243,7 +240,7 @@ def cpu_path(n: int) -> np.ndarray:
                 }
             )
             gw.inflight.pop(s.id)
-            ledger.on_result(s.id, parse_exchange(orjson.loads(body), s.n_items))
+            path.on_answer(s.id, body, t_ms)
             eng.on_exchange_response(body, t_ms, s.tag)
     return out_ns / 1e3
 
@@ -308,7 +305,7 @@ def run(quick: bool = False) -> dict[str, float]:
             loop = asyncio.get_running_loop()
             res = await loop.run_in_executor(None, parent.recv)
             echo += await _echo_rtt(info["echo_port"], frame_len, 300 if quick else 3000)
-            internal = [x / 1e3 for x in bot.stats.tick_to_send_ns]
+            internal = [x / 1e3 for x in bot.trader.stats.tick_to_send_ns]
             bot.stop("bench done")
             summary = await task
             return res, echo, {"internal": internal, "summary": summary}

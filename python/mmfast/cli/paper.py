@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import logging
-import math
 import secrets
 import tempfile
 from pathlib import Path
@@ -135,24 +134,26 @@ def _decimals(px: str) -> int:
 
 
 def max_position_for(cfg: Any, asset: dict[str, Any], capital: float) -> float:
-    """The configured hard max in coin at the venue's starting mid (bot and venue share it)."""
-    from mmfast import ExchangeContext, auto_derive
+    """The configured hard max in coin at the venue's starting mid (bot and venue share it), by
+    `resolve_limits`, the rule the engine and the pre-send guard apply; a config that states no
+    limit is sized from `--capital`."""
+    from mmfast import ExchangeContext, MarketMakerConfig, auto_derive, resolve_limits
 
-    mid, szd = float(asset["mid"]), int(asset["sz_decimals"])
-    if cfg.max_position_usd is not None:
-        return math.floor(cfg.max_position_usd / mid * 10**szd) / 10**szd
-    if cfg.max_position is not None:
-        return float(cfg.max_position)
+    mid = float(asset["mid"])
     ctx = ExchangeContext(
         mark_px=mid,
         available_margin=capital,
         max_leverage=float(asset["max_leverage"]),
-        sz_decimals=szd,
+        sz_decimals=int(asset["sz_decimals"]),
     )
-    d = auto_derive(float(cfg.capital_usd or capital), str(cfg.spread_profile), ctx)
-    if not d.viable:
-        raise ConfigError(f"capital {capital:g} USD: {d.diagnostic}")
-    return float(d.max_position)
+    if cfg.max_position_usd is None and cfg.max_position is None and cfg.capital_usd is None:
+        cfg = MarketMakerConfig.from_toml(cfg.to_toml(), "paper", [("capital_usd", repr(capital))])
+    limits = resolve_limits(cfg, ctx)
+    if not limits.max_position_user_specified:
+        d = auto_derive(float(cfg.capital_usd), str(cfg.spread_profile), ctx)
+        if not d.viable:
+            raise ConfigError(f"capital {capital:g} USD: {d.diagnostic}")
+    return float(limits.max_position)
 
 
 def build_config(

@@ -1,10 +1,12 @@
 """The order gateway (SPEC 8 step 7, SPEC 10; PROTOCOL 1.5, 3, 5).
 
-Signed request bodies (bytes, from the `Signer`) leave through the websocket `post` method on a
-connection of their own, at most `live.max_inflight_posts` (100) awaiting an answer, each with a
-unique id matched to its answer; when that socket is down or full they go by REST `/exchange`.
-Before anything leaves, the pre-send guard reads the action from the body and may refuse it, and
-the address budget must have room. Every outcome, answered, refused locally, or found out later,
+Signed request bodies (bytes) leave through the websocket `post` method on a connection of their
+own, at most `live.max_inflight_posts` (100) awaiting an answer, each with a unique id matched to
+its answer; when that socket is down or full they go by REST `/exchange`. What reaches the
+gateway has passed the pre-send guard already (`OrderPath.send_cycle` for the engine's actions,
+`OrderPath.accept_body` for the node's own, in Rust, which also records them in the guard's
+ledger); the gateway adds the address budget, writes bytes and hands every answer back to the
+path as bytes. Every outcome, answered, refused locally, or found out later,
 reaches `on_answer(sent, answer_bytes, result, recv_ms)` exactly once, with `answer_bytes` in the
 `/exchange` answer shape, so the engine and the ledger read one format whatever happened.
 
@@ -17,7 +19,6 @@ only once its `expiresAfter` has passed, since until then the action may still l
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,8 +28,6 @@ from typing import Any
 import aiohttp
 import orjson
 from mmfast.feeds.ws import WsConnection, mono_ms
-from mmfast.gateway.guard import PreSendGuard
-from mmfast.gateway.ledger import OrderLedger
 from mmfast.gateway.limits import AddressBudget, WeightBucket
 from mmfast.gateway.responses import ActionResult, ErrorKind, failed, parse_exchange, parse_post
 from mmfast.gateway.rest import RateLimited, RestClient
@@ -42,7 +41,6 @@ class Sent:
 
     id: int
     body: bytes
-    action: dict[str, Any]
     kind: str
     n_items: int
     sent_ms: int
@@ -55,15 +53,8 @@ class Sent:
     #: None: no noop tried; True: our noop took the nonce (the action can never land);
     #: False: the exchange refused it (the nonce was used: the action reached the exchange).
     burnt: bool | None = None
-
-
-def items_of(action: dict[str, Any]) -> int:
-    """How many orders / cancels / modifies an action carries (0 for the others)."""
-    for key in ("orders", "cancels", "modifies"):
-        v = action.get(key)
-        if v is not None:
-            return len(v)
-    return 1 if action.get("type") == "modify" else 0
+    #: Per item, what to look it up by: the new order's cloid, or the cancelled order's id.
+    refs: list[Any] | None = None
 
 
 def answer_bytes(result_statuses: list[Any], response_type: str) -> bytes:
@@ -87,8 +78,7 @@ class OrderGateway:
         self,
         *,
         rest: RestClient,
-        ledger: OrderLedger,
-        guard: PreSendGuard,
+        path: Any,
         budget: AddressBudget,
         on_answer: AnswerSink,
         account: str,
@@ -102,8 +92,8 @@ class OrderGateway:
         #: can never land (PROTOCOL 3.2), which settles it without waiting for expiresAfter.
         self.sign_noop = sign_noop
         self.rest = rest
-        self.ledger = ledger
-        self.guard = guard
+        #: The asset's `OrderPath` (guard, ledger, signer; in Rust).
+        self.path = path
         self.budget = budget
         self.on_answer = on_answer
         self.account = account
@@ -111,7 +101,6 @@ class OrderGateway:
         self.post_timeout_ms = post_timeout_ms
         self.ws_bucket = WeightBucket(ws_messages_per_minute)
         self.inflight: dict[int, Sent] = {}
-        self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self.sent = 0
         self.sent_rest = 0
@@ -126,42 +115,43 @@ class OrderGateway:
     # ---- sending ----
 
     def submit(self, body: bytes, tag: Any = None, via_rest: bool = False) -> Sent:
-        """Checks and sends one signed body. Never raises for a refusal: the outcome arrives at
-        `on_answer` (synchronously when refused locally). `via_rest` skips the websocket (for a
-        cancel when that socket may be the thing that is broken)."""
-        doc = orjson.loads(body)
-        action = doc["action"]
-        kind = str(action.get("type"))
-        n = items_of(action)
+        """Checks and sends one body signed elsewhere (the node's own actions). Never raises for
+        a refusal: the outcome arrives at `on_answer` (synchronously when refused locally)."""
+        return self.send(self.path.accept_body(body), tag, via_rest)
+
+    def send(self, out: Any, tag: Any = None, via_rest: bool = False) -> Sent:
+        """Sends one `Outgoing` of the order path. `via_rest` skips the websocket (for a cancel
+        when that socket may be the thing that is broken)."""
+        n = out.n_items
         s = Sent(
-            next(self._ids),
-            body,
-            action,
-            kind,
+            out.id,
+            out.body,
+            out.kind,
             n,
             mono_ms(),
-            doc.get("expiresAfter"),
+            out.expires_after,
             tag=tag,
-            nonce=doc.get("nonce"),
+            nonce=out.nonce,
+            refs=out.refs,
         )
-        why = self.guard.check(action)
-        if why is None and not self.budget.allows(kind, n):
+        why = out.refused
+        if why is None and not self.budget.allows(s.kind, n):
+            self.path.forget(s.id)
             why = (
                 f"address budget: {self.budget.headroom} actions left "
                 f"(used {self.budget.used} of {self.budget.cap})"
             )
         if why is not None:
             self.refused += 1
-            log.warning("refused %s (%d items): %s", kind, n, why)
+            log.warning("refused %s (%d items): %s", s.kind, n, why)
             self._finish(
                 s,
                 error_bytes(f"refused before sending: {why}"),
                 failed(why, n, ErrorKind.LOCAL),
                 mono_ms(),
-                ledger_known=False,
+                sent=False,
             )
             return s
-        self.ledger.on_send(s.id, action)
         self.budget.spend(n)
         self.inflight[s.id] = s
         self.sent += 1
@@ -174,7 +164,8 @@ class OrderGateway:
             and self.ws_bucket.take(1)
         ):
             ws.send(
-                b'{"method":"post","id":%d,"request":{"type":"action","payload":%b}}' % (s.id, body)
+                b'{"method":"post","id":%d,"request":{"type":"action","payload":%b}}'
+                % (s.id, s.body)
             )
         else:
             self._rest_send(s)
@@ -247,11 +238,11 @@ class OrderGateway:
         self._finish(s, answer, result, recv_ms if recv_ms is not None else mono_ms())
 
     def _finish(
-        self, s: Sent, answer: bytes, result: ActionResult, recv_ms: int, ledger_known: bool = True
+        self, s: Sent, answer: bytes, result: ActionResult, recv_ms: int, sent: bool = True
     ) -> None:
         self.answers += 1
-        if ledger_known:
-            self.ledger.on_result(s.id, result)
+        if sent:
+            self.path.on_answer(s.id, answer, recv_ms)
         bad = [st for st in result.statuses if not st.ok]
         if bad or not result.ok:
             # A cancel of an order that is already gone is the expected race, not a rejection.
@@ -293,20 +284,14 @@ class OrderGateway:
             statuses: list[Any] = []
             undecided = False
             try:
-                if s.kind == "order":
-                    for w in s.action.get("orders", ()):
-                        st, und = await self._order_status(w.get("c"), s)
+                if s.kind in ("order", "batchModify"):
+                    for cloid in s.refs or ():
+                        st, und = await self._order_status(cloid, s)
                         statuses.append(st)
                         undecided |= und
                 elif s.kind in ("cancel", "cancelByCloid"):
-                    for c in s.action.get("cancels", ()):
-                        ref = c.get("o") if s.kind == "cancel" else c.get("cloid")
+                    for ref in s.refs or ():
                         statuses.append(await self._cancel_status(ref))
-                elif s.kind == "batchModify":
-                    for m in s.action.get("modifies", ()):
-                        st, und = await self._order_status(m.get("order", {}).get("c"), s)
-                        statuses.append(st)
-                        undecided |= und
                 else:
                     # Housekeeping (scheduleCancel, updateLeverage, noop): nothing to look up.
                     self._answer(s.id, error_bytes("no answer"), failed("no answer", s.n_items))

@@ -14,9 +14,9 @@ from mmfast.live.metrics import enum_name, lead_state
 def snapshot(bot: Any) -> dict[str, Any]:
     """The figures shown, from the bot's state (cheap: runs once a second)."""
     tr = bot.trader
-    lg = tr.ledger
-    bids = [o.px for o in lg.orders if o.is_buy] if lg else []
-    asks = [o.px for o in lg.orders if not o.is_buy] if lg else []
+    orders = tr.path.orders if tr.path is not None else []  # (oid, cloid, is_buy, px, sz, state)
+    bids = [o[3] for o in orders if o[2]]
+    asks = [o[3] for o in orders if not o[2]]
     out = tr.last_out
     d = out.diagnostics if out is not None else {}
     recent = tr.stats.cycle_ns.values(2000).astype(np.float64) / 1e3
@@ -52,9 +52,9 @@ def snapshot(bot: Any) -> dict[str, Any]:
         "ask": min(asks) if asks else None,
         "bid_bps": (mark - max(bids)) / mark * 1e4 if bids and mark else None,
         "ask_bps": (min(asks) - mark) / mark * 1e4 if asks and mark else None,
-        "orders": len(lg.orders) if lg else 0,
+        "orders": len(orders),
         "position": tr.pnl.position,
-        "max_position": tr.guard.limits.max_position if tr.guard else None,
+        "max_position": tr.path.max_position if tr.path is not None else None,
         "effective_max": d.get("effective_max"),
         "caps": ", ".join(str(c) for c in d.get("caps") or ()) or "none",
         "lead": lead_state(bot.cfg, d) if d else "-",

@@ -160,11 +160,11 @@ class Metrics:
         self._cycles_seen = ring.total
         for ns in ring.values(min(fresh, 10_000)).tolist() if fresh > 0 else ():
             self.cycle.observe(ns / 1e9)
-        if tr.ledger is not None:
-            orders = list(tr.ledger.orders)
+        if tr.path is not None:
+            orders = tr.path.orders  # (oid, cloid, is_buy, px, sz, state)
             g["orders_open"].set(len(orders))
-            bids = [o.px for o in orders if o.is_buy]
-            asks = [o.px for o in orders if not o.is_buy]
+            bids = [o[3] for o in orders if o[2]]
+            asks = [o[3] for o in orders if not o[2]]
             lg["quotes"].labels("bid").set(len(bids))
             lg["quotes"].labels("ask").set(len(asks))
             if mid:

@@ -280,8 +280,7 @@ class Node:
             tr.engine.set_day_start_equity(self.operator.day_start_equity())
         self.gateway = OrderGateway(
             rest=self.rest,
-            ledger=tr.ledger,  # type: ignore[arg-type]
-            guard=tr.guard,  # type: ignore[arg-type]
+            path=tr.path,
             budget=self.budget,
             on_answer=self._on_answer,
             account=self.account,
@@ -598,7 +597,7 @@ class Node:
                 log.warning(
                     "%d order(s) still open after cancel-all (attempt %d)", len(left), attempt + 1
                 )
-                tr.ledger.reset_from_exchange(tr.ledger.position, left)  # type: ignore[union-attr]
+                tr.path.reset_from_exchange(tr.path.position, left, mono_ms())
         if gw is not None and self.flatten_on_exit:
             from mmfast.ops.flatten import flatten
 
@@ -676,7 +675,7 @@ class Node:
             "net_pnl_usd": round(pnl.net(mark), 6),
             "position": round(pnl.position, 10),
             "max_abs_position": pnl.max_abs_position,
-            "max_position": tr.guard.limits.max_position if tr.guard else None,
+            "max_position": tr.path.max_position if tr.path is not None else None,
             "cycles": tr.stats.cycles,
             "cycle_p50_us": round(float(np.percentile(ns, 50)) / 1e3, 3),
             "cycle_p99_us": round(float(np.percentile(ns, 99)) / 1e3, 3),

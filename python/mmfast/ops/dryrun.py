@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mmfast.feeds.ws import mono_ms
-from mmfast.gateway.orders import Sent, error_bytes, items_of
+from mmfast.gateway.orders import Sent, error_bytes
 from mmfast.gateway.responses import ErrorKind, failed
 
 if TYPE_CHECKING:
@@ -47,14 +47,14 @@ def describe(action: dict[str, Any]) -> str:
 def install(node: Node) -> None:
     gw = node.gateway
     assert gw is not None
-    counter = iter(range(1, 1 << 62))
 
-    def submit(body: bytes, tag: Any = None, via_rest: bool = False) -> Sent:
-        doc = orjson.loads(body)
-        action = doc["action"]
-        kind, n = str(action.get("type")), items_of(action)
-        s = Sent(next(counter), b"", action, kind, n, mono_ms(), None, tag=tag, nonce=None)
-        why = gw.guard.check(action)
+    def send(out: Any, tag: Any = None, via_rest: bool = False) -> Sent:
+        """An `Outgoing` of the order path (already through the guard): logged, never sent."""
+        if out.refused is None:
+            gw.path.forget(out.id)  # it never leaves: the ledger must not count it
+        action = orjson.loads(out.body)["action"] if out.body is not None else {"type": out.kind}
+        s = Sent(out.id, b"", out.kind, out.n_items, mono_ms(), None, tag=tag, nonce=None)
+        why = out.refused
         log.info(
             "dry run: would send %s%s", describe(action), f" (guard refuses: {why})" if why else ""
         )
@@ -62,10 +62,14 @@ def install(node: Node) -> None:
         gw._finish(
             s,
             error_bytes("dry run: not sent"),
-            failed("dry run: not sent", n, ErrorKind.LOCAL),
+            failed("dry run: not sent", out.n_items, ErrorKind.LOCAL),
             mono_ms(),
-            ledger_known=False,
+            sent=False,
         )
         return s
 
+    def submit(body: bytes, tag: Any = None, via_rest: bool = False) -> Sent:
+        return send(gw.path.accept_body(body), tag, via_rest)
+
+    gw.send = send  # type: ignore[method-assign]
     gw.submit = submit  # type: ignore[method-assign]

@@ -103,7 +103,7 @@ class Operator:
             day_pnl=self.prev_day_pnl + run_pnl,
             run_pnl=run_pnl,
             position=tr.pnl.position,
-            max_position=tr.guard.limits.max_position if tr.guard is not None else 0.0,
+            max_position=tr.path.max_position if tr.path is not None else 0.0,
             mid=tr.mid,
             hl_age_s=max(0, mono_ms() - node.last_hl_ms) / 1000 if node.last_hl_ms else 0.0,
             budget_headroom=node.budget.headroom if node.budget.cap else None,

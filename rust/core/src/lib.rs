@@ -18,6 +18,7 @@
 //! - [`signing`]: Hyperliquid action hashing, signing and recovery
 //! - [`check`], [`error`]: argument checks (no dependencies) and the core's one error type
 //! - [`sim`]: the matching engine shared by the venue and the backtester (SPEC 11)
+//! - [`risk`]: which limit wins (`resolve_limits`) and the pre-send guard with its ledger (SPEC 3, 8)
 
 pub mod backtest;
 pub mod book;
@@ -31,6 +32,7 @@ pub mod params;
 pub mod protocol;
 pub mod queue_value;
 pub mod replay;
+pub mod risk;
 pub mod signals;
 pub mod signing;
 pub mod sim;

@@ -220,6 +220,67 @@ impl DerivedParams {
     }
 }
 
+/// Concrete limits at one mark (`resolve_limits`): the ceiling, the single-order cap and the
+/// minimum order, whichever way the config stated the limit.
+#[pyclass(module = "mmfast._core", frozen, get_all)]
+#[derive(Clone, Copy, PartialEq)]
+pub struct ResolvedLimits {
+    pub(crate) max_position: f64,
+    max_position_user_specified: bool,
+    target_liquidity: f64,
+    risk_aversion: f64,
+    max_bps_diff: f64,
+    pub(crate) single_order_cap: f64,
+    min_order: f64,
+}
+
+impl From<mmfast_core::risk::ResolvedLimits> for ResolvedLimits {
+    fn from(l: mmfast_core::risk::ResolvedLimits) -> Self {
+        Self {
+            max_position: l.max_position,
+            max_position_user_specified: l.max_position_user_specified,
+            target_liquidity: l.target_liquidity,
+            risk_aversion: l.risk_aversion,
+            max_bps_diff: l.max_bps_diff,
+            single_order_cap: l.single_order_cap,
+            min_order: l.min_order,
+        }
+    }
+}
+
+#[pymethods]
+impl ResolvedLimits {
+    fn __eq__(&self, other: &Self) -> bool {
+        self == other
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ResolvedLimits(max_position={}, single_order_cap={}, min_order={}, \
+             user_specified={})",
+            self.max_position,
+            self.single_order_cap,
+            self.min_order,
+            self.max_position_user_specified
+        )
+    }
+}
+
+/// Which limit wins (SPEC 2): `max_position_usd` at `ctx`'s mark, else `max_position`, else
+/// derived from `capital_usd` and the account; with the single-order cap and minimum order.
+/// The engine calls the same function whenever it re-resolves (its `limits`).
+#[pyfunction]
+fn resolve_limits(
+    config: &crate::config::PyMarketMakerConfig,
+    ctx: &ExchangeContext,
+) -> PyResult<ResolvedLimits> {
+    Ok(
+        mmfast_core::risk::resolve_limits(&config.inner, &ctx.into())
+            .py()?
+            .into(),
+    )
+}
+
 /// Derives limits from capital (SPEC 1).
 #[pyfunction]
 fn auto_derive(
@@ -475,12 +536,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ToxicityRegime>()?;
     m.add_class::<ExchangeContext>()?;
     m.add_class::<DerivedParams>()?;
+    m.add_class::<ResolvedLimits>()?;
     m.add_class::<PositionAssessment>()?;
     m.add_class::<InventoryGovernor>()?;
     m.add_class::<ModeSelectionInput>()?;
     m.add_class::<ExecutionMode>()?;
     m.add_class::<QueueValueHeuristic>()?;
     m.add_function(wrap_pyfunction!(auto_derive, m)?)?;
+    m.add_function(wrap_pyfunction!(resolve_limits, m)?)?;
     m.add_function(wrap_pyfunction!(select_mode, m)?)?;
     Ok(())
 }

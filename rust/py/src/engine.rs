@@ -504,7 +504,7 @@ type OrderRow = (
 /// one in a backtest for reproducible cloids).
 #[pyclass(module = "mmfast._core", name = "QuoteEngine")]
 pub struct PyQuoteEngine {
-    inner: QuoteEngine,
+    pub(crate) inner: QuoteEngine,
 }
 
 #[pymethods]
@@ -715,6 +715,13 @@ impl PyQuoteEngine {
     #[getter]
     fn position(&self) -> f64 {
         self.inner.position()
+    }
+
+    /// The limits of the engine's last resolve (`resolve_limits` at the mark it last
+    /// re-resolved at), or None before it has a book and an account.
+    #[getter]
+    fn limits(&self) -> Option<crate::decision::ResolvedLimits> {
+        self.inner.limits().map(Into::into)
     }
 
     /// `(buys, sells)`: size that resting and in-flight orders could still trade per direction.

@@ -12,6 +12,7 @@ mod config;
 mod decision;
 mod engine;
 mod errors;
+mod orderpath;
 mod signals;
 mod signing;
 mod sim;
@@ -26,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     engine::register(m)?;
     signing::register(m)?;
     sim::register(m)?;
+    orderpath::register(m)?;
     backtest::register(m)?;
     Ok(())
 }

@@ -24,7 +24,7 @@ use crate::errors::{to_py, IntoPyResult};
 /// msgpack-python's default nesting limit.
 const MAX_DEPTH: u32 = 511;
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -393,7 +393,7 @@ fn signature_dict<'py>(py: Python<'py>, sig: &Signature) -> PyResult<Bound<'py, 
 /// counter (ms clock, fast-forwarded, never reused) unless one is passed.
 #[pyclass(module = "mmfast._core", name = "Signer", frozen)]
 pub struct PySigner {
-    inner: core::Signer,
+    pub(crate) inner: core::Signer,
 }
 
 impl PySigner {

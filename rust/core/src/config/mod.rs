@@ -4,7 +4,7 @@
 //!
 //! Limits may be given three ways: `max_position` (coin), `max_position_usd` (the source of
 //! truth when set: recomputed at the current mark), or `capital_usd` (derived at startup by
-//! `auto_derive` from the exchange's numbers). `resolve` turns any of them into concrete numbers.
+//! `auto_derive` from the exchange's numbers). `crate::risk::resolve_limits` turns any of them into concrete numbers.
 
 mod sections;
 
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use self::sections::*;
 use crate::governor::ZoneThresholds;
 use crate::mode::ModePolicy;
-use crate::params::{auto_derive, round_down, ExchangeContext, SpreadProfile};
+use crate::params::SpreadProfile;
 use crate::queue_value::QueueValueConfig;
 use crate::strategy::QuoteStrategy;
 
@@ -168,17 +168,7 @@ impl Default for MarketMakerConfig {
     }
 }
 
-/// Concrete limits for one mark price, whichever way the config stated them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ResolvedLimits {
-    pub max_position: f64,
-    /// True when the operator set max_position or max_position_usd: margin may lower such a
-    /// max but never raise it.
-    pub max_position_user_specified: bool,
-    pub target_liquidity: f64,
-    pub risk_aversion: f64,
-    pub max_bps_diff: f64,
-}
+pub use crate::risk::ResolvedLimits;
 
 impl MarketMakerConfig {
     /// Parses and validates TOML text. `overrides` are `(dotted.path, value)` pairs applied on
@@ -404,44 +394,6 @@ impl MarketMakerConfig {
         self.reconcile.validate(&mut c);
         self.impulse_control.validate(&mut c);
         self.live.validate(&mut c);
-    }
-
-    /// Turns whichever limit the config states into concrete numbers at `ctx`'s mark.
-    /// `max_position_usd` wins over `max_position`, which wins over `capital_usd`.
-    ///
-    /// # Errors
-    /// An invalid context (non-finite mark, ...).
-    pub fn resolve(&self, ctx: &ExchangeContext) -> crate::check::Result<ResolvedLimits> {
-        ctx.validate()?;
-        let derived = auto_derive(
-            self.capital_usd.unwrap_or(0.0),
-            self.spread_profile,
-            &ExchangeContext {
-                fee_bps: self.fee_bps,
-                ..*ctx
-            },
-        )?;
-        let user_max = match (self.max_position_usd, self.max_position) {
-            (Some(usd), _) => Some(round_down(usd / ctx.mark_px, ctx.sz_decimals)),
-            (None, Some(m)) => Some(m),
-            (None, None) => None,
-        };
-        let max_position = user_max.unwrap_or(derived.max_position);
-        let min_order = ctx.min_order();
-        let target = self.target_liquidity.unwrap_or_else(|| {
-            (max_position * self.spread_profile.liquidity_fraction())
-                .max(5.0 * min_order)
-                .min(max_position)
-        });
-        Ok(ResolvedLimits {
-            max_position,
-            max_position_user_specified: user_max.is_some(),
-            target_liquidity: target.min(max_position),
-            risk_aversion: self
-                .risk_aversion
-                .unwrap_or(self.spread_profile.risk_aversion()),
-            max_bps_diff: self.reconcile.max_bps_diff,
-        })
     }
 
     /// Every dotted key the config accepts, for environment overrides.

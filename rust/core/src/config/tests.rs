@@ -76,36 +76,6 @@ fn overrides_apply_with_types() {
 }
 
 #[test]
-fn usd_max_is_the_source_of_truth() {
-    let ctx = ExchangeContext {
-        mark_px: 2000.0,
-        account_value: 1e4,
-        available_margin: 1e4,
-        max_leverage: 25.0,
-        fee_bps: 1.5,
-        sz_decimals: 4,
-        min_notional: 10.0,
-    };
-    let c = load("max_position = 3.0\nmax_position_usd = 1000\n").unwrap();
-    let r = c.resolve(&ctx).unwrap();
-    assert_eq!(r.max_position, 0.5);
-    assert!(r.max_position_user_specified);
-    let r = c
-        .resolve(&ExchangeContext {
-            mark_px: 4000.0,
-            ..ctx
-        })
-        .unwrap();
-    assert_eq!(r.max_position, 0.25);
-    let c = load("capital_usd = 1000\n").unwrap();
-    let r = c.resolve(&ctx).unwrap();
-    assert_eq!(r.max_position, 0.5);
-    assert!(!r.max_position_user_specified);
-    assert!((r.target_liquidity - 0.1).abs() < 1e-12);
-    assert_eq!(r.risk_aversion, 0.02);
-}
-
-#[test]
 fn known_paths_cover_nested_fields() {
     let p = MarketMakerConfig::known_paths();
     assert!(p.contains("asset"));

@@ -334,7 +334,7 @@ impl QuoteEngine {
             sz_decimals: self.cfg.runtime.sz_decimals,
             min_notional: self.cfg.runtime.min_notional,
         };
-        self.limits = self.cfg.resolve(&ctx).ok();
+        self.limits = crate::risk::resolve_limits(&self.cfg, &ctx).ok();
         self.governor = self
             .limits
             .filter(|l| l.max_position > 0.0)

@@ -152,6 +152,12 @@ impl QuoteEngine {
         self.limits.map(|l| l.max_position)
     }
 
+    /// The limits of the last resolve (`risk::resolve_limits`), if known: what the pre-send
+    /// guard enforces, handed over every time they are re-resolved.
+    pub fn limits(&self) -> Option<ResolvedLimits> {
+        self.limits
+    }
+
     pub fn last_output(&self) -> &CycleOutput {
         &self.out
     }

@@ -817,6 +817,8 @@ fn risk_plan_orders_the_reasons_and_computes_the_caps() {
         target_liquidity: 0.5,
         risk_aversion: 0.02,
         max_bps_diff: 3.0,
+        single_order_cap: 0.5,
+        min_order: 0.004,
     };
     let gov = crate::governor::InventoryGovernor::with_zones(1.0, c.zones).unwrap();
     let mut signals = SignalView::cold(&c);

@@ -1,0 +1,20 @@
+//! Pre-send risk (SPEC 3, 8 step 7): which limit wins, and the guard that checks every action
+//! against it before it is signed.
+//!
+//! - [`limits`][]: `resolve_limits(config, exchange context)`, the one place the ceiling, the
+//!   single-order cap and the minimum order are decided; the engine and the guard both use it
+//! - [`ledger`][]: the guard's own account of our orders and position, fed by the same events as
+//!   the engine (our sends, the exchange's answers, order updates, fills) but kept apart, so
+//!   that the guard is an independent check of the engine rather than a copy of its book
+//! - [`guard`][]: the checks, per direction, so that a reducing order passes above the limit
+
+pub mod guard;
+pub mod ledger;
+pub mod limits;
+
+pub use guard::{Guard, GuardLimits, GuardOrder};
+pub use ledger::{Ledger, LedgerOrder, LedgerState, NewOrder, OpenOrder, SentItem, Target};
+pub use limits::{resolve_limits, ResolvedLimits};
+
+#[cfg(test)]
+mod tests;
