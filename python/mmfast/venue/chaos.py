@@ -8,12 +8,12 @@ A spec is comma-separated tokens (`mmfast paper --chaos SPEC`, `VenueConfig.chao
   go silent: no data, no pong, no post answer), `drop_binance_ws`, `freeze_binance_ws`,
   `rate_limit` (every action answered with the exchange's address-limit error).
 - `KIND=P`, a probability:
-  `reject` (an order action is refused, each order with one of the exchange's real per-order
-  error strings, in turn), `ack_loss` (the `post` answer of an action that ran is never sent),
-  `ack_delay` (the answer comes 0.2-1.5 s late), `one_sided` (a `bbo` frame goes out with one
-  side empty), `dup_fills` (a `userFills` frame is sent twice), `reorder_fills` (a `userFills`
-  frame is held back and sent after the next one), and per second: `drop_hl_ws`,
-  `drop_binance_ws`.
+  `reject` (an order or batchModify action is refused, each order with one of the exchange's
+  real per-order error strings, in turn), `ack_loss` (the `post` answer of an action that ran
+  is never sent), `ack_delay` (the answer comes 0.2-1.5 s late), `one_sided` (a `bbo` frame
+  goes out with one side empty), `dup_fills` (a `userFills` frame is sent twice),
+  `reorder_fills` (a `userFills` frame is held back and sent after the next one), and per
+  second: `drop_hl_ws`, `drop_binance_ws`.
 - `seed=N` for the random draws (default 1).
 
 Partial fills and modifies racing a fill happen by themselves in the synthetic market (a taker
@@ -120,6 +120,8 @@ class Chaos:
     def __init__(self, spec: ChaosSpec | str = "") -> None:
         self.spec = parse_chaos(spec) if isinstance(spec, str) else spec
         self.rng = random.Random(self.spec.seed)
+        # One stream per kind: how often one fault is drawn never shifts another's draws.
+        self._streams = {k: random.Random(f"{self.spec.seed}:{k}") for k in RATES}
         self.counts: Counter[str] = Counter()
         self.hl_frozen_until = 0.0
         self.binance_frozen_until = 0.0
@@ -160,7 +162,7 @@ class Chaos:
 
     def draw(self, kind: str, count: bool = True) -> bool:
         p = self.spec.rates.get(kind, 0.0)
-        hit = p > 0.0 and self.rng.random() < p
+        hit = p > 0.0 and self._streams[kind].random() < p
         if hit and count:
             self.counts[kind] += 1
         return hit

@@ -446,8 +446,18 @@ class Venue:
         assert ch is not None
         if ch.rate_limited(self.chaos_now()):
             return _err(RATE_LIMIT_ERROR)
-        orders = action.get("orders")
-        if action.get("type") == "order" and isinstance(orders, list) and ch.draw("reject"):
+        # Orders and modifies alike: a modify's new order meets the same per-order checks, and
+        # the bot requotes mostly by modify, so a run draws rejections whatever its mix.
+        kind = action.get("type")
+        if kind == "order":
+            orders = action.get("orders")
+        elif kind == "batchModify":
+            mods = action.get("modifies")
+            ok = isinstance(mods, list)
+            orders = [m.get("order") for m in mods if isinstance(m, dict)] if ok else None
+        else:
+            orders = None
+        if isinstance(orders, list) and orders and ch.draw("reject"):
             statuses = [{"error": ch.rejection(o.get("a") if isinstance(o, dict) else 0)}
                         for o in orders]  # fmt: skip
             return {"status": "ok", "response": {"type": "order", "data": {"statuses": statuses}}}
