@@ -45,6 +45,22 @@ class Job:
     capital_usd: float = 1000.0
     #: Period of the per-time series, ms.
     series_ms: int = 1000
+    #: Read recordings through the decoded-recording cache (`recording_cache_dir`); False
+    #: decodes the gzipped JSON every run. Either way the summary is the same.
+    cache: bool = True
+
+
+def recording_cache_dir() -> str:
+    """Where decoded recordings are cached: `$MMFAST_CACHE_DIR/recordings`, else the user cache
+    dir's `mmfast/recordings` (platformdirs)."""
+    import os
+
+    base = os.environ.get("MMFAST_CACHE_DIR")
+    if not base:
+        from platformdirs import user_cache_dir
+
+        base = user_cache_dir("mmfast")
+    return str(Path(base) / "recordings")
 
 
 def _toml_value(v: object) -> str:

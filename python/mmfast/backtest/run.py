@@ -6,13 +6,20 @@ from __future__ import annotations
 import gzip
 import time
 import zlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 
-from mmfast.backtest.job import Job, read_config_text, split_overrides, to_json
-from mmfast.backtest.markets import parse_market, synthetic_asset
+from mmfast.backtest.job import (
+    Job,
+    read_config_text,
+    recording_cache_dir,
+    split_overrides,
+    to_json,
+)
+from mmfast.backtest.markets import COINS, parse_market, synthetic_asset
 from mmfast.errors import BookError, InputError
 
 #: Simulated ms per chunk of a run with a progress bar.
@@ -21,14 +28,26 @@ CHUNKS = 200
 PROGRESS_MIN_MS = 120_000
 
 
-def replay_asset(path: str) -> dict[str, Any]:
-    """The coin, starting mid and size decimals of a Hyperliquid recording (first l2Book)."""
+def replay_asset(path: str, cache_dir: str | None = None) -> dict[str, Any]:
+    """The coin, starting mid and size decimals of the market recording: a Hyperliquid one
+    (first l2Book), or a Binance USD-M one replayed as the market (its coin's perp decimals)."""
+    from mmfast._core import recording_info
     from mmfast.cli.paper import replay_asset as first_book
 
+    if not Path(path).is_file():
+        raise InputError(f"--hl {path}: file not found")
+    info = orjson.loads(recording_info(path, cache_dir))
+    if info["venue"] == "binance":
+        coin = info["coin"]
+        if coin not in COINS:
+            raise InputError(
+                f"--hl {path}: a Binance recording of {info['name']}; its coin {coin} is not one "
+                f"the venue lists ({', '.join(COINS)})"
+            )
+        szd, lev, _, _ = COINS[coin]
+        return {"coin": coin, "mid": info["first_mid"], "sz_decimals": szd, "max_leverage": lev}
     try:
         return first_book(path)
-    except FileNotFoundError:
-        raise InputError(f"--hl {path}: file not found") from None
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile, orjson.JSONDecodeError) as e:
         raise BookError(f"--hl {path}: not a readable recording ({e})") from None
 
@@ -44,6 +63,7 @@ def build(job: Job) -> tuple[Any, dict[str, Any]]:
     if job.binance and not job.hl:
         raise InputError("--binance FILE leads a Hyperliquid recording: give --hl FILE too")
     bot_over, other = split_overrides(job.overrides)
+    cache_dir = recording_cache_dir() if job.cache else None
     if kind == "synthetic":
         asset = synthetic_asset(preset, job.coin)
         asset["synthetic"].update(other["market"])
@@ -54,7 +74,7 @@ def build(job: Job) -> tuple[Any, dict[str, Any]]:
                 "market.* overrides set the synthetic market; a replay has none: "
                 + ", ".join(other["market"])
             )
-        asset = replay_asset(job.hl)  # type: ignore[arg-type]
+        asset = replay_asset(job.hl, cache_dir)  # type: ignore[arg-type]
         if job.coin and job.coin.upper() != asset["coin"]:
             raise InputError(
                 f"--coin {job.coin}: the recording {job.hl} trades {asset['coin']}, not {job.coin}"
@@ -90,6 +110,7 @@ def build(job: Job) -> tuple[Any, dict[str, Any]]:
         "capital_usd": float(job.capital_usd),
         "max_position": float(max_position),
         "series_ms": int(job.series_ms),
+        "cache_dir": cache_dir if job.hl else None,
     }
     spec.update(other["backtest"])
     return cfg, spec

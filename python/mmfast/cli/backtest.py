@@ -57,9 +57,19 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
         metavar="synthetic[:calm|default|toxic]",
         help="the synthetic market and its preset (default synthetic:default)",
     )
-    m.add_argument("--hl", metavar="FILE", help="replay this Hyperliquid recording instead")
+    m.add_argument(
+        "--hl",
+        metavar="FILE",
+        help="replay this recording instead: Hyperliquid, or a Binance USD-M one as the market",
+    )
     m.add_argument("--binance", metavar="FILE", help="Binance recording leading --hl")
     m.add_argument("--coin", help="coin of the synthetic market (ETH, BTC; default ETH)")
+    m.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="decode the recordings' gzipped JSON every run instead of reading them back from "
+        "the decoded-recording cache ($MMFAST_CACHE_DIR or the user cache dir); same results",
+    )
     if seed:
         m.add_argument(
             "--seed", type=int, default=1, help="seed of the market and latencies (default 1)"
@@ -141,6 +151,7 @@ def job_from_args(args: argparse.Namespace) -> Any:
         coin=args.coin,
         block_ms=args.block_ms,
         capital_usd=args.capital,
+        cache=not args.no_cache,
     )
 
 

@@ -1,7 +1,7 @@
 //! Python class of `mmfast_core::backtest` (SPEC 11): one backtest, run in chunks so the caller
 //! can show progress; the summary as JSON and the series as numpy arrays.
 
-use mmfast_core::backtest::{Backtest as CoreBacktest, BacktestSpec};
+use mmfast_core::backtest::{cache, Backtest as CoreBacktest, BacktestSpec};
 use mmfast_core::sim::{stats, AssetConfig, SyntheticParams};
 use mmfast_core::Error;
 use numpy::{IntoPyArray, PyArray1};
@@ -54,6 +54,19 @@ impl PyBacktest {
         self.inner.is_done()
     }
 
+    /// Market records (book levels, trades, tops) of the replayed recordings, the unit of the
+    /// replay speed; 0 on the synthetic market.
+    #[getter]
+    fn replay_events(&self) -> u64 {
+        self.inner.replay_events()
+    }
+
+    /// How each recording was obtained: "cache" or "decoded" (market, then lead).
+    #[getter]
+    fn replay_sources(&self) -> Vec<&'static str> {
+        self.inner.replay_sources()
+    }
+
     /// The summary.json object as JSON text (deterministic fields only).
     fn summary_json(&mut self) -> String {
         self.inner.summary().to_string()
@@ -100,6 +113,18 @@ fn market_preset(name: &str, coin: &str) -> PyResult<String> {
     Ok(serde_json::to_string(&p).unwrap_or_default())
 }
 
+/// What a recording (shared/data format, Hyperliquid or Binance) holds, JSON: `venue`
+/// ("hyperliquid" or "binance"), `name` (coin or symbol), `coin`, `first_mid`, `market_events`,
+/// `source` ("cache" or "decoded"). Decodes it through the cache in `cache_dir` when given.
+#[pyfunction]
+#[pyo3(signature = (path, cache_dir=None))]
+fn recording_info(py: Python<'_>, path: &str, cache_dir: Option<&str>) -> PyResult<String> {
+    let v = py
+        .detach(|| cache::info(path, cache_dir.map(std::path::Path::new)))
+        .py()?;
+    Ok(v.to_string())
+}
+
 /// Market statistics of a recording (shared/data format), JSON.
 #[pyfunction]
 fn recording_stats(py: Python<'_>, path: &str) -> PyResult<String> {
@@ -127,6 +152,7 @@ fn synthetic_stats(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(recording_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(recording_info, m)?)?;
     m.add_function(wrap_pyfunction!(synthetic_stats, m)?)?;
     m.add_class::<PyBacktest>()?;
     m.add_function(wrap_pyfunction!(market_preset, m)?)?;

@@ -4,10 +4,14 @@
 //!
 //! - [`latency`]: constant or percentile latency models
 //! - [`accounting`]: PnL split, markouts, zones, uptime, series (summary.json)
-//! - [`replay`]: recorded markets (Hyperliquid, with Binance as the lead)
+//! - [`events`]: recordings decoded into typed records
+//! - [`cache`]: the binary cache of decoded recordings
+//! - [`replay`]: recorded markets (Hyperliquid or Binance, with Binance as the lead)
 //! - [`runner`]: the loop
 
 pub mod accounting;
+pub mod cache;
+pub mod events;
 pub mod latency;
 pub mod replay;
 pub mod runner;

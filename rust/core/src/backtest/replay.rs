@@ -1,144 +1,159 @@
-//! Recorded markets for the backtester: a Hyperliquid recording (l2Book snapshots and trades)
-//! replayed into the venue, and optionally a Binance recording fed to the bot as the lead venue,
-//! merged by receive time (shared/data format).
+//! Recorded markets for the backtester: the market recording (Hyperliquid `l2Book` snapshots and
+//! trades, or a Binance USD-M recording's depth diffs and trades) replayed into the venue, and
+//! optionally a Binance recording fed to the bot as the lead venue, merged by receive time
+//! (shared/data format). Both are typed records ([`super::events`]), decoded once and cached.
 
-use serde_json::Value;
+use std::path::Path;
 
+use super::cache::{self, Source};
+use super::events::{Kind, Rec, Venue, UNIT_DECIMALS};
 use crate::error::{Error, Result};
-use crate::replay::ReplayReader;
 
-/// One recorded event, at its receive time (ms).
-#[derive(Debug, Clone)]
-pub enum Recorded {
-    L2 { t: u64, data: Value },
-    Trades { t: u64, data: Value },
-    Binance { t: u64, frame: Vec<u8> },
-}
-
-impl Recorded {
-    fn t(&self) -> u64 {
-        match self {
-            Recorded::L2 { t, .. } | Recorded::Trades { t, .. } | Recorded::Binance { t, .. } => *t,
-        }
-    }
-}
-
-/// The events of one backtest's recordings, in time order.
+/// The records of one backtest's recordings, in time order. Market records are in the venue's
+/// units (price ticks, size lots); lead records stay in 1e-8 units.
 #[derive(Debug, Clone)]
 pub struct RecordedMarket {
-    events: Vec<Recorded>,
-    pos: usize,
+    pub recs: Vec<Rec>,
+    /// Whether each record is the market's (else the lead's), by index.
+    pub is_market: Vec<bool>,
+    pub pos: usize,
     pub coin: String,
+    /// The lead recording's symbol, if any.
+    pub lead_symbol: Option<String>,
+    pub market_venue: Venue,
     pub first_mid: f64,
     pub start_ms: u64,
     pub end_ms: u64,
+    /// How each recording was obtained (market, then lead).
+    pub sources: Vec<Source>,
+    /// Market records (levels, trades, tops) of both recordings.
+    pub market_events: u64,
 }
 
-fn frame_error(path: &str, line: u64, reason: &'static str) -> Error {
-    crate::replay::ReplayError::Format {
-        path: path.to_string(),
-        line,
-        reason,
+/// A Binance symbol's coin (`BTCUSDT` trades BTC).
+pub fn coin_of_symbol(symbol: &str) -> String {
+    let s = symbol.to_ascii_uppercase();
+    for quote in ["USDT", "USDC", "BUSD", "USD"] {
+        if let Some(c) = s.strip_suffix(quote) {
+            if !c.is_empty() {
+                return c.to_string();
+            }
+        }
     }
-    .into()
+    s
+}
+
+/// 1e-8 units to `decimals` units, exactly (a finer value is refused, never rounded).
+fn rescale(v: i64, decimals: u32, what: &'static str, path: &str) -> Result<i64> {
+    let div = 10i64.pow(UNIT_DECIMALS - decimals.min(UNIT_DECIMALS));
+    if v % div != 0 {
+        return Err(Error::invalid(
+            what,
+            format!("{} in {path}", v as f64 / 1e8),
+            "has more decimals than the venue's tick or lot",
+        ));
+    }
+    Ok(v / div)
 }
 
 impl RecordedMarket {
-    /// Reads the recordings.
+    /// Reads the recordings (through the cache in `cache_dir` when given). The market's prices
+    /// and sizes are converted to a perp with `sz_decimals` (prices `6 - sz_decimals`).
     ///
     /// # Errors
-    /// An unreadable or truncated file, a malformed line, or a Hyperliquid recording without an
-    /// `l2Book` frame.
-    pub fn load(hl: &str, binance: Option<&str>) -> Result<Self> {
-        let mut events = Vec::new();
-        let mut coin = None;
-        let mut first_mid = 0.0;
-        let mut r = ReplayReader::open(hl)?;
-        while let Some((ns, frame)) = r.next_frame()? {
-            let t = ns / 1_000_000;
-            let v: Value = serde_json::from_slice(frame)
-                .map_err(|_| frame_error(hl, r.line_no(), "the frame is not JSON"))?;
-            let Some(data) = v.get("data") else { continue };
-            match v.get("channel").and_then(Value::as_str) {
-                Some("l2Book") => {
-                    if coin.is_none() {
-                        let c = data.get("coin").and_then(Value::as_str);
-                        let px = |side: usize| -> Option<f64> {
-                            data.pointer(&format!("/levels/{side}/0/px"))?
-                                .as_str()?
-                                .parse()
-                                .ok()
-                        };
-                        if let (Some(c), Some(b), Some(a)) = (c, px(0), px(1)) {
-                            coin = Some(c.to_string());
-                            first_mid = (b + a) / 2.0;
-                        }
-                    }
-                    events.push(Recorded::L2 {
-                        t,
-                        data: data.clone(),
-                    });
-                }
-                Some("trades") => events.push(Recorded::Trades {
-                    t,
-                    data: data.clone(),
-                }),
-                _ => {}
-            }
-        }
-        let Some(coin) = coin else {
+    /// An unreadable or truncated file, a malformed line, a price finer than the venue's tick,
+    /// a market recording without a two-sided book, or a lead recording that is not Binance's.
+    pub fn load(
+        market: &str,
+        binance: Option<&str>,
+        cache_dir: Option<&Path>,
+        sz_decimals: u32,
+    ) -> Result<Self> {
+        let (m, src) = cache::load(market, cache_dir)?;
+        if m.first_mid <= 0.0 {
             return Err(Error::invalid(
                 "hl",
-                hl,
-                "no Hyperliquid l2Book frame with both sides in the recording",
+                market,
+                "no book frame with both sides in the recording",
             ));
-        };
-        if let Some(bn) = binance {
-            let mut r = ReplayReader::open(bn)?;
-            while let Some((ns, frame)) = r.next_frame()? {
-                // REST snapshots taken during the recording are not stream frames.
-                if frame.windows(14).any(|w| w == b"\"lastUpdateId\"")
-                    && !frame.starts_with(b"{\"stream\"")
-                {
-                    continue;
+        }
+        let px_dec = 6u32.saturating_sub(sz_decimals);
+        let mut recs = m.recs;
+        for r in &mut recs {
+            match r.kind {
+                Kind::Level | Kind::HlTrade | Kind::BnTrade | Kind::BnAggTrade => {
+                    r.a = rescale(r.a, px_dec, "px", market)?;
+                    r.b = rescale(r.b, sz_decimals, "sz", market)?;
                 }
-                events.push(Recorded::Binance {
-                    t: ns / 1_000_000,
-                    frame: frame.to_vec(),
-                });
+                Kind::BnTop => {
+                    r.a = rescale(r.a, px_dec, "px", market)?;
+                    r.b = rescale(r.b, px_dec, "px", market)?;
+                }
+                Kind::HlBook | Kind::BnDepth | Kind::BnSnapshot => {}
             }
         }
-        // Stable: frames with the same ms keep their file order.
-        events.sort_by_key(Recorded::t);
-        let hl_times = events
-            .iter()
-            .filter(|e| !matches!(e, Recorded::Binance { .. }));
-        let start_ms = hl_times.clone().map(Recorded::t).min().unwrap_or(0);
-        let end_ms = hl_times.map(Recorded::t).max().unwrap_or(start_ms);
+        let market_events = recs.iter().filter(|r| !r.kind.is_book()).count() as u64;
+        let coin = match m.venue {
+            Venue::Hyperliquid => m.name.clone(),
+            Venue::Binance => coin_of_symbol(&m.name),
+        };
+        let start_ms = recs.first().map_or(0, |r| r.t_ms);
+        let end_ms = recs.last().map_or(start_ms, |r| r.t_ms);
+        let mut sources = vec![src];
+        let mut lead_symbol = None;
+        let mut lead_events = 0;
+        let (recs, is_market) = match binance {
+            None => {
+                let n = recs.len();
+                (recs, vec![true; n])
+            }
+            Some(bn) => {
+                let (l, src) = cache::load(bn, cache_dir)?;
+                if l.venue != Venue::Binance {
+                    return Err(Error::invalid(
+                        "binance",
+                        bn,
+                        "is not a Binance recording",
+                    ));
+                }
+                sources.push(src);
+                lead_events = l.market_events();
+                lead_symbol = Some(l.name.clone());
+                merge(recs, l.recs)
+            }
+        };
         Ok(Self {
-            events,
+            recs,
+            is_market,
             pos: 0,
             coin,
-            first_mid,
+            lead_symbol,
+            market_venue: m.venue,
+            first_mid: m.first_mid,
             start_ms,
             end_ms,
+            sources,
+            market_events: market_events + lead_events,
         })
     }
+}
 
-    /// The next event at or before `t_ms`, if any.
-    pub fn next_before(&mut self, t_ms: u64) -> Option<Recorded> {
-        let e = self.events.get_mut(self.pos)?;
-        let t = e.t();
-        if t > t_ms {
-            return None;
+/// Merges two time-ordered record lists, the first's first on equal times (a stable sort of
+/// their concatenation): frames stay whole.
+fn merge(a: Vec<Rec>, b: Vec<Rec>) -> (Vec<Rec>, Vec<bool>) {
+    let mut recs = Vec::with_capacity(a.len() + b.len());
+    let mut is_market = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if j >= b.len() || (i < a.len() && a[i].t_ms <= b[j].t_ms) {
+            recs.push(a[i]);
+            is_market.push(true);
+            i += 1;
+        } else {
+            recs.push(b[j]);
+            is_market.push(false);
+            j += 1;
         }
-        self.pos += 1;
-        Some(std::mem::replace(
-            e,
-            Recorded::Binance {
-                t,
-                frame: Vec::new(),
-            },
-        ))
     }
+    (recs, is_market)
 }

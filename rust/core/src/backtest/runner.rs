@@ -20,7 +20,9 @@ use serde_json::{json, Value};
 
 use super::accounting::Accounting;
 use super::latency::Latency;
-use super::replay::{Recorded, RecordedMarket};
+use super::events::Kind;
+use super::replay::RecordedMarket;
+use crate::book::Level;
 use crate::check;
 use crate::config::MarketMakerConfig;
 use crate::engine::{cloid_hex, Action as EngineAction, ActionKind, QuoteEngine};
@@ -68,6 +70,11 @@ pub struct BacktestSpec {
     pub funding_rate_per_h: f64,
     /// Clock of the synthetic market's first block, ms since epoch.
     pub start_ms: u64,
+    /// Directory of the decoded-recording cache (`None`: decode the recordings every run).
+    pub cache_dir: Option<String>,
+    /// False: the bare replay loop (the market into the venue's blocks, no bot), to measure the
+    /// loop itself against other backtesters'.
+    pub quote: bool,
 }
 
 impl Default for BacktestSpec {
@@ -87,6 +94,8 @@ impl Default for BacktestSpec {
             account_refresh_ms: 5000,
             funding_rate_per_h: 0.0,
             start_ms: 1_767_225_600_000, // 2026-01-01
+            cache_dir: None,
+            quote: true,
         }
     }
 }
@@ -128,10 +137,21 @@ impl BacktestSpec {
     }
 }
 
+/// The venue's book as an `l2Book` frame carries it: exchange time, up to 20 levels per side
+/// `(px ticks, size lots, orders)`, best first.
+#[derive(Debug, Default)]
+struct BookFrame {
+    time: u64,
+    bids: Vec<(i64, i64, u32)>,
+    asks: Vec<(i64, i64, u32)>,
+}
+
 #[derive(Debug)]
 enum Delivery {
-    /// A Hyperliquid market frame (l2Book or trades).
-    Hl(Vec<u8>),
+    /// The venue's `l2Book`.
+    Book(Box<BookFrame>),
+    /// The venue's `trades`: `(px, sz, aggressor buys)`.
+    Trades(Vec<(f64, f64, bool)>),
     /// A user frame (orderUpdates, userFills).
     User(Vec<u8>),
     /// The exchange's answer to one action batch.
@@ -143,7 +163,21 @@ enum Delivery {
         bid: f64,
         ask: f64,
     },
-    Binance(Vec<u8>),
+    /// A recorded lead `bookTicker` (prices in the lead's own units).
+    LeadTop {
+        bid: f64,
+        ask: f64,
+    },
+    /// A recorded lead `aggTrade`.
+    LeadAggTrade {
+        px: f64,
+        qty: f64,
+        buyer_is_maker: bool,
+    },
+    /// Any other recorded lead frame (trade, depth): proof the feed is alive.
+    LeadAlive,
+    /// A lead frame of another symbol: the bot reads and ignores it.
+    Ignored,
     Account(AccountState),
 }
 
@@ -196,6 +230,8 @@ pub struct Backtest {
     asset: usize,
     coin: String,
     binance_mult: f64,
+    /// Whether the synthetic market's Binance symbol is the bot's lead symbol.
+    lead_is_synthetic_symbol: bool,
     synthetic: bool,
     feed: Latency,
     order: Latency,
@@ -214,6 +250,12 @@ pub struct Backtest {
     max_cycle_ms: u64,
     next_account: u64,
     replay: Option<RecordedMarket>,
+    /// Buffers of delivered book and trades frames, reused.
+    book_pool: Vec<Box<BookFrame>>,
+    trade_pool: Vec<Vec<(f64, f64, bool)>>,
+    /// Scratch of a replayed book frame (no allocation per frame).
+    book_bids: Vec<(i64, i64, u32)>,
+    book_asks: Vec<(i64, i64, u32)>,
     acct: Accounting,
     done: bool,
 }
@@ -225,7 +267,12 @@ impl Backtest {
     /// An invalid spec, an engine config for another coin, or an unreadable recording.
     pub fn new(cfg: MarketMakerConfig, mut spec: BacktestSpec) -> Result<Self> {
         let replay = match (&spec.hl, &spec.binance) {
-            (Some(hl), bn) => Some(RecordedMarket::load(hl, bn.as_deref())?),
+            (Some(hl), bn) => Some(RecordedMarket::load(
+                hl,
+                bn.as_deref(),
+                spec.cache_dir.as_deref().map(std::path::Path::new),
+                spec.sim.assets[0].sz_decimals,
+            )?),
             (None, Some(_)) => {
                 return Err(Error::invalid(
                     "binance",
@@ -290,6 +337,9 @@ impl Backtest {
         let acct = Accounting::new(start, spec.series_ms, spec.funding_rate_per_h);
         Ok(Self {
             binance_mult: spec.sim.assets[0].binance_multiplier,
+            lead_is_synthetic_symbol: spec.sim.assets[0]
+                .binance_symbol
+                .eq_ignore_ascii_case(&engine.config().lead.symbol),
             synthetic: replay.is_none(),
             rng: Rng::new(spec.seed ^ 0x6c61_7465_6e63_7921),
             next_block: start,
@@ -314,6 +364,10 @@ impl Backtest {
             min_cycle_ms,
             max_cycle_ms,
             replay,
+            book_pool: Vec::new(),
+            trade_pool: Vec::new(),
+            book_bids: Vec::new(),
+            book_asks: Vec::new(),
             acct,
             done: false,
         })
@@ -330,6 +384,19 @@ impl Backtest {
     /// Simulated time reached, ms.
     pub fn now_ms(&self) -> u64 {
         self.next_block.min(self.end)
+    }
+
+    /// Market records of the replayed recordings (0 on the synthetic market).
+    pub fn replay_events(&self) -> u64 {
+        self.replay.as_ref().map_or(0, |r| r.market_events)
+    }
+
+    /// How each recording was obtained (market, then lead).
+    pub fn replay_sources(&self) -> Vec<&'static str> {
+        self.replay
+            .as_ref()
+            .map(|r| r.sources.iter().map(|s| s.as_str()).collect())
+            .unwrap_or_default()
     }
 
     pub fn is_done(&self) -> bool {
@@ -356,8 +423,13 @@ impl Backtest {
         let stop = limit_ms.min(self.end);
         while !self.done && self.next_block <= stop {
             let tb = self.next_block;
-            self.bot_until(tb)?;
-            self.block(tb);
+            if self.spec.quote {
+                self.bot_until(tb)?;
+                self.block(tb);
+            } else {
+                self.replay_until(tb);
+                let _ = self.venue.end_block(tb);
+            }
             self.next_block += self.spec.block_ms;
             if self.next_block > self.end {
                 self.done = true;
@@ -438,8 +510,26 @@ impl Backtest {
 
     fn deliver(&mut self, t: u64, d: Delivery) -> Result<()> {
         match d {
-            Delivery::Hl(frame) => {
-                self.engine.on_hl_frame(&frame, t)?;
+            Delivery::Book(mut b) => {
+                let level = |&(px, qty, _): &(i64, i64, u32)| Level { px, qty };
+                self.engine.on_hl_levels(
+                    b.time,
+                    b.bids.iter().map(level),
+                    b.asks.iter().map(level),
+                    t,
+                )?;
+                b.bids.clear();
+                b.asks.clear();
+                self.book_pool.push(b);
+                self.want_cycle(t);
+            }
+            Delivery::Trades(mut trades) => {
+                for &(px, sz, is_buy) in &trades {
+                    self.engine.on_hl_trade(px, sz, is_buy, t)?;
+                }
+                self.engine.note_hl_alive(t);
+                trades.clear();
+                self.trade_pool.push(trades);
                 self.want_cycle(t);
             }
             Delivery::User(frame) => {
@@ -455,9 +545,17 @@ impl Backtest {
                 let m = self.binance_mult;
                 self.engine.on_binance_top(bid * m, ask * m, t)?;
             }
-            Delivery::Binance(frame) => {
-                self.engine.on_binance_frame(&frame, t)?;
+            Delivery::LeadTop { bid, ask } => {
+                let m = self.engine.config().lead.price_multiplier;
+                self.engine.on_binance_top(bid * m, ask * m, t)?;
             }
+            Delivery::LeadAggTrade {
+                px,
+                qty,
+                buyer_is_maker,
+            } => self.engine.on_binance_agg_trade(px, qty, buyer_is_maker, t)?,
+            Delivery::LeadAlive => self.engine.note_binance_alive(t),
+            Delivery::Ignored => {}
             Delivery::Account(st) => {
                 self.engine.set_account(
                     None,
@@ -584,6 +682,104 @@ impl Backtest {
         })
     }
 
+    /// Market records replayed into the venue, lead records queued for the bot: everything
+    /// recorded at or before `tb`. One pass over typed records: no JSON, no allocation.
+    fn replay_until(&mut self, tb: u64) {
+        let Some(r) = self.replay.take() else { return };
+        let lead_ours = r.lead_symbol.as_deref().is_some_and(|s| {
+            s.eq_ignore_ascii_case(&self.engine.config().lead.symbol)
+        });
+        let recs = &r.recs;
+        let mut i = r.pos;
+        while i < recs.len() && recs[i].t_ms <= tb {
+            let h = recs[i];
+            let body = if h.kind.is_book() { h.levels() } else { 0 };
+            let levels = &recs[i + 1..(i + 1 + body).min(recs.len())];
+            let market = r.is_market[i];
+            i += 1 + body;
+            if !market && h.kind == Kind::BnSnapshot {
+                // A REST depth snapshot taken during the recording is not a stream frame.
+                continue;
+            }
+            // The summary counts frames (a trades frame once).
+            self.acct.events += u64::from(h.kind != Kind::HlTrade || h.n == 1);
+            if market {
+                self.venue.set_time(h.t_ms);
+                self.replay_market(h, levels);
+            } else if lead_ours {
+                let at = self.feed_at(h.t_ms);
+                let d = match h.kind {
+                    Kind::BnTop => Delivery::LeadTop {
+                        bid: h.a as f64 / 1e8,
+                        ask: h.b as f64 / 1e8,
+                    },
+                    Kind::BnAggTrade => Delivery::LeadAggTrade {
+                        px: h.a as f64 / 1e8,
+                        qty: h.b as f64 / 1e8,
+                        buyer_is_maker: h.flag,
+                    },
+                    _ => Delivery::LeadAlive,
+                };
+                self.push(Stream::Binance, at, d);
+            } else {
+                // Another symbol's frame: the bot ignores it, but it travels the stream all the
+                // same (its latency drawn, the frames after it behind it).
+                let at = self.feed_at(h.t_ms);
+                self.push(Stream::Binance, at, Delivery::Ignored);
+            }
+        }
+        let mut r = r;
+        r.pos = i;
+        self.replay = Some(r);
+    }
+
+    /// One recorded market frame into the venue (records in venue units).
+    fn replay_market(&mut self, h: super::events::Rec, levels: &[super::events::Rec]) {
+        let a = self.asset;
+        match h.kind {
+            Kind::HlBook | Kind::BnSnapshot => {
+                self.book_bids.clear();
+                self.book_asks.clear();
+                for l in levels {
+                    let v = if l.flag {
+                        &mut self.book_bids
+                    } else {
+                        &mut self.book_asks
+                    };
+                    v.push((l.a, l.b, l.n));
+                }
+                if h.kind == Kind::BnSnapshot {
+                    // A REST snapshot lists levels in price order only per side; and its zero
+                    // sizes mean nothing.
+                    self.book_bids.retain(|l| l.1 > 0);
+                    self.book_asks.retain(|l| l.1 > 0);
+                    self.book_bids.sort_by_key(|l| std::cmp::Reverse(l.0));
+                    self.book_asks.sort_by_key(|l| l.0);
+                }
+                self.venue.apply_l2_levels(a, &self.book_bids, &self.book_asks);
+            }
+            Kind::BnDepth => {
+                for l in levels {
+                    self.venue.apply_level(a, l.flag, l.a, l.b, l.n.max(1));
+                }
+            }
+            Kind::HlTrade | Kind::BnTrade | Kind::BnAggTrade => {
+                // A Binance trade's buyer is the maker when the seller took.
+                let is_buy = if h.kind == Kind::HlTrade { h.flag } else { !h.flag };
+                self.venue.market_order(
+                    a,
+                    crate::sim::market::MarketOrder {
+                        is_buy,
+                        through_px: h.a,
+                        last_qty: h.b,
+                    },
+                    Some(h.a),
+                );
+            }
+            Kind::BnTop | Kind::Level => {}
+        }
+    }
+
     /// One venue block at `tb`.
     fn block(&mut self, tb: u64) {
         while self.outbox.peek().is_some_and(|o| o.0.t <= tb) {
@@ -611,27 +807,7 @@ impl Backtest {
                 }
             }
         }
-        if let Some(r) = self.replay.as_mut() {
-            let mut binance = Vec::new();
-            while let Some(ev) = r.next_before(tb) {
-                self.acct.events += 1;
-                match ev {
-                    Recorded::L2 { t, data } => {
-                        self.venue.set_time(t);
-                        let _ = self.venue.apply_l2_wire(&data);
-                    }
-                    Recorded::Trades { t, data } => {
-                        self.venue.set_time(t);
-                        let _ = self.venue.apply_trades_wire(&data);
-                    }
-                    Recorded::Binance { t, frame } => binance.push((t, frame)),
-                }
-            }
-            for (t, frame) in binance {
-                let at = self.feed_at(t);
-                self.push(Stream::Binance, at, Delivery::Binance(frame));
-            }
-        }
+        self.replay_until(tb);
         let out = self.venue.end_block(tb);
         let mid = self.venue.market_mid(self.asset);
         self.acct.on_mid(tb, mid);
@@ -686,33 +862,29 @@ impl Backtest {
                 Delivery::User(frame.to_string().into_bytes()),
             );
         }
-        let trades: Vec<Value> = out
-            .trades
-            .iter()
-            .filter(|t| t.asset == self.asset)
-            .map(|t| self.venue.trade_json(t))
-            .collect();
-        if !trades.is_empty() {
+        // The market frames the bot would read (`trades`, `l2Book` of 20 levels), handed over
+        // typed: the same values the frames' text would carry, in pooled buffers.
+        let mut trades = self.trade_pool.pop().unwrap_or_default();
+        trades.extend(out.trades.iter().filter(|t| t.asset == self.asset).map(|t| {
+            (spec.px_to_f64(t.px), spec.sz_to_f64(t.sz), t.aggressor_buy)
+        }));
+        if trades.is_empty() {
+            self.trade_pool.push(trades);
+        } else {
             self.acct.events += trades.len() as u64;
-            let frame = json!({"channel": "trades", "data": trades});
-            self.push(
-                Stream::Market,
-                at,
-                Delivery::Hl(frame.to_string().into_bytes()),
-            );
+            self.push(Stream::Market, at, Delivery::Trades(trades));
         }
         if out.changed.contains(&self.asset) {
-            let frame = json!({"channel": "l2Book", "data": self.venue.l2_json(self.asset, 20)});
-            self.push(
-                Stream::Market,
-                at,
-                Delivery::Hl(frame.to_string().into_bytes()),
-            );
+            let mut b = self.book_pool.pop().unwrap_or_default();
+            let book = self.venue.book(self.asset);
+            book.levels_into(true, 20, &mut b.bids);
+            book.levels_into(false, 20, &mut b.asks);
+            b.time = tb;
+            self.push(Stream::Market, at, Delivery::Book(b));
         }
         if self.synthetic {
             let upd = self.venue.binance_poll(self.asset, tb);
             self.acct.events += (upd.bbo.len() + upd.trades.len()) as u64;
-            let symbol = self.spec.sim.assets[0].binance_symbol.clone();
             for b in upd.bbo {
                 let at = self.feed_at(b.time_ms);
                 self.push(
@@ -725,16 +897,18 @@ impl Backtest {
                 );
             }
             for tr in upd.trades {
-                let frame = format!(
-                    r#"{{"e":"aggTrade","E":{t},"s":"{symbol}","a":{id},"p":"{px}","q":"{q}","f":{id},"l":{id},"T":{t},"m":{m}}}"#,
-                    t = tr.time_ms,
-                    id = tr.id,
-                    px = tr.px,
-                    q = tr.qty,
-                    m = tr.buyer_is_maker
-                );
+                // The `aggTrade` frame of the lead symbol, typed (the values its text carries).
                 let at = self.feed_at(tr.time_ms);
-                self.push(Stream::Binance, at, Delivery::Binance(frame.into_bytes()));
+                let d = if self.lead_is_synthetic_symbol {
+                    Delivery::LeadAggTrade {
+                        px: tr.px,
+                        qty: tr.qty,
+                        buyer_is_maker: tr.buyer_is_maker,
+                    }
+                } else {
+                    Delivery::Ignored
+                };
+                self.push(Stream::Binance, at, d);
             }
         }
         let st = self.venue.account_state(self.user, self.asset);

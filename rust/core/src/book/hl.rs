@@ -73,27 +73,32 @@ impl<'a> HlSink<'a> for Stage<'_> {
                 "a price must be above zero",
             ));
         }
-        let px = px_units;
         let qty = self.sz.units("sz", sz)?;
-        let v = &mut self.stage[side as usize];
-        if let Some(last) = v.last() {
-            let ordered = match side {
-                Side::Bid => px < last.px,
-                Side::Ask => px > last.px,
-            };
-            if !ordered {
-                return Err(BookError::field(
-                    "levels",
-                    px.to_string().as_bytes(),
-                    "levels must be strictly best first",
-                ));
-            }
-        }
-        if qty > 0 && v.len() < HL_DEPTH {
-            v.push(Level { px, qty });
-        }
-        Ok(())
+        stage_level(self.stage, side, px_units, qty)
     }
+}
+
+/// One parsed level into the staging buffer of its side: levels strictly best first, empty
+/// ones dropped, at most [`HL_DEPTH`] kept.
+fn stage_level(stage: &mut [Vec<Level>; 2], side: Side, px: i64, qty: i64) -> PResult<()> {
+    let v = &mut stage[side as usize];
+    if let Some(last) = v.last() {
+        let ordered = match side {
+            Side::Bid => px < last.px,
+            Side::Ask => px > last.px,
+        };
+        if !ordered {
+            return Err(BookError::field(
+                "levels",
+                px.to_string().as_bytes(),
+                "levels must be strictly best first",
+            ));
+        }
+    }
+    if qty > 0 && v.len() < HL_DEPTH {
+        v.push(Level { px, qty });
+    }
+    Ok(())
 }
 
 impl HlBook {
@@ -208,17 +213,7 @@ impl HlBook {
                 if !self.is_our_coin(b.coin) {
                     return Ok(HlApplied::Ignored);
                 }
-                self.check_uncrossed()?;
-                if self.snapshot_ms.is_some_and(|t| b.time < t) {
-                    return Ok(HlApplied::Stale);
-                }
-                self.replace::<REPORT, F>(on_change);
-                self.snapshot_ms = Some(b.time);
-                match self.bbo {
-                    Some(bbo) if bbo.time > b.time => self.overlay::<REPORT, F>(bbo, on_change),
-                    _ => self.bbo = None,
-                }
-                Ok(HlApplied::Snapshot)
+                self.commit_snapshot::<REPORT, F>(b.time, on_change)
             }
             HlMessage::Bbo(b) => {
                 if !self.is_our_coin(b.coin) {
@@ -241,6 +236,57 @@ impl HlBook {
             }
             _ => Ok(HlApplied::Ignored),
         }
+    }
+
+    /// Applies an `l2Book` snapshot of our coin given as levels in the book's units (ticks and
+    /// lots), best first: exactly what [`Self::apply`] does with the frame that carries them,
+    /// without the text (the backtester hands over the venue's book this way).
+    ///
+    /// # Errors
+    /// As [`Self::apply`]: a level at a price <= 0, levels not strictly best first, a crossed
+    /// book; the book is then exactly as it was.
+    pub fn apply_levels(
+        &mut self,
+        time: u64,
+        bids: impl IntoIterator<Item = Level>,
+        asks: impl IntoIterator<Item = Level>,
+    ) -> Result<HlApplied, BookError> {
+        self.stage[0].clear();
+        self.stage[1].clear();
+        let sides = bids
+            .into_iter()
+            .map(|l| (Side::Bid, l))
+            .chain(asks.into_iter().map(|l| (Side::Ask, l)));
+        for (side, l) in sides {
+            if l.px <= 0 {
+                return Err(BookError::field(
+                    "px",
+                    l.px.to_string().as_bytes(),
+                    "a price must be above zero",
+                ));
+            }
+            stage_level(&mut self.stage, side, l.px, l.qty)?;
+        }
+        self.commit_snapshot::<false, _>(time, &mut |_| {})
+    }
+
+    /// The staged levels become the book (an `l2Book` at exchange time `time`).
+    fn commit_snapshot<const REPORT: bool, F: FnMut(DepthChange)>(
+        &mut self,
+        time: u64,
+        on_change: &mut F,
+    ) -> Result<HlApplied, BookError> {
+        self.check_uncrossed()?;
+        if self.snapshot_ms.is_some_and(|t| time < t) {
+            return Ok(HlApplied::Stale);
+        }
+        self.replace::<REPORT, F>(on_change);
+        self.snapshot_ms = Some(time);
+        match self.bbo {
+            Some(bbo) if bbo.time > time => self.overlay::<REPORT, F>(bbo, on_change),
+            _ => self.bbo = None,
+        }
+        Ok(HlApplied::Snapshot)
     }
 
     /// A book (or bbo) whose best bid is at or above its best ask is not a market anyone can

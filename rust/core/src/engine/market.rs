@@ -7,7 +7,9 @@
 
 use super::orders::OrderState;
 use super::QuoteEngine;
-use crate::book::{parse_binance_frame, parse_hl_frame, BinanceMessage, HlApplied, HlMessage};
+use crate::book::{
+    parse_binance_frame, parse_hl_frame, BinanceMessage, HlApplied, HlMessage, Level,
+};
 use crate::check;
 use crate::error::Result;
 
@@ -77,7 +79,49 @@ impl QuoteEngine {
     /// # Errors
     /// A malformed frame (`BookError`); the engine is unchanged.
     pub fn on_hl_frame(&mut self, frame: &[u8], recv_ms: u64) -> Result<bool> {
-        match self.hl_book.apply(frame)? {
+        let applied = self.hl_book.apply(frame)?;
+        self.after_hl_book(applied, frame, recv_ms)
+    }
+
+    /// An `l2Book` snapshot of our coin at exchange time `time` given as levels (ticks and lots
+    /// of the engine's runtime decimals, best first): what [`Self::on_hl_frame`] does with the
+    /// frame that carries them (the backtester hands over the venue's book this way).
+    ///
+    /// # Errors
+    /// As [`Self::on_hl_frame`] for a malformed book; the engine is unchanged.
+    pub fn on_hl_levels(
+        &mut self,
+        time: u64,
+        bids: impl IntoIterator<Item = Level>,
+        asks: impl IntoIterator<Item = Level>,
+        recv_ms: u64,
+    ) -> Result<bool> {
+        let applied = self.hl_book.apply_levels(time, bids, asks)?;
+        self.after_hl_book(applied, b"", recv_ms)
+    }
+
+    /// One public trade of our coin (`is_buy`: the aggressor bought), received at `recv_ms`:
+    /// what [`Self::on_hl_frame`] does with each of a `trades` frame's entries, without the
+    /// liveness note (see [`Self::note_hl_alive`]).
+    ///
+    /// # Errors
+    /// As the signal integrator's.
+    pub fn on_hl_trade(&mut self, px: f64, sz: f64, is_buy: bool, recv_ms: u64) -> Result<()> {
+        if px > 0.0 {
+            self.integrator.on_hl_trade(px, sz, is_buy, recv_ms as i64)?;
+        }
+        // A trade at our resting price takes liquidity ahead of us first.
+        for i in 0..self.orders.len() {
+            let o = self.orders.get_mut(i);
+            if o.state == OrderState::Resting && o.px == px {
+                o.queue_ahead = (o.queue_ahead - sz).max(0.0);
+            }
+        }
+        Ok(())
+    }
+
+    fn after_hl_book(&mut self, applied: HlApplied, frame: &[u8], recv_ms: u64) -> Result<bool> {
+        match applied {
             HlApplied::Snapshot | HlApplied::Bbo => {
                 let (bid, bid_sz) = self.hl_book.best_bid_f64().unwrap_or((0.0, 0.0));
                 let (ask, ask_sz) = self.hl_book.best_ask_f64().unwrap_or((0.0, 0.0));
@@ -106,28 +150,17 @@ impl QuoteEngine {
                 match parse_hl_frame(frame)? {
                     HlMessage::Pong => self.note_hl_alive(recv_ms),
                     HlMessage::Trades(trades) => {
-                        let coin = self.cfg.asset.as_str();
                         let mut ours = false;
                         for t in trades.iter() {
-                            if t.coin != coin {
+                            if t.coin != self.cfg.asset.as_str() {
                                 continue;
                             }
                             ours = true;
                             let (Some(px), Some(sz)) = (parse_px(t.px), parse_px(t.sz)) else {
                                 continue;
                             };
-                            if px > 0.0 {
-                                let is_buy = t.side == crate::types::Side::Bid;
-                                self.integrator
-                                    .on_hl_trade(px, sz, is_buy, recv_ms as i64)?;
-                            }
-                            // A trade at our resting price takes liquidity ahead of us first.
-                            for i in 0..self.orders.len() {
-                                let o = self.orders.get_mut(i);
-                                if o.state == OrderState::Resting && o.px == px {
-                                    o.queue_ahead = (o.queue_ahead - sz).max(0.0);
-                                }
-                            }
+                            let is_buy = t.side == crate::types::Side::Bid;
+                            self.on_hl_trade(px, sz, is_buy, recv_ms)?;
                         }
                         if ours {
                             self.note_hl_alive(recv_ms);
@@ -165,17 +198,12 @@ impl QuoteEngine {
                 Ok(changed)
             }
             BinanceMessage::AggTrade(t) if ours(t.symbol) => {
-                if let (Some(px), Some(qty)) = (parse_px(t.px), parse_px(t.qty)) {
-                    if px > 0.0 {
-                        self.integrator.on_binance_trade(
-                            px,
-                            qty,
-                            t.buyer_is_maker,
-                            recv_ms as i64,
-                        )?;
+                match (parse_px(t.px), parse_px(t.qty)) {
+                    (Some(px), Some(qty)) => {
+                        self.on_binance_agg_trade(px, qty, t.buyer_is_maker, recv_ms)?;
                     }
+                    _ => self.note_binance_alive(recv_ms),
                 }
-                self.note_binance_alive(recv_ms);
                 Ok(false)
             }
             BinanceMessage::Trade(t) if ours(t.symbol) => {
@@ -188,6 +216,26 @@ impl QuoteEngine {
             }
             _ => Ok(false),
         }
+    }
+
+    /// One Binance `aggTrade` of the lead symbol (price in the lead's own units), received at
+    /// `recv_ms`: the lead signal's trade flow, and proof the feed is alive.
+    ///
+    /// # Errors
+    /// As the signal integrator's.
+    pub fn on_binance_agg_trade(
+        &mut self,
+        px: f64,
+        qty: f64,
+        buyer_is_maker: bool,
+        recv_ms: u64,
+    ) -> Result<()> {
+        if px > 0.0 {
+            self.integrator
+                .on_binance_trade(px, qty, buyer_is_maker, recv_ms as i64)?;
+        }
+        self.note_binance_alive(recv_ms);
+        Ok(())
     }
 
     /// Any sign of life from the Binance feed.

@@ -122,11 +122,18 @@ impl SimBook {
 
     /// Best `depth` levels of a side as `(px, size, n)`, best first.
     pub fn levels(&self, is_bid: bool, depth: usize) -> Vec<(i64, i64, u32)> {
+        let mut v = Vec::with_capacity(depth.min(64));
+        self.levels_into(is_bid, depth, &mut v);
+        v
+    }
+
+    /// As [`Self::levels`], appended to `out` (no allocation once `out` has grown).
+    pub fn levels_into(&self, is_bid: bool, depth: usize, out: &mut Vec<(i64, i64, u32)>) {
         let f = |(px, l): (&i64, &Level)| (*px, l.total(), l.bg_n + l.orders.len() as u32);
         if is_bid {
-            self.bids.iter().rev().take(depth).map(f).collect()
+            out.extend(self.bids.iter().rev().take(depth).map(f));
         } else {
-            self.asks.iter().take(depth).map(f).collect()
+            out.extend(self.asks.iter().take(depth).map(f));
         }
     }
 

@@ -527,11 +527,18 @@ impl MatchingEngine {
                 sides[s].push((px, sz, n));
             }
         }
-        self.apply_book(i, &sides[0], &sides[1]);
-        if let (Some(b), Some(a)) = (sides[0].first(), sides[1].first()) {
-            self.mids[i] = (spec.px_to_f64(b.0) + spec.px_to_f64(a.0)) / 2.0;
-        }
+        self.apply_l2_levels(i, &sides[0], &sides[1]);
         Ok(true)
+    }
+
+    /// Replaces an asset's background book with recorded levels `(px, sz, n)`, best first, in
+    /// the asset's units; the mid follows the new top.
+    pub fn apply_l2_levels(&mut self, asset: usize, bids: &[(i64, i64, u32)], asks: &[(i64, i64, u32)]) {
+        self.apply_book(asset, bids, asks);
+        if let (Some(b), Some(a)) = (bids.first(), asks.first()) {
+            let spec = &self.assets[asset];
+            self.mids[asset] = (spec.px_to_f64(b.0) + spec.px_to_f64(a.0)) / 2.0;
+        }
     }
 
     /// Applies recorded trades (`WsTrade[]`): each takes our orders strictly better than its
