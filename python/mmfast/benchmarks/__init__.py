@@ -14,4 +14,5 @@ AREAS: list[str] = [
     "venue",
     "signals",
     "live",
+    "backtest",
 ]

@@ -113,6 +113,26 @@ FIGURES: dict[str, Figure] = {
     "signals_snapshot_ns": _F("ns", "one per-cycle signal snapshot", "signals_empty_call_ns"),
     "signals_orjson_hl_l2book20_ns": _F("ns", "orjson.loads of the 20-level l2Book frame"),
     "signals_orjson_binance_ticker_ns": _F("ns", "orjson.loads of the bookTicker frame"),
+    "backtest_events_per_s": _F(
+        "1/s",
+        "bare backtest replay loop, Binance BTCUSDT recording from the binary cache into the "
+        "matching engine (records: level changes, trades, tops)",
+        "hftbacktest_events_per_s",
+    ),
+    "backtest_engine_events_per_s": _F(
+        "1/s", "the same replay with the full quote engine quoting", "backtest_events_per_s"
+    ),
+    "backtest_json_events_per_s": _F(
+        "1/s",
+        "the bare loop from the gzipped JSON (--no-cache: decode + replay)",
+        "backtest_events_per_s",
+    ),
+    "backtest_replay_events": _F("count", "market records in that recording"),
+    "hftbacktest_events_per_s": _F(
+        "1/s", "hftbacktest's numba elapse loop on the same recording (its rows)"
+    ),
+    "hftbacktest_events": _F("count", "rows of hftbacktest's event array of that recording"),
+    "hftbacktest_convert_s": _F("s", "hftbacktest's converter on that recording (gz JSON to rows)"),
 }
 
 _SUFFIX_UNITS = [("_ns", "ns"), ("_us", "us"), ("_ms", "ms"), ("_per_s", "1/s"), ("_x", "x")]

@@ -136,7 +136,8 @@ pub fn parse(bytes: &[u8]) -> Option<Decoded> {
 /// # Errors
 /// The recording cannot be read (its metadata).
 pub fn cache_file(dir: &Path, path: &str) -> Result<PathBuf> {
-    let io = |e: std::io::Error| Error::invalid("recording", format!("{path} ({e})"), "cannot be read");
+    let io =
+        |e: std::io::Error| Error::invalid("recording", format!("{path} ({e})"), "cannot be read");
     let canon = std::fs::canonicalize(path).map_err(io)?;
     let meta = std::fs::metadata(&canon).map_err(io)?;
     let mtime = meta
@@ -144,15 +145,18 @@ pub fn cache_file(dir: &Path, path: &str) -> Result<PathBuf> {
         .ok()
         .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
-    let key = format!("{}\n{}\n{}\n{}", canon.display(), meta.len(), mtime, VERSION);
+    let key = format!(
+        "{}\n{}\n{}\n{}",
+        canon.display(),
+        meta.len(),
+        mtime,
+        VERSION
+    );
     let stem = canon
         .file_name()
         .map(|s| s.to_string_lossy().replace(['.', ' '], "_"))
         .unwrap_or_default();
-    Ok(dir.join(format!(
-        "{stem}-{:016x}.mmbt",
-        checksum(key.as_bytes())
-    )))
+    Ok(dir.join(format!("{stem}-{:016x}.mmbt", checksum(key.as_bytes()))))
 }
 
 /// The decoded recording at `path`, through the cache in `dir` when given: read back if valid,

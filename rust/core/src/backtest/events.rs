@@ -207,11 +207,31 @@ impl Decoder {
                 self.push(t, Kind::BnAggTrade, tr.buyer_is_maker, 0, px, q);
             }
             BinanceMessage::DepthUpdate(d) if d.symbol.is_none_or(|s| self.ours(s)) => {
-                let kind = if d.is_partial() { Kind::BnSnapshot } else { Kind::BnDepth };
-                self.depth(t, kind, d.final_id, d.bids.iter(), d.asks.iter(), d.bids.len(), d.asks.len())?;
+                let kind = if d.is_partial() {
+                    Kind::BnSnapshot
+                } else {
+                    Kind::BnDepth
+                };
+                self.depth(
+                    t,
+                    kind,
+                    d.final_id,
+                    d.bids.iter(),
+                    d.asks.iter(),
+                    d.bids.len(),
+                    d.asks.len(),
+                )?;
             }
             BinanceMessage::DepthSnapshot(s) => {
-                self.depth(t, Kind::BnSnapshot, s.last_update_id, s.bids.iter(), s.asks.iter(), s.bids.len(), s.asks.len())?;
+                self.depth(
+                    t,
+                    Kind::BnSnapshot,
+                    s.last_update_id,
+                    s.bids.iter(),
+                    s.asks.iter(),
+                    s.bids.len(),
+                    s.asks.len(),
+                )?;
             }
             _ => {}
         }

@@ -45,28 +45,46 @@ pub fn coin_of_symbol(symbol: &str) -> String {
 
 /// 1e-8 units to `decimals` units, exactly (a finer value is refused, never rounded).
 fn rescale(v: i64, decimals: u32, what: &'static str, path: &str) -> Result<i64> {
-    let div = 10i64.pow(UNIT_DECIMALS - decimals.min(UNIT_DECIMALS));
-    if v % div != 0 {
-        return Err(Error::invalid(
+    // Division by a constant per arm: a multiply, not a divide (this runs per record).
+    macro_rules! exact {
+        ($d:expr) => {
+            (v % $d == 0).then(|| v / $d)
+        };
+    }
+    let out = match UNIT_DECIMALS.saturating_sub(decimals) {
+        0 => Some(v),
+        1 => exact!(10),
+        2 => exact!(100),
+        3 => exact!(1_000),
+        4 => exact!(10_000),
+        5 => exact!(100_000),
+        6 => exact!(1_000_000),
+        7 => exact!(10_000_000),
+        _ => exact!(100_000_000),
+    };
+    out.ok_or_else(|| {
+        Error::invalid(
             what,
             format!("{} in {path}", v as f64 / 1e8),
             "has more decimals than the venue's tick or lot",
-        ));
-    }
-    Ok(v / div)
+        )
+    })
 }
 
 impl RecordedMarket {
-    /// Reads the recordings (through the cache in `cache_dir` when given). The market's prices
-    /// and sizes are converted to a perp with `sz_decimals` (prices `6 - sz_decimals`).
+    /// Reads the recordings (through the cache in `cache_dir` when given). The market recording
+    /// must trade `want_coin`; its prices and sizes are converted to a perp with `sz_decimals`
+    /// (prices `6 - sz_decimals`).
     ///
     /// # Errors
-    /// An unreadable or truncated file, a malformed line, a price finer than the venue's tick,
+    /// An unreadable or truncated file, a malformed line, another coin, a price finer than the
+    /// venue's tick,
     /// a market recording without a two-sided book, or a lead recording that is not Binance's.
     pub fn load(
         market: &str,
         binance: Option<&str>,
         cache_dir: Option<&Path>,
+        want_coin: &str,
         sz_decimals: u32,
     ) -> Result<Self> {
         let (m, src) = cache::load(market, cache_dir)?;
@@ -75,6 +93,17 @@ impl RecordedMarket {
                 "hl",
                 market,
                 "no book frame with both sides in the recording",
+            ));
+        }
+        let coin = match m.venue {
+            Venue::Hyperliquid => m.name.clone(),
+            Venue::Binance => coin_of_symbol(&m.name),
+        };
+        if coin != want_coin {
+            return Err(Error::invalid(
+                "coin",
+                want_coin,
+                "is not the coin of the market recording",
             ));
         }
         let px_dec = 6u32.saturating_sub(sz_decimals);
@@ -93,10 +122,6 @@ impl RecordedMarket {
             }
         }
         let market_events = recs.iter().filter(|r| !r.kind.is_book()).count() as u64;
-        let coin = match m.venue {
-            Venue::Hyperliquid => m.name.clone(),
-            Venue::Binance => coin_of_symbol(&m.name),
-        };
         let start_ms = recs.first().map_or(0, |r| r.t_ms);
         let end_ms = recs.last().map_or(start_ms, |r| r.t_ms);
         let mut sources = vec![src];
@@ -110,11 +135,7 @@ impl RecordedMarket {
             Some(bn) => {
                 let (l, src) = cache::load(bn, cache_dir)?;
                 if l.venue != Venue::Binance {
-                    return Err(Error::invalid(
-                        "binance",
-                        bn,
-                        "is not a Binance recording",
-                    ));
+                    return Err(Error::invalid("binance", bn, "is not a Binance recording"));
                 }
                 sources.push(src);
                 lead_events = l.market_events();

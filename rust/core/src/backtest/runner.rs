@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::accounting::Accounting;
-use super::latency::Latency;
 use super::events::Kind;
+use super::latency::Latency;
 use super::replay::RecordedMarket;
 use crate::book::Level;
 use crate::check;
@@ -266,12 +266,21 @@ impl Backtest {
     /// # Errors
     /// An invalid spec, an engine config for another coin, or an unreadable recording.
     pub fn new(cfg: MarketMakerConfig, mut spec: BacktestSpec) -> Result<Self> {
+        let (coin, sz_decimals) = spec
+            .sim
+            .assets
+            .first()
+            .map(|a| (a.coin.clone(), a.sz_decimals))
+            .ok_or_else(|| {
+                Error::invalid("sim.assets", 0, "a backtest trades exactly one asset")
+            })?;
         let replay = match (&spec.hl, &spec.binance) {
             (Some(hl), bn) => Some(RecordedMarket::load(
                 hl,
                 bn.as_deref(),
                 spec.cache_dir.as_deref().map(std::path::Path::new),
-                spec.sim.assets[0].sz_decimals,
+                &coin,
+                sz_decimals,
             )?),
             (None, Some(_)) => {
                 return Err(Error::invalid(
@@ -415,6 +424,17 @@ impl Backtest {
         &self.venue
     }
 
+    /// The venue, to hand-build a case (tests).
+    #[cfg(test)]
+    pub(crate) fn venue_mut(&mut self) -> &mut MatchingEngine {
+        &mut self.venue
+    }
+
+    /// The backtested account on the venue.
+    pub fn user(&self) -> u32 {
+        self.user
+    }
+
     /// Runs blocks up to `limit_ms` (or the end). Returns true when the backtest is over.
     ///
     /// # Errors
@@ -553,7 +573,9 @@ impl Backtest {
                 px,
                 qty,
                 buyer_is_maker,
-            } => self.engine.on_binance_agg_trade(px, qty, buyer_is_maker, t)?,
+            } => self
+                .engine
+                .on_binance_agg_trade(px, qty, buyer_is_maker, t)?,
             Delivery::LeadAlive => self.engine.note_binance_alive(t),
             Delivery::Ignored => {}
             Delivery::Account(st) => {
@@ -686,9 +708,10 @@ impl Backtest {
     /// recorded at or before `tb`. One pass over typed records: no JSON, no allocation.
     fn replay_until(&mut self, tb: u64) {
         let Some(r) = self.replay.take() else { return };
-        let lead_ours = r.lead_symbol.as_deref().is_some_and(|s| {
-            s.eq_ignore_ascii_case(&self.engine.config().lead.symbol)
-        });
+        let lead_ours = r
+            .lead_symbol
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case(&self.engine.config().lead.symbol));
         let recs = &r.recs;
         let mut i = r.pos;
         while i < recs.len() && recs[i].t_ms <= tb {
@@ -756,7 +779,8 @@ impl Backtest {
                     self.book_bids.sort_by_key(|l| std::cmp::Reverse(l.0));
                     self.book_asks.sort_by_key(|l| l.0);
                 }
-                self.venue.apply_l2_levels(a, &self.book_bids, &self.book_asks);
+                self.venue
+                    .apply_l2_levels(a, &self.book_bids, &self.book_asks);
             }
             Kind::BnDepth => {
                 for l in levels {
@@ -765,7 +789,11 @@ impl Backtest {
             }
             Kind::HlTrade | Kind::BnTrade | Kind::BnAggTrade => {
                 // A Binance trade's buyer is the maker when the seller took.
-                let is_buy = if h.kind == Kind::HlTrade { h.flag } else { !h.flag };
+                let is_buy = if h.kind == Kind::HlTrade {
+                    h.flag
+                } else {
+                    !h.flag
+                };
                 self.venue.market_order(
                     a,
                     crate::sim::market::MarketOrder {
@@ -865,9 +893,12 @@ impl Backtest {
         // The market frames the bot would read (`trades`, `l2Book` of 20 levels), handed over
         // typed: the same values the frames' text would carry, in pooled buffers.
         let mut trades = self.trade_pool.pop().unwrap_or_default();
-        trades.extend(out.trades.iter().filter(|t| t.asset == self.asset).map(|t| {
-            (spec.px_to_f64(t.px), spec.sz_to_f64(t.sz), t.aggressor_buy)
-        }));
+        trades.extend(
+            out.trades
+                .iter()
+                .filter(|t| t.asset == self.asset)
+                .map(|t| (spec.px_to_f64(t.px), spec.sz_to_f64(t.sz), t.aggressor_buy)),
+        );
         if trades.is_empty() {
             self.trade_pool.push(trades);
         } else {

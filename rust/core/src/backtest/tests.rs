@@ -114,3 +114,150 @@ fn a_coin_that_is_not_the_recordings_is_refused() {
         .to_string();
     assert!(e.contains("coin") && e.contains("ETH"), "{e}");
 }
+
+fn binance() -> String {
+    crate::book::tests::real("usdm_btcusdt_20240808.gz")
+        .display()
+        .to_string()
+}
+
+fn btc_spec(hl: String) -> BacktestSpec {
+    let mut spec = BacktestSpec {
+        hl: Some(hl),
+        max_position: 0.01,
+        ..BacktestSpec::default()
+    };
+    spec.sim.assets = vec![AssetConfig {
+        coin: "BTC".into(),
+        sz_decimals: 5,
+        max_leverage: 40,
+        ..AssetConfig::default()
+    }];
+    spec
+}
+
+fn btc_cfg() -> MarketMakerConfig {
+    cfg("BTC", &[("lead_venue", "none"), ("max_position", "0.01")])
+}
+
+#[test]
+fn the_cache_round_trips_and_never_trusts_a_damaged_file() {
+    use super::cache::{encode, load, parse, Source};
+    let path = hl();
+    let d = super::events::decode(&path).unwrap();
+    assert_eq!(d.name, "BTC");
+    assert!(d.market_events() > 46 * 20, "{}", d.market_events());
+    let bytes = encode(&d);
+    assert_eq!(parse(&bytes).as_ref(), Some(&d));
+    // Truncated anywhere, one byte longer, one bit flipped: refused.
+    for cut in [1, 8, 31, 32, bytes.len() / 2, bytes.len() - 1] {
+        assert!(parse(&bytes[..cut]).is_none(), "cut at {cut}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(parse(&longer).is_none());
+    for at in [0, 9, 40, bytes.len() / 2, bytes.len() - 9] {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x10;
+        assert!(parse(&bad).is_none(), "flip at {at}");
+    }
+    // Through a directory: decoded and written, then read back; a damaged file is rebuilt.
+    let dir = std::env::temp_dir().join(format!("mmfast-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (a, s1) = load(&path, Some(&dir)).unwrap();
+    let (b, s2) = load(&path, Some(&dir)).unwrap();
+    assert_eq!((s1, s2), (Source::Decoded, Source::Cache));
+    assert_eq!(a, b);
+    let file = super::cache::cache_file(&dir, &path).unwrap();
+    let full = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &full[..full.len() - 100]).unwrap();
+    let (c, s3) = load(&path, Some(&dir)).unwrap();
+    assert_eq!((s3, &c), (Source::Decoded, &a));
+    assert_eq!(std::fs::read(&file).unwrap(), full, "rewritten whole");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cached_and_uncached_replays_give_the_same_summary() {
+    let dir = std::env::temp_dir().join(format!("mmfast-cache-bt-{}", std::process::id()));
+    let run = |cache: bool| {
+        let mut spec = btc_spec(hl());
+        spec.feed_latency = "p10=5,p50=20,p90=60".into();
+        spec.cache_dir = cache.then(|| dir.display().to_string());
+        let mut bt = Backtest::new(btc_cfg(), spec).unwrap();
+        bt.run().unwrap().to_string()
+    };
+    let plain = run(false);
+    assert_eq!(plain, run(true)); // decoded, cache written
+    assert_eq!(plain, run(true)); // read back
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_binance_recording_replays_as_the_market() {
+    let mut spec = btc_spec(binance());
+    spec.duration_s = 60.0;
+    let mut bt = Backtest::new(btc_cfg(), spec.clone()).unwrap();
+    let s = bt.run().unwrap();
+    assert!(bt.replay_events() > 400_000, "{}", bt.replay_events());
+    assert!(s["actions"]["place"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(s["invariant_breaches"], 0, "{s}");
+    // The venue's book follows the recording: BTC near 61.6k on that day, uncrossed.
+    let mid = bt.venue().market_mid(0);
+    assert!((55_000.0..70_000.0).contains(&mid), "{mid}");
+    // The bare loop replays the same recording without the bot.
+    spec.quote = false;
+    let mut bare = Backtest::new(btc_cfg(), spec).unwrap();
+    let b = bare.run().unwrap();
+    assert_eq!(b["actions"]["place"], 0, "{b}");
+    assert_eq!(bare.replay_events(), bt.replay_events());
+}
+
+/// Fills only when the queue ahead is consumed: our bid rests behind 0.5 BTC of recorded
+/// liquidity at 100000; a recorded sell of 0.3 at that price leaves us unfilled, the next sell
+/// of 0.25 eats through the remaining 0.2 and fills our 0.01.
+#[test]
+fn a_fill_needs_the_queue_ahead_consumed() {
+    let t0: u64 = 1_737_918_843_000;
+    let ns = |ms: u64| ms * 1_000_000;
+    let lines = [
+        format!(
+            r#"{} {{"channel":"l2Book","data":{{"coin":"BTC","time":1,"levels":[[{{"px":"100000.0","sz":"0.5","n":3}}],[{{"px":"100010.0","sz":"0.5","n":2}}]]}}}}"#,
+            ns(t0)
+        ),
+        format!(
+            r#"{} {{"channel":"trades","data":[{{"coin":"BTC","side":"A","px":"100000.0","sz":"0.3","time":2,"tid":1,"hash":"0x0"}}]}}"#,
+            ns(t0 + 1000)
+        ),
+        format!(
+            r#"{} {{"channel":"trades","data":[{{"coin":"BTC","side":"A","px":"100000.0","sz":"0.25","time":3,"tid":2,"hash":"0x0"}}]}}"#,
+            ns(t0 + 2000)
+        ),
+        format!(
+            r#"{} {{"channel":"trades","data":[{{"coin":"BTC","side":"B","px":"100010.0","sz":"0.01","time":4,"tid":3,"hash":"0x0"}}]}}"#,
+            ns(t0 + 3000)
+        ),
+    ];
+    let path = std::env::temp_dir().join(format!("mmfast-queue-{}.txt", std::process::id()));
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let mut spec = btc_spec(path.display().to_string());
+    spec.quote = false;
+    spec.max_position = 1.0;
+    let mut bt = Backtest::new(btc_cfg(), spec).unwrap();
+    bt.run_until(t0).unwrap();
+    let order = br#"{"type":"order","orders":[{"a":0,"b":true,"p":"100000","s":"0.01","r":false,"t":{"limit":{"tif":"Alo"}}}],"grouping":"na"}"#;
+    bt.venue_mut()
+        .submit(BACKTEST_ADDRESS, order, t0, None, None, t0)
+        .unwrap();
+    let user = bt.user();
+    let position = |bt: &Backtest| bt.venue().account_state(user, 0).position;
+    let resting = |bt: &Backtest| bt.venue().account_state(user, 0).resting_buy;
+    bt.run_until(t0 + 500).unwrap();
+    assert_eq!((position(&bt), resting(&bt) > 0), (0.0, true));
+    bt.run_until(t0 + 1500).unwrap(); // 0.3 of the 0.5 ahead traded
+    assert_eq!((position(&bt), resting(&bt) > 0), (0.0, true));
+    bt.run_until(t0 + 2500).unwrap(); // 0.25 more: 0.2 ahead, then 0.01 of ours
+    assert_eq!(position(&bt), 0.01);
+    assert_eq!(resting(&bt), 0);
+    let _ = std::fs::remove_file(&path);
+}

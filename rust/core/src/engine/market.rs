@@ -108,7 +108,8 @@ impl QuoteEngine {
     /// As the signal integrator's.
     pub fn on_hl_trade(&mut self, px: f64, sz: f64, is_buy: bool, recv_ms: u64) -> Result<()> {
         if px > 0.0 {
-            self.integrator.on_hl_trade(px, sz, is_buy, recv_ms as i64)?;
+            self.integrator
+                .on_hl_trade(px, sz, is_buy, recv_ms as i64)?;
         }
         // A trade at our resting price takes liquidity ahead of us first.
         for i in 0..self.orders.len() {

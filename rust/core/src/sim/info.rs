@@ -533,7 +533,12 @@ impl MatchingEngine {
 
     /// Replaces an asset's background book with recorded levels `(px, sz, n)`, best first, in
     /// the asset's units; the mid follows the new top.
-    pub fn apply_l2_levels(&mut self, asset: usize, bids: &[(i64, i64, u32)], asks: &[(i64, i64, u32)]) {
+    pub fn apply_l2_levels(
+        &mut self,
+        asset: usize,
+        bids: &[(i64, i64, u32)],
+        asks: &[(i64, i64, u32)],
+    ) {
         self.apply_book(asset, bids, asks);
         if let (Some(b), Some(a)) = (bids.first(), asks.first()) {
             let spec = &self.assets[asset];
