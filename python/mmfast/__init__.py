@@ -52,7 +52,7 @@ from mmfast._core import (
 # Quote engine (issue 5)
 # isort: split
 from mmfast._core import (
-    Action,
+    OrderStep,
     CycleOutput,
     LadderStrategy,
     Quote,
@@ -68,7 +68,7 @@ from mmfast._core import RecoveredRequest, Signer
 # Matching engine (issue 6; the venue itself is `mmfast.venue`): MatchingEngine, imported above
 
 __all__ = [
-    "Action",
+    "OrderStep",
     "BinanceBook",
     "BookError",
     "ConfigError",
