@@ -148,11 +148,16 @@ def test_record_cli_stops_on_sigint_with_every_line_and_backtest_replays_it(
             text=True,
         )
         try:
-            # Enough market to replay: wait for books and trades in the file's buffer...
+            # Both files opened (first frames in), then 100 venue blocks of market (the venue's
+            # clock, not ours: a slow machine only makes this take longer) still in the buffers.
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not list(out.glob("usdm_*.gz")):
-                time.sleep(0.2)
-            time.sleep(6.0)  # ~85 blocks of 70 ms: books, trades and Binance frames
+            while len(list(out.glob("*.gz"))) < 2:
+                assert time.monotonic() < deadline and p.poll() is None, p.stderr
+                time.sleep(0.1)
+            first = v.ledger()["blocks"]
+            while v.ledger()["blocks"] < first + 100:
+                assert time.monotonic() < deadline, "the venue stopped closing blocks"
+                time.sleep(0.1)
             p.send_signal(signal.SIGINT)
             stdout, stderr = p.communicate(timeout=60)
         finally:
@@ -181,7 +186,14 @@ def test_record_cli_stops_on_sigint_with_every_line_and_backtest_replays_it(
     assert s["coin"] == "BTC" and s["market"] == "replay" and s["invariant_breaches"] == 0
     span_s = (max(ns for ns, _ in hl) - min(ns for ns, _ in hl)) / 1e9
     assert s["sim_duration_s"] == pytest.approx(span_s, abs=0.5)
-    assert s["events"] >= replayable  # every recorded book and trades frame was stepped
+    # Every recorded book and trades frame, and every Binance stream frame up to the last of
+    # them, was stepped (the summary's events also count the simulated blocks).
+    end_ms = max(ns for ns, f in hl if channel(f) in ("l2Book", "trades")) // 1_000_000
+    lead = sum(
+        ns // 1_000_000 <= end_ms and channel(f) not in ("snapshot", "gap")
+        for ns, f in read_back(bn_file)
+    )
+    assert lead > 100 and s["events"] >= replayable + lead
 
 
 def _record(*args: str) -> subprocess.CompletedProcess[str]:

@@ -26,6 +26,7 @@ PNL_TRACES = {
     "pnl_fees": "fees",
     "pnl_funding": "funding",
 }
+ZONES = ("Green", "Yellow", "Red", "Kill")
 #: Zone band colours: (band fill, legend swatch).
 ZONE_COLOURS = {
     "Green": ("rgba(0,160,0,0.10)", "rgba(0,160,0,0.5)"),
@@ -71,7 +72,7 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
             f"{_fmt(s.get('max_abs_position'), '', 'g')} "
             f"(max {_fmt(s.get('max_position'), '', 'g')})",
         ),
-        ("time in zones", ", ".join(f"{k} {v:.1%}" for k, v in zones.items())),
+        ("time in zones", ", ".join(f"{k} {zones[k]:.1%}" for k in ZONES if k in zones)),
         (
             "markout 1 s / 5 s",
             f"{_fmt(s.get('markout_1s_bps'), ' bps', '+.2f')} / "
@@ -203,7 +204,7 @@ def figures(summary: dict[str, Any], series: dict[str, np.ndarray]) -> list[Any]
                 y=_thin(fpx[mask], fstep),
                 name=name,
                 mode="markers",
-                marker={"symbol": symbol, "color": colour, "size": 8},
+                marker={"symbol": symbol, "color": colour, "size": 11, "line": {"width": 1}},
                 customdata=_thin(np.abs(fq[mask]), fstep),
                 hovertemplate="%{y} x %{customdata}<extra>" + name + "</extra>",
             )
