@@ -172,24 +172,9 @@ def figures(summary: dict[str, Any], series: dict[str, np.ndarray]) -> list[Any]
             x=t, y=_thin(series["mid"], step), name="mid", mode="lines", line={"color": "grey"}
         )
     )
-    q.add_trace(
-        go.Scatter(
-            x=t,
-            y=_thin(series["quote_bid"], step),
-            name="our bid",
-            mode="lines",
-            line={"shape": "hv", "color": "green", "width": 1},
-        )
-    )
-    q.add_trace(
-        go.Scatter(
-            x=t,
-            y=_thin(series["quote_ask"], step),
-            name="our ask",
-            mode="lines",
-            line={"shape": "hv", "color": "red", "width": 1},
-        )
-    )
+    for key, name, colour in (("quote_bid", "our bid", "green"), ("quote_ask", "our ask", "red")):
+        line = {"shape": "hv", "color": colour, "width": 1}
+        q.add_trace(go.Scatter(x=t, y=_thin(series[key], step), name=name, mode="lines", line=line))
     ft = np.asarray(series["fill_t_ms"], dtype=np.float64)
     fq = np.asarray(series["fill_qty"], dtype=np.float64)
     fpx = np.asarray(series["fill_px"], dtype=np.float64)
