@@ -222,9 +222,37 @@ def test_bad_input_is_a_clear_error_with_exit_code_2(tmp_path: Path) -> None:
         )
         assert r.returncode == 2 and "Traceback" not in r.stderr
         assert "--binance DOGEUSDT: no such USD-M symbol" in r.stderr
+        # and the good input, stopped by --duration: exit 0, a complete gzip file
+        r = _record("--coin", "BTC", "--out", str(tmp_path / "ok"), "--venue", v.url,
+                    "--duration", "1.5", "--json")
+        assert r.returncode == 0, r.stderr
+        (path, n), = orjson.loads(r.stdout)["files"].items()
+        assert len(read_back(Path(path))) == n > 0
     # Nothing listening: a runtime failure (1), named, without a traceback.
     r = _record("--coin", "BTC", "--out", str(tmp_path / "r"), "--venue", "http://127.0.0.1:9")
     assert r.returncode == 1 and "cannot reach http://127.0.0.1:9" in r.stderr
     assert "Traceback" not in r.stderr
     assert not list((tmp_path / "r").glob("*.gz"))
     assert os.path.isdir(tmp_path / "r")
+
+
+def test_files_rotate_at_each_utc_hour_and_read_on(tmp_path: Path) -> None:
+    from mmfast.feeds.recorder import NS_PER_HOUR, HourlyGzipWriter
+
+    hour = 491_000 * NS_PER_HOUR  # 2026-01-05 08:00 UTC
+    lines = [(hour - 2, b'{"a":1}'), (hour - 1, b'{"a":\n2}'), (hour, b'{"b":3}'),
+             (hour + NS_PER_HOUR - 1, b'{"b":4}'), (hour + NS_PER_HOUR, b'{"c":5}')]
+    w = HourlyGzipWriter(tmp_path, "hyperliquid_btc")
+    for ns, frame in lines[:3]:
+        w.write(ns, frame)
+    w.close()
+    w = HourlyGzipWriter(tmp_path, "hyperliquid_btc")  # a restart within the hour appends
+    for ns, frame in lines[3:]:
+        w.write(ns, frame)
+    w.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["hyperliquid_btc_20260105T07.gz", "hyperliquid_btc_20260105T08.gz",
+                     "hyperliquid_btc_20260105T09.gz"]
+    got = [x for name in names for x in read_back(tmp_path / name)]
+    # one frame per line: a raw newline (JSON whitespace) becomes a space
+    assert got == [(ns, f.replace(b"\n", b" ")) for ns, f in lines]
