@@ -19,7 +19,8 @@ import contextlib
 import signal
 import sys
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -72,13 +73,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("record", e)
     rec = Recorder(args.coin, args.binance, out, sources)
     try:
-        import uvloop
-
-        runner = uvloop.run
-    except ModuleNotFoundError:  # Windows
-        runner = asyncio.run
-    try:
-        stats = runner(_record(rec, args.duration))
+        stats = _run_loop(_record(rec, args.duration))
     except MmfastError as e:
         rec.close()
         return fail("record", e)
@@ -94,6 +89,15 @@ def run(args: argparse.Namespace) -> int:
         for path, lines in result["files"].items():
             print(f"  {path}: {lines} lines", file=sys.stderr)
     return 0
+
+
+def _run_loop(coro: Coroutine[Any, Any, RecordStats]) -> RecordStats:
+    """On uvloop, as the live node (picows was measured there); asyncio where it is missing."""
+    try:
+        import uvloop
+    except ModuleNotFoundError:  # Windows
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 async def _record(rec: Recorder, duration: float | None) -> RecordStats:
