@@ -34,7 +34,9 @@ def main() -> int:
     try:
         from mmfast.benchmarks import hftbacktest_loop
     except ImportError as e:
-        print(f"hftbacktest is not importable here ({e}); see this file's docstring", file=sys.stderr)
+        print(
+            f"hftbacktest is not importable here ({e}); see this file's docstring", file=sys.stderr
+        )
         return 2
     t0 = time.perf_counter()
     figures: dict[str, object] = dict(hftbacktest_loop.measure(str(path), args.reps))

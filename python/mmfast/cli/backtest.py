@@ -181,8 +181,9 @@ def write_report(out: Path, summary: dict[str, Any], series: dict[str, Any]) -> 
         write_report_html(out, summary, series)
         written.append("report.html")
     else:
-        print(f"mmfast backtest: report.html skipped (needs plotly): {INSTALL_HINT}",
-              file=sys.stderr)
+        print(
+            f"mmfast backtest: report.html skipped (needs plotly): {INSTALL_HINT}", file=sys.stderr
+        )
     return written
 
 

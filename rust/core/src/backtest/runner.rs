@@ -145,7 +145,7 @@ struct BookFrame {
 #[derive(Debug)]
 enum Delivery {
     /// The venue's `l2Book`.
-    Book(Box<BookFrame>),
+    Book(BookFrame),
     /// The venue's `trades`: `(px, sz, aggressor buys)`.
     Trades(Vec<(f64, f64, bool)>),
     /// A user frame (orderUpdates, userFills).
@@ -247,7 +247,7 @@ pub struct Backtest {
     next_account: u64,
     replay: Option<RecordedMarket>,
     /// Buffers of delivered book and trades frames, reused.
-    book_pool: Vec<Box<BookFrame>>,
+    book_pool: Vec<BookFrame>,
     trade_pool: Vec<Vec<(f64, f64, bool)>>,
     /// Scratch of a replayed book frame (no allocation per frame).
     book_bids: Vec<(i64, i64, u32)>,
