@@ -117,7 +117,6 @@ def test_calibrate_prints_priors_as_a_config_that_loads(tmp_path: Path, capsys) 
     case of `backtest/calibrate.rs`, where the truth is known): the printed TOML loads as config
     and its priors are within the stated tolerances of the market's own parameters."""
     import tomllib
-
     from mmfast import MarketMakerConfig
 
     known = {

@@ -228,6 +228,13 @@ def print_market_stats(where: str, coin: str | None) -> int:
     return 0
 
 
+def fail(prefix: str, e: MmfastError) -> int:
+    """Prints `e` on one line and returns its exit code: 1 for a runtime failure (engine,
+    venue), 2 for a usage or input error."""
+    print(f"{prefix}: {e}", file=sys.stderr)
+    return 1 if isinstance(e, (EngineError, VenueError)) else 2
+
+
 def run_calibrate(args: argparse.Namespace) -> int:
     from mmfast.backtest.calibrate import calibrate, priors_toml
 
@@ -237,12 +244,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     try:
         job = job_from_args(args)
         fit = calibrate(job)
-    except (EngineError, VenueError) as e:
-        print(f"mmfast backtest --calibrate: {e}", file=sys.stderr)
-        return 1
     except MmfastError as e:
-        print(f"mmfast backtest --calibrate: {e}", file=sys.stderr)
-        return 2
+        return fail("mmfast backtest --calibrate", e)
     source = job.hl or f"{job.market} seed {job.seed}, {job.duration_s:g} s"
     text = priors_toml(fit, source)
     sys.stdout.write(text)
@@ -276,12 +279,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         job = job_from_args(args)
         summary, series = run_backtest(job, progress=not args.plain and sys.stderr.isatty())
-    except (EngineError, VenueError) as e:
-        print(f"mmfast backtest: {e}", file=sys.stderr)
-        return 1
     except MmfastError as e:
-        print(f"mmfast backtest: {e}", file=sys.stderr)
-        return 2
+        return fail("mmfast backtest", e)
     written: list[str] = []
     if args.report:
         try:

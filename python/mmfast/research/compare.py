@@ -5,9 +5,10 @@ and paired differences against the first config (issue 11 item 5).
 A KEY is either a config path (`mode_policy`, `reconcile.max_bps_diff`: applied as the job's
 overrides, the way `MMFAST_` variables are), a market, venue or backtest override
 (`market.toxic_impact_bps`, `venue.maker_fee_bps`), or a field of the backtest `Job` itself
-(`market`, `config`, `order_latency`, `duration_s`, ...). Several `--compare` flags form their cartesian product;
-the first value of each makes the baseline. Each seed is one market history that every config
-sees, so differences are taken per seed (paired): the market's own variance cancels.
+(`market`, `config`, `order_latency`, `duration_s`, ...). Several `--compare` flags form their
+cartesian product; the first value of each makes the baseline. Each seed is one market history
+that every config sees, so differences are taken per seed (paired): the market's own variance
+cancels.
 """
 
 from __future__ import annotations
