@@ -198,7 +198,10 @@ def test_a_restart_resumes_the_learned_state(
             with caplog.at_level(logging.INFO, logger="mmfast.live.trader"):
                 node = m.node(StateStore(path), **{"live.checkpoint": str(path)})
                 s = await asyncio.wait_for(node.run(1, install_signals=False), 60)
-            assert any("warm start" in r.getMessage() for r in caplog.records)
+            assert any(
+                "warm start" in r.getMessage() and "signals included" in r.getMessage()
+                for r in caplog.records
+            )
 
     uvloop.run(main())
 
@@ -433,6 +436,14 @@ def test_paper_serves_metrics_and_status_reads_the_state_after(tmp_path: Path) -
                 if ln.startswith("mmfast_")
             }
         assert want <= names, want - names
+        # Actions by kind and result: the first placement is an `order` action, sent.
+        sent = {
+            ln.split("{")[1].split("}")[0]: float(ln.rsplit(" ", 1)[1])
+            for ln in body.splitlines()
+            if ln.startswith("mmfast_actions_total{")
+        }
+        assert sent.get('kind="order",result="sent"', 0) >= 1, sent
+        assert 'feed="hyperliquid"' in body
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

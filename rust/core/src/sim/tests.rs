@@ -507,8 +507,6 @@ fn closed_orders_are_kept_up_to_a_bounded_history() {
     );
     let newest = status(&e, json!(last_cloid));
     assert_eq!(newest["order"]["status"], json!("iocCancelRejected"));
-    let oo = e
-        .info(&json!({"type": "openOrders", "user": A}))
-        .unwrap();
+    let oo = e.info(&json!({"type": "openOrders", "user": A})).unwrap();
     assert_eq!(oo.as_array().unwrap().len(), 1);
 }
