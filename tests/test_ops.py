@@ -24,6 +24,7 @@ from mmfast import MarketMakerConfig, Signer
 from mmfast.gateway.limits import WeightBucket
 from mmfast.gateway.rest import RestClient
 from mmfast.keys import Identity
+from mmfast.live.guardian import Canceller
 from mmfast.live.node import Node
 from mmfast.live.venue_process import VenueProcess
 from mmfast.ops.operator import KilledError, Operator, check_not_killed
@@ -259,6 +260,18 @@ def test_preflight_resolves_a_hip3_coin_to_its_dex_asset_id_and_the_bot_trades_i
             s = await asyncio.wait_for(task, 60)
             assert s["errors"] == 0 and s["rejections_by_kind"].get("asset") is None, s
             assert m.open_orders("abc") == []
+            # The guardian's canceller covers the main dex and the bot's HIP-3 dex alike.
+            for asset in (0, 120_001):
+                body = m.signer.sign_orders([(asset, True, 2900.0, 0.01, False, "Alo", None)])
+                hdr = {"Content-Type": "application/json"}
+                req = urllib.request.Request(m.venue.url + "/exchange", data=body, headers=hdr)
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    assert "resting" in r.read().decode()
+            c = Canceller(m.venue.url, m.addr, m.signer, dex="abc")
+            c.load_assets()
+            assert c.assets["abc:GAS"] == 120_001 and c.assets["ETH"] == 0
+            assert c.cancel_all() == (2, 0)
+            assert m.open_orders("abc") == [] and m.open_orders() == []
 
     uvloop.run(main())
 
