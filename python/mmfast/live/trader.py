@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from mmfast._core import QuoteEngine
 from mmfast.errors import MmfastError
 from mmfast.feeds.ws import mono_ms
 from mmfast.gateway.limits import AddressBudget
@@ -247,18 +248,23 @@ class Trader:
         if self.engine is not None:
             self.engine.on_binance_frame(frame, recv_ms)
 
+    @property
+    def native_engine(self) -> QuoteEngine | None:
+        """The engine when it is the core's (the order path feeds it in its own calls); None
+        for a stand-in (an engine factory's), which reads its frames itself."""
+        return self.engine if isinstance(self.engine, QuoteEngine) else None
+
     def on_user(self, frame: bytes, recv_ms: int) -> None:
         """A user frame, read once by the order path and applied to its ledger (fills
         de-duplicated by tid) and to the engine (its own account of our orders); PnL, quota and
         the checkpoint take the fresh fills. A malformed frame (absurd sizes, prices, positions:
         the core's parser judges it, issue 13 item 7) raises before anything is applied: it
         reaches neither the ledger, nor the PnL, nor the engine."""
-        if self.path is not None:
-            fresh = self.path.on_user_frame(frame, recv_ms, self.engine)  # one parse, both
-        else:
-            fresh = []
-            if self.engine is not None:
-                self.engine.on_user_frame(frame, recv_ms)
+        native = self.native_engine
+        # One parse for the ledger and the engine.
+        fresh = self.path.on_user_frame(frame, recv_ms, native) if self.path is not None else []
+        if native is None and self.engine is not None:
+            self.engine.on_user_frame(frame, recv_ms)
         for _tid, _oid, is_buy, px, sz, fee, _t in fresh:
             self.pnl.on_fill(is_buy, px, sz, fee)
             self.node.budget.on_fill_volume(sz * px)
