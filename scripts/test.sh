@@ -25,6 +25,12 @@ python3 -m venv "$clean/venv"
   ./venv/bin/mmfast paper --duration 5 --plain --summary "$clean/paper.json"
   ./venv/bin/python -c "import json, sys; s = json.load(open(sys.argv[1])); \
 assert s['errors'] == 0 and s['invariant_breaches'] == 0, s" "$clean/paper.json"
+  # Without the research extra (no plotly): the report's data files, and one line naming it.
+  ./venv/bin/mmfast backtest --plain --duration 20 --report "$clean/bt" 2>"$clean/bt.err"
+  grep -F "pip install 'mmfast[research]'" "$clean/bt.err"
+  test -f "$clean/bt/summary.json"
+  test ! -e "$clean/bt/report.html"
+  if grep -q Traceback "$clean/bt.err"; then cat "$clean/bt.err"; exit 1; fi
 )
 stage "install the same wheel with the test extras"
 .venv/bin/python -m pip install -q "${wheel}[test]"

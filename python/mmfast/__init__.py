@@ -52,9 +52,9 @@ from mmfast._core import (
 # Quote engine (issue 5)
 # isort: split
 from mmfast._core import (
-    Action,
     CycleOutput,
     LadderStrategy,
+    OrderStep,
     Quote,
     QuoteEngine,
     is_valid_price,
@@ -68,7 +68,6 @@ from mmfast._core import RecoveredRequest, Signer
 # Matching engine (issue 6; the venue itself is `mmfast.venue`): MatchingEngine, imported above
 
 __all__ = [
-    "Action",
     "BinanceBook",
     "BookError",
     "ConfigError",
@@ -87,6 +86,7 @@ __all__ = [
     "MatchingEngine",
     "MmfastError",
     "ModeSelectionInput",
+    "OrderStep",
     "PositionAssessment",
     "PositionZone",
     "QueueValueHeuristic",

@@ -441,8 +441,9 @@ class Quote:
     def depth_bps(self) -> float: ...
 
 @final
-class Action:
-    """One exchange action. Actions with the same `batch` form one exchange action (`order`,
+class OrderStep:
+    """One order-level step of a cycle (place, modify or cancel one order). Steps with the
+    same `batch` form one exchange action (`order`,
     `cancelByCloid` or `batchModify`), items in `index` order; pass the exchange's answer to it
     to `QuoteEngine.on_exchange_response(frame, recv_ms, batch)`."""
 
@@ -480,7 +481,7 @@ class CycleOutput:
     @property
     def quotes(self) -> list[Quote]: ...
     @property
-    def actions(self) -> list[Action]: ...
+    def actions(self) -> list[OrderStep]: ...
     @property
     def n_actions(self) -> int: ...
     @property

@@ -122,6 +122,8 @@ def run_backtest(job: Job, progress: bool = False) -> tuple[dict[str, Any], dict
     wall = time.perf_counter() - t0
     summary: dict[str, Any] = orjson.loads(bt.summary_json())
     summary["market"] = "replay" if job.hl else job.market
+    # Fractions of max_position where Yellow, Red and Kill start: the report draws the bands.
+    summary["zone_thresholds"] = cfg.zones.to_dict()
     summary["seed"] = job.seed
     summary["wall_s"] = wall
     summary["events_per_s"] = summary["events"] / wall if wall > 0 else None

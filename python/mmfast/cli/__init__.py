@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from mmfast import __version__
-from mmfast.cli import backtest, bench, derive, operate, paper, run, tune
+from mmfast.cli import backtest, bench, derive, operate, paper, record, run, tune
 
 # Subcommand modules, in the order `mmfast --help` lists them.
-COMMANDS = [paper, backtest, run, operate, derive, bench, tune]
+COMMANDS = [paper, backtest, run, operate, derive, bench, tune, record]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -116,8 +116,13 @@ def replay_asset(path: str) -> dict[str, Any]:
             _, _, frame = line.partition(" ")
             if '"l2Book"' not in frame:
                 continue
-            data = orjson.loads(frame)["data"]
+            msg = orjson.loads(frame)
+            if not isinstance(msg, dict) or msg.get("channel") != "l2Book":
+                continue  # e.g. the subscription's acknowledgement, which names l2Book too
+            data = msg["data"]
             bids, asks = data["levels"]
+            if not bids or not asks:
+                continue  # a one-sided book gives no mid (the replay starts where both exist)
             mid = (float(bids[0]["px"]) + float(asks[0]["px"])) / 2
             sz_dec = max(0, 6 - _decimals(bids[0]["px"]) - 1)
             return {

@@ -9,11 +9,14 @@ recordings, so live and replayed frames take the same parser path.
 from __future__ import annotations
 
 
-def stream_urls(base: str, symbol: str, depth: bool = False) -> dict[str, str]:
-    """`{"public": url, "market": url}` for one symbol (lowercased as Binance requires)."""
+def stream_urls(
+    base: str, symbol: str, depth: bool = False, depth_stream: str = "depth5@100ms"
+) -> dict[str, str]:
+    """`{"public": url, "market": url}` for one symbol (lowercased as Binance requires).
+    `depth_stream`: the bot reads the partial top 5; the recorder takes the diffs."""
     s = symbol.lower()
     base = base.rstrip("/")
-    public = [f"{s}@bookTicker"] + ([f"{s}@depth5@100ms"] if depth else [])
+    public = [f"{s}@bookTicker"] + ([f"{s}@{depth_stream}"] if depth else [])
     return {
         "public": f"{base}/public/stream?streams={'/'.join(public)}",
         "market": f"{base}/market/stream?streams={s}@aggTrade",

@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import html
 import itertools
 import json
 import math
@@ -544,15 +545,15 @@ def write_best(out: Path, config_toml: str, params: Mapping[str, Any]) -> Path:
 def write_report(out: Path, study: Any, result: TuneResult) -> Path:
     """`tune_report.html`: Optuna's optimisation history and parameter importances (plotly,
     self-contained) and the held-out comparison."""
-    try:
-        import plotly.io as pio
-        from optuna.visualization import (
-            plot_optimization_history,
-            plot_parallel_coordinate,
-            plot_param_importances,
-        )
-    except ModuleNotFoundError:
-        raise InputError("the tune report needs plotly: pip install 'mmfast[research]'") from None
+    from mmfast.research.html import plotly_page, require_plotly
+
+    require_plotly("the tune report")
+    from optuna.visualization import (
+        plot_optimization_history,
+        plot_parallel_coordinate,
+        plot_param_importances,
+    )
+
     figs = [plot_optimization_history(study)]
     from optuna.trial import TrialState
 
@@ -563,18 +564,14 @@ def write_report(out: Path, study: Any, result: TuneResult) -> Path:
             warnings.simplefilter("ignore")  # "importances will be equal" on tiny studies
             figs.append(plot_param_importances(study))
         figs.append(plot_parallel_coordinate(study))
-    parts = [pio.to_html(f, full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figs)]
     d = result.diff
-    summary = json.dumps(result.as_dict(), indent=1, default=str)
-    html = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>mmfast tune</title></head>"
-        "<body style='font-family:sans-serif'>"
-        f"<h1>mmfast tune: study {result.study_name}</h1>"
+    summary = html.escape(json.dumps(result.as_dict(), indent=1, default=str))
+    intro = (
         f"<p>{result.trials_done} trials. Held-out seeds {result.holdout_seeds}: best minus "
         f"starting config, score {d.mean:+.4g} USD (95% CI {d.low:+.4g} .. {d.high:+.4g}).</p>"
-        + "".join(parts)
-        + f"<h2>Summary</h2><pre>{summary}</pre></body></html>"
     )
+    title = f"mmfast tune: study {result.study_name}"
+    page = plotly_page(title, figs, intro, f"<h2>Summary</h2><pre>{summary}</pre>")
     path = out / "tune_report.html"
-    path.write_text(html, encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path

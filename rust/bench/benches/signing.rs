@@ -1,6 +1,7 @@
 //! Signing costs (SPEC 12, PROTOCOL 4) without Python: each stage of the pipeline, a full
 //! signed request body for 1 and 10 ALO orders, and the venue's recovery of the signer.
 
+use std::borrow::Cow;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -42,7 +43,7 @@ fn bench(c: &mut Criterion) {
     for n in [1usize, 10] {
         let orders = quotes(n);
         let action = Action::Order {
-            orders: &orders,
+            orders: Cow::Borrowed(&orders),
             grouping: Grouping::Na,
             builder: None,
         };

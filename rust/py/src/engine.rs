@@ -1,7 +1,7 @@
 //! Python classes of `mmfast_core::strategy` and `mmfast_core::engine` (SPEC 7-9).
 
 use mmfast_core::engine::{
-    cloid_hex, Action, CycleDiagnostics, FlatReason, OrderState, QuoteEngine,
+    cloid_hex, CycleDiagnostics, FlatReason, OrderState, OrderStep, QuoteEngine,
 };
 use mmfast_core::strategy::{
     LadderInput, LadderOutput, LadderStrategy as CoreLadder, Quote, RiskFeatures,
@@ -234,7 +234,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyLadderStrategy>()?;
     m.add_class::<PyQuoteEngine>()?;
     m.add_class::<PyCycleOutput>()?;
-    m.add_class::<PyAction>()?;
+    m.add_class::<PyOrderStep>()?;
     m.add_class::<PyQuote>()?;
     m.add_function(wrap_pyfunction!(round_price, m)?)?;
     m.add_function(wrap_pyfunction!(is_valid_price, m)?)?;
@@ -294,15 +294,15 @@ impl PyQuote {
     }
 }
 
-/// One exchange action of a cycle. `kind` is "place", "cancel" or "modify"; `cloid` is the new
+/// One order-level step of a cycle. `kind` is "place", "cancel" or "modify"; `cloid` is the new
 /// order's (place, modify) or the target's (cancel; None for an order that is not ours, cancel it
 /// by `oid`); `oid` is the target's exchange id (cancel, modify) when known; `target_cloid` the
-/// replaced order's cloid (modify). Actions with the same `batch` form one exchange action
+/// replaced order's cloid (modify). Steps with the same `batch` form one exchange action
 /// (`order`, `cancelByCloid` or `batchModify`) with the items in `index` order; give the
 /// exchange's answer to it back with `on_exchange_response(frame, recv_ms, batch)`.
-#[pyclass(module = "mmfast._core", name = "Action", frozen, get_all)]
+#[pyclass(module = "mmfast._core", name = "OrderStep", frozen, get_all)]
 #[derive(Clone)]
-pub struct PyAction {
+pub struct PyOrderStep {
     kind: &'static str,
     side: &'static str,
     px: f64,
@@ -316,8 +316,8 @@ pub struct PyAction {
     index: u32,
 }
 
-impl From<&Action> for PyAction {
-    fn from(a: &Action) -> Self {
+impl From<&OrderStep> for PyOrderStep {
+    fn from(a: &OrderStep) -> Self {
         Self {
             kind: a.kind.as_str(),
             side: side_str(a.side),
@@ -335,10 +335,10 @@ impl From<&Action> for PyAction {
 }
 
 #[pymethods]
-impl PyAction {
+impl PyOrderStep {
     fn __repr__(&self) -> String {
         format!(
-            "Action(kind={:?}, side={:?}, px={}, sz={}, cloid={:?}, oid={:?}, reduce_only={}, \
+            "OrderStep(kind={:?}, side={:?}, px={}, sz={}, cloid={:?}, oid={:?}, reduce_only={}, \
              batch={}, index={})",
             self.kind,
             self.side,
@@ -361,7 +361,7 @@ pub struct PyCycleOutput {
     mode: mmfast_core::mode::ExecutionMode,
     zone: mmfast_core::governor::PositionZone,
     quotes: Vec<Quote>,
-    actions: Vec<Action>,
+    actions: Vec<OrderStep>,
     diag: CycleDiagnostics,
 }
 
@@ -400,8 +400,8 @@ impl PyCycleOutput {
     /// Exchange actions; actions with the same `batch` are one exchange action (send the cancel
     /// batch first: it frees room).
     #[getter]
-    fn actions(&self) -> Vec<PyAction> {
-        self.actions.iter().map(PyAction::from).collect()
+    fn actions(&self) -> Vec<PyOrderStep> {
+        self.actions.iter().map(PyOrderStep::from).collect()
     }
 
     /// Number of actions (without building them).

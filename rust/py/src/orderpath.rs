@@ -8,14 +8,11 @@ use std::collections::HashSet;
 
 use mmfast_core::book::parse_hl::{parse_hl_frame, HlMessage};
 use mmfast_core::engine::frames::{parse_exchange_response, parse_user_frame, ExchangeReply};
-use mmfast_core::engine::{cloid_hex, parse_cloid, Action as EngineAction, ActionKind, UserFrame};
+use mmfast_core::engine::{cloid_hex, parse_cloid, BatchWire, UserFrame};
 use mmfast_core::risk::{
-    Guard, GuardLimits, GuardOrder, LedgerState, NewOrder, OpenOrder, SentItem, Target,
+    read_action, Guard, GuardLimits, GuardOrder, LedgerState, OpenOrder, SentItem, Target,
 };
-use mmfast_core::signing::{
-    Action, CancelByCloidWire, CancelWire, Cloid, Decimal, Envelope, Grouping, ModifyWire, Oid,
-    OrderWire,
-};
+use mmfast_core::signing::{Action, Envelope};
 use mmfast_core::types::Side;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -60,209 +57,126 @@ fn side_buy(s: Side) -> bool {
     s == Side::Bid
 }
 
-fn decimal(field: &'static str, x: f64) -> PyResult<Decimal> {
-    let _ = field;
-    Decimal::from_f64(x).py()
+/// The guard with the reusable lists one action is read into.
+struct PathState {
+    guard: Guard,
+    asset: u32,
+    orders: Vec<GuardOrder>,
+    items: Vec<SentItem>,
+}
+
+/// What to look an unanswered item up by: the new order's cloid (place, modify), else the
+/// cancelled order's oid or cloid.
+fn item_refs(py: Python<'_>, items: &[SentItem]) -> PyResult<Vec<Py<PyAny>>> {
+    items
+        .iter()
+        .map(|it| {
+            Ok(match (it.new, it.old) {
+                (Some(n), _) => match n.cloid {
+                    Some(c) => cloid_hex(c).into_pyobject(py)?.into_any().unbind(),
+                    None => py.None(),
+                },
+                (None, Some(Target::Oid(o))) => o.into_pyobject(py)?.into_any().unbind(),
+                (None, Some(Target::Cloid(c))) => {
+                    cloid_hex(c).into_pyobject(py)?.into_any().unbind()
+                }
+                (None, None) => py.None(),
+            })
+        })
+        .collect()
+}
+
+/// How one action leaves: signed here, or already signed elsewhere (its body and nonce).
+enum Body<'py> {
+    Sign {
+        expires_after: Option<u64>,
+    },
+    Signed {
+        body: Bound<'py, PyBytes>,
+        nonce: u64,
+        expires_after: Option<u64>,
+    },
+}
+
+/// One exchange action through the guard, the ledger and the signer: read from the action
+/// itself (what is signed is what is checked), refused whole when any order breaks a rule.
+#[allow(clippy::too_many_arguments)]
+fn admit(
+    py: Python<'_>,
+    st: &mut PathState,
+    signer: &Py<PySigner>,
+    id: u64,
+    batch: u64,
+    action: &Action<'_>,
+    body: Body<'_>,
+) -> PyResult<Outgoing> {
+    let mut refused = read_action(action, st.asset, &mut st.orders, &mut st.items).err();
+    if refused.is_none() && !st.orders.is_empty() {
+        refused = st.guard.check(&st.orders).err();
+    }
+    let refs = item_refs(py, &st.items)?;
+    let n_items = st.items.len();
+    let kind = action.kind();
+    let expires_after = match &body {
+        Body::Sign { expires_after } | Body::Signed { expires_after, .. } => *expires_after,
+    };
+    if refused.is_some() {
+        st.guard.refusals += 1;
+        return Ok(Outgoing {
+            id,
+            batch,
+            kind,
+            n_items,
+            nonce: 0,
+            expires_after,
+            body: None,
+            refused,
+            refs,
+        });
+    }
+    let (body, nonce) = match body {
+        Body::Signed { body, nonce, .. } => (body.unbind(), nonce),
+        Body::Sign { expires_after } => {
+            let s = signer.get();
+            let env = Envelope {
+                nonce: s.inner.next_nonce(crate::signing::now_ms()),
+                vault: s.inner.vault(),
+                expires_after,
+            };
+            let mut out = Vec::with_capacity(512);
+            py.detach(|| s.inner.write_body(&mut out, action, &env));
+            (PyBytes::new(py, &out).unbind(), env.nonce)
+        }
+    };
+    st.guard.ledger.on_send(id, &st.items);
+    Ok(Outgoing {
+        id,
+        batch,
+        kind,
+        n_items,
+        nonce,
+        expires_after,
+        body: Some(body),
+        refused: None,
+        refs,
+    })
 }
 
 /// The guard and its ledger for one asset, with the account's signer.
 #[pyclass(module = "mmfast._core", name = "OrderPath")]
 pub struct PyOrderPath {
-    guard: Guard,
+    st: PathState,
     signer: Py<PySigner>,
-    asset: u32,
     coin: String,
     next_id: u64,
+    /// Reused lists for building each engine batch's exchange action.
+    wire: BatchWire,
 }
 
 impl PyOrderPath {
     fn take_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
-    }
-
-    fn envelope(&self, py: Python<'_>, expires_after: Option<u64>) -> Envelope {
-        let s = self.signer.get();
-        let _ = py;
-        Envelope {
-            nonce: s.inner.next_nonce(crate::signing::now_ms()),
-            vault: s.inner.vault(),
-            expires_after,
-        }
-    }
-
-    fn sign(&self, py: Python<'_>, action: &Action<'_>, env: &Envelope) -> Py<PyBytes> {
-        let mut out = Vec::with_capacity(512);
-        let s = self.signer.get();
-        py.detach(|| s.inner.write_body(&mut out, action, env));
-        PyBytes::new(py, &out).unbind()
-    }
-
-    fn cloid_ref(py: Python<'_>, c: u128) -> PyResult<Py<PyAny>> {
-        Ok(cloid_hex(c).into_pyobject(py)?.into_any().unbind())
-    }
-
-    /// One engine batch: checked, recorded and signed, or refused.
-    fn batch(
-        &mut self,
-        py: Python<'_>,
-        acts: &[EngineAction],
-        expires_after: Option<u64>,
-    ) -> PyResult<Outgoing> {
-        let kind = acts[0].kind;
-        let batch = acts[0].batch;
-        let n = acts.len();
-        let mut refs = Vec::with_capacity(n);
-        let mut items = Vec::with_capacity(n);
-        let id = self.take_id();
-        let mut refused = None;
-        let new_of = |a: &EngineAction| NewOrder {
-            is_buy: side_buy(a.side),
-            px: a.px,
-            sz: a.sz,
-            cloid: Some(a.cloid),
-            reduce_only: a.reduce_only,
-        };
-        if kind != ActionKind::Cancel {
-            let orders: Vec<GuardOrder> = acts
-                .iter()
-                .map(|a| GuardOrder {
-                    is_buy: side_buy(a.side),
-                    px: a.px,
-                    sz: a.sz,
-                    reduce_only: a.reduce_only,
-                    post_only: true,
-                })
-                .collect();
-            if let Err(why) = self.guard.check(&orders) {
-                self.guard.refusals += 1;
-                refused = Some(why);
-            }
-        }
-        let (wire_kind, body) = if refused.is_some() {
-            (
-                match kind {
-                    ActionKind::Cancel => "cancel",
-                    ActionKind::Modify => "batchModify",
-                    ActionKind::Place => "order",
-                },
-                None,
-            )
-        } else {
-            let env = self.envelope(py, expires_after);
-            let asset = self.asset;
-            let (k, body) = match kind {
-                ActionKind::Cancel if acts.iter().all(|a| a.oid.is_some()) => {
-                    let mut cancels = Vec::with_capacity(n);
-                    for a in acts {
-                        let oid = a.oid.unwrap_or_default();
-                        cancels.push(CancelWire { asset, oid });
-                        items.push(SentItem {
-                            new: None,
-                            old: Some(Target::Oid(oid)),
-                        });
-                        refs.push(oid.into_pyobject(py)?.into_any().unbind());
-                    }
-                    let action = Action::Cancel {
-                        cancels: &cancels,
-                        fast: true,
-                    };
-                    ("cancel", self.sign(py, &action, &env))
-                }
-                ActionKind::Cancel => {
-                    let mut cancels = Vec::with_capacity(n);
-                    for a in acts {
-                        cancels.push(CancelByCloidWire {
-                            asset,
-                            cloid: Cloid::from_u128(a.cloid),
-                        });
-                        items.push(SentItem {
-                            new: None,
-                            old: Some(Target::Cloid(a.cloid)),
-                        });
-                        refs.push(Self::cloid_ref(py, a.cloid)?);
-                    }
-                    let action = Action::CancelByCloid {
-                        cancels: &cancels,
-                        fast: true,
-                    };
-                    ("cancelByCloid", self.sign(py, &action, &env))
-                }
-                ActionKind::Modify => {
-                    let mut mods = Vec::with_capacity(n);
-                    for a in acts {
-                        let (oid, old) = match (a.oid, a.target_cloid) {
-                            (Some(o), _) => (Oid::Oid(o), Target::Oid(o)),
-                            (None, Some(c)) => (Oid::Cloid(Cloid::from_u128(c)), Target::Cloid(c)),
-                            (None, None) => (Oid::Oid(0), Target::Oid(0)),
-                        };
-                        mods.push(ModifyWire {
-                            oid,
-                            order: self.order_wire(a)?,
-                        });
-                        items.push(SentItem {
-                            new: Some(new_of(a)),
-                            old: Some(old),
-                        });
-                        refs.push(Self::cloid_ref(py, a.cloid)?);
-                    }
-                    let action = Action::BatchModify { modifies: &mods };
-                    ("batchModify", self.sign(py, &action, &env))
-                }
-                ActionKind::Place => {
-                    let mut orders = Vec::with_capacity(n);
-                    for a in acts {
-                        orders.push(self.order_wire(a)?);
-                        items.push(SentItem {
-                            new: Some(new_of(a)),
-                            old: None,
-                        });
-                        refs.push(Self::cloid_ref(py, a.cloid)?);
-                    }
-                    let action = Action::Order {
-                        orders: &orders,
-                        grouping: Grouping::default(),
-                        builder: None,
-                    };
-                    ("order", self.sign(py, &action, &env))
-                }
-            };
-            self.guard.ledger.on_send(id, &items);
-            return Ok(Outgoing {
-                id,
-                batch,
-                kind: k,
-                n_items: n,
-                nonce: env.nonce,
-                expires_after,
-                body: Some(body),
-                refused: None,
-                refs,
-            });
-        };
-        Ok(Outgoing {
-            id,
-            batch,
-            kind: wire_kind,
-            n_items: n,
-            nonce: 0,
-            expires_after,
-            body,
-            refused,
-            refs,
-        })
-    }
-
-    fn order_wire(&self, a: &EngineAction) -> PyResult<OrderWire> {
-        let mut w = OrderWire::alo(
-            self.asset,
-            side_buy(a.side),
-            decimal("px", a.px)?,
-            decimal("sz", a.sz)?,
-            Some(Cloid::from_u128(a.cloid)),
-        );
-        w.reduce_only = a.reduce_only;
-        Ok(w)
     }
 }
 
@@ -279,15 +193,20 @@ impl PyOrderPath {
         price_band_bps: f64,
     ) -> Self {
         Self {
-            guard: Guard::new(GuardLimits {
-                max_position,
-                single_order_cap,
-                price_band_bps,
-            }),
+            st: PathState {
+                guard: Guard::new(GuardLimits {
+                    max_position,
+                    single_order_cap,
+                    price_band_bps,
+                }),
+                asset,
+                orders: Vec::new(),
+                items: Vec::new(),
+            },
             signer,
-            asset,
             coin,
             next_id: 0,
+            wire: BatchWire::default(),
         }
     }
 
@@ -302,158 +221,76 @@ impl PyOrderPath {
         expires_after: Option<u64>,
     ) -> PyResult<Vec<Outgoing>> {
         if let Some(l) = engine.inner.limits() {
-            self.guard.limits.max_position = l.max_position;
-            self.guard.limits.single_order_cap = l.single_order_cap;
+            self.st.guard.limits.max_position = l.max_position;
+            self.st.guard.limits.single_order_cap = l.single_order_cap;
         }
-        let acts = engine.inner.last_output().actions.as_slice();
-        if acts.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Batches in order of first appearance, items in index order.
-        let mut batches: Vec<u64> = Vec::with_capacity(4);
-        for a in acts {
-            if !batches.contains(&a.batch) {
-                batches.push(a.batch);
-            }
-        }
-        let mut out = Vec::with_capacity(batches.len());
-        let mut group: Vec<EngineAction> = Vec::with_capacity(acts.len());
-        for b in batches {
-            group.clear();
-            group.extend(acts.iter().filter(|a| a.batch == b).copied());
-            group.sort_by_key(|a| a.index);
-            out.push(self.batch(py, &group, expires_after)?);
+        let actions = &engine.inner.last_output().actions;
+        let mut out = Vec::new();
+        for (batch, _) in actions.batches() {
+            self.next_id += 1;
+            let id = self.next_id;
+            let Some(action) = self.wire.build(actions, batch, self.st.asset).py()? else {
+                continue;
+            };
+            out.push(admit(
+                py,
+                &mut self.st,
+                &self.signer,
+                id,
+                batch,
+                &action,
+                Body::Sign { expires_after },
+            )?);
         }
         Ok(out)
     }
 
-    /// An action signed elsewhere (the node's own cancels and housekeeping, a test's): its
-    /// orders are checked by the guard and recorded in the ledger like the engine's. Reads the
-    /// body's JSON (these are rare, unlike the cycle's actions).
+    /// An action signed elsewhere (the node's own cancels and housekeeping, a test's): read as
+    /// an [`Action`], its orders are checked by the guard and recorded in the ledger like the
+    /// engine's. These are rare, unlike the cycle's actions.
     fn accept_body(&mut self, py: Python<'_>, body: Bound<'_, PyBytes>) -> PyResult<Outgoing> {
         let doc: serde_json::Value = serde_json::from_slice(body.as_bytes())
             .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("body: {e}")))?;
-        let action = &doc["action"];
-        let kind = action["type"].as_str().unwrap_or_default().to_string();
         let id = self.take_id();
         let nonce = doc["nonce"].as_u64().unwrap_or_default();
         let expires_after = doc["expiresAfter"].as_u64();
-        let mut items = Vec::new();
-        let mut orders = Vec::new();
-        let mut refs: Vec<Py<PyAny>> = Vec::new();
-        let mut refused = None;
-        let empty = Vec::new();
-        let list = |k: &str| action[k].as_array().unwrap_or(&empty).clone();
-        let mut wire = |w: &serde_json::Value, refs: &mut Vec<Py<PyAny>>| -> PyResult<NewOrder> {
-            let f = |k: &str| {
-                w[k].as_str()
-                    .and_then(|x| x.parse::<f64>().ok())
-                    .unwrap_or(0.0)
-            };
-            if w["a"].as_u64() != Some(u64::from(self.asset)) && refused.is_none() {
-                refused = Some(format!(
-                    "asset {} is not the traded asset {}",
-                    w["a"], self.asset
-                ));
+        let kind = doc["action"]["type"].as_str().unwrap_or_default();
+        // Margin moves carry no order: nothing to check or record.
+        let action = match (kind, Action::from_json_value(&doc["action"])) {
+            ("updateIsolatedMargin", _) => Action::Noop,
+            (_, Ok(a)) => a,
+            (_, Err(e)) => {
+                self.st.guard.refusals += 1;
+                return Ok(Outgoing {
+                    id,
+                    batch: 0,
+                    kind: "other",
+                    n_items: 0,
+                    nonce,
+                    expires_after,
+                    body: None,
+                    refused: Some(format!("action is not one the bot sends: {e}")),
+                    refs: Vec::new(),
+                });
             }
-            let cloid = w["c"].as_str().and_then(parse_cloid);
-            refs.push(match w["c"].as_str() {
-                Some(c) => c.into_pyobject(py)?.into_any().unbind(),
-                None => py.None(),
-            });
-            let n = NewOrder {
-                is_buy: w["b"].as_bool().unwrap_or(false),
-                px: f("p"),
-                sz: f("s"),
-                cloid,
-                reduce_only: w["r"].as_bool().unwrap_or(false),
-            };
-            orders.push(GuardOrder {
-                is_buy: n.is_buy,
-                px: n.px,
-                sz: n.sz,
-                reduce_only: n.reduce_only,
-                post_only: w["t"]["limit"]["tif"].as_str() == Some("Alo"),
-            });
-            Ok(n)
         };
-        let target = |v: &serde_json::Value| match v.as_u64() {
-            Some(o) => Some(Target::Oid(o)),
-            None => v.as_str().and_then(parse_cloid).map(Target::Cloid),
-        };
-        match kind.as_str() {
-            "order" => {
-                for w in list("orders") {
-                    let n = wire(&w, &mut refs)?;
-                    items.push(SentItem {
-                        new: Some(n),
-                        old: None,
-                    });
-                }
-            }
-            "batchModify" => {
-                for m in list("modifies") {
-                    let n = wire(&m["order"], &mut refs)?;
-                    items.push(SentItem {
-                        new: Some(n),
-                        old: target(&m["oid"]),
-                    });
-                }
-            }
-            "cancel" | "cancelByCloid" => {
-                let key = if kind == "cancel" { "o" } else { "cloid" };
-                for c in list("cancels") {
-                    refs.push(match &c[key] {
-                        serde_json::Value::Number(n) => {
-                            n.as_u64().into_pyobject(py)?.into_any().unbind()
-                        }
-                        v => v.as_str().into_pyobject(py)?.into_any().unbind(),
-                    });
-                    items.push(SentItem {
-                        new: None,
-                        old: target(&c[key]),
-                    });
-                }
-            }
-            "scheduleCancel" | "noop" | "updateLeverage" | "updateIsolatedMargin" => {}
-            other => refused = Some(format!("action type {other:?} is not one the bot sends")),
-        }
-        if refused.is_none() && !orders.is_empty() {
-            if let Err(why) = self.guard.check(&orders) {
-                refused = Some(why);
-            }
-        }
-        if refused.is_some() {
-            self.guard.refusals += 1;
-        } else {
-            self.guard.ledger.on_send(id, &items);
-        }
-        let kind: &'static str = match kind.as_str() {
-            "order" => "order",
-            "batchModify" => "batchModify",
-            "cancel" => "cancel",
-            "cancelByCloid" => "cancelByCloid",
-            "scheduleCancel" => "scheduleCancel",
-            "noop" => "noop",
-            "updateLeverage" => "updateLeverage",
-            "updateIsolatedMargin" => "updateIsolatedMargin",
-            _ => "other",
-        };
-        Ok(Outgoing {
+        let mut out = admit(
+            py,
+            &mut self.st,
+            &self.signer,
             id,
-            batch: 0,
-            kind,
-            n_items: items.len(),
-            nonce,
-            expires_after,
-            body: if refused.is_none() {
-                Some(body.unbind())
-            } else {
-                None
+            0,
+            &action,
+            Body::Signed {
+                body,
+                nonce,
+                expires_after,
             },
-            refused,
-            refs,
-        })
+        )?;
+        if kind == "updateIsolatedMargin" {
+            out.kind = "updateIsolatedMargin";
+        }
+        Ok(out)
     }
 
     /// The answer to the action sent as `id` (the `/exchange` body or the websocket `post`
@@ -461,12 +298,12 @@ impl PyOrderPath {
     fn on_answer(&mut self, id: u64, answer: &[u8], now_ms: u64) {
         let reply = parse_exchange_response(answer)
             .unwrap_or_else(|e| ExchangeReply::Err(format!("unreadable answer: {e}")));
-        self.guard.ledger.on_reply(id, &reply, now_ms);
+        self.st.guard.ledger.on_reply(id, &reply, now_ms);
     }
 
     /// Drops an action that never left (refused after `send_cycle`, e.g. by the address budget).
     fn forget(&mut self, id: u64) {
-        self.guard.ledger.forget(id);
+        self.st.guard.ledger.forget(id);
     }
 
     /// A user frame (orderUpdates, userFills, userEvents): applied to the ledger, fills
@@ -478,7 +315,7 @@ impl PyOrderPath {
         now_ms: u64,
     ) -> PyResult<Vec<(u64, u64, bool, f64, f64, f64, u64)>> {
         let mut fresh = Vec::new();
-        let lg = &mut self.guard.ledger;
+        let lg = &mut self.st.guard.ledger;
         match parse_user_frame(frame, &self.coin).py()? {
             UserFrame::Orders(ups) => {
                 for u in &ups {
@@ -524,7 +361,7 @@ impl PyOrderPath {
                 if let (Ok(bp), Ok(ap)) = (bid.px.parse::<f64>(), ask.px.parse::<f64>()) {
                     let mid = (bp + ap) / 2.0;
                     if mid.is_finite() && mid > 0.0 {
-                        self.guard.mid = Some(mid);
+                        self.st.guard.mid = Some(mid);
                         return Some(mid);
                     }
                 }
@@ -535,7 +372,7 @@ impl PyOrderPath {
 
     /// Marks a fill id as counted (a previous run's, from the checkpoint).
     fn mark_seen(&mut self, tid: u64) {
-        self.guard.ledger.mark_seen(tid);
+        self.st.guard.ledger.mark_seen(tid);
     }
 
     /// Replaces resting orders and position with the exchange's snapshot (`openOrders` entries:
@@ -590,7 +427,8 @@ impl PyOrderPath {
                     .unwrap_or(false),
             });
         }
-        self.guard
+        self.st
+            .guard
             .ledger
             .reset_from_exchange(position, &open, now_ms);
         Ok(())
@@ -604,7 +442,8 @@ impl PyOrderPath {
         open_oids: HashSet<u64>,
         asked_ms: u64,
     ) -> Vec<(u64, Option<String>, bool, f64, f64)> {
-        self.guard
+        self.st
+            .guard
             .ledger
             .drop_gone(&open_oids, asked_ms)
             .into_iter()
@@ -622,48 +461,48 @@ impl PyOrderPath {
 
     /// Sets the ceiling and cap (a `ResolvedLimits`); `send_cycle` does it from the engine.
     fn set_limits(&mut self, limits: PyRef<'_, ResolvedLimits>) {
-        self.guard.limits.max_position = limits.max_position;
-        self.guard.limits.single_order_cap = limits.single_order_cap;
+        self.st.guard.limits.max_position = limits.max_position;
+        self.st.guard.limits.single_order_cap = limits.single_order_cap;
     }
 
     #[getter]
     fn max_position(&self) -> f64 {
-        self.guard.limits.max_position
+        self.st.guard.limits.max_position
     }
 
     #[getter]
     fn single_order_cap(&self) -> f64 {
-        self.guard.limits.single_order_cap
+        self.st.guard.limits.single_order_cap
     }
 
     #[getter]
     fn mid(&self) -> Option<f64> {
-        self.guard.mid
+        self.st.guard.mid
     }
 
     #[setter]
     fn set_mid(&mut self, mid: Option<f64>) {
-        self.guard.mid = mid;
+        self.st.guard.mid = mid;
     }
 
     #[getter]
     fn position(&self) -> f64 {
-        self.guard.ledger.position
+        self.st.guard.ledger.position
     }
 
     #[setter]
     fn set_position(&mut self, position: f64) {
-        self.guard.ledger.position = position;
+        self.st.guard.ledger.position = position;
     }
 
     #[getter]
     fn refusals(&self) -> u64 {
-        self.guard.refusals
+        self.st.guard.refusals
     }
 
     /// `(position + live buys, -position + live sells)`: the safety invariant's two sides.
     fn exposure(&self) -> (f64, f64) {
-        self.guard.ledger.exposure()
+        self.st.guard.ledger.exposure()
     }
 
     /// The ledger's orders as `(oid, cloid, is_buy, px, sz, state)`; state is `inflight`,
@@ -671,7 +510,8 @@ impl PyOrderPath {
     #[allow(clippy::type_complexity)]
     #[getter]
     fn orders(&self) -> Vec<(Option<u64>, Option<String>, bool, f64, f64, &'static str)> {
-        self.guard
+        self.st
+            .guard
             .ledger
             .orders()
             .iter()
@@ -695,7 +535,8 @@ impl PyOrderPath {
 
     /// oids of every order the ledger holds with one (what a cancel-all cancels).
     fn resting_oids(&self) -> Vec<u64> {
-        self.guard
+        self.st
+            .guard
             .ledger
             .orders()
             .iter()

@@ -5,6 +5,7 @@
 //! Nothing here ever formats a private key: keys are parsed straight into the core's
 //! `PrivateKey`, whose errors are fixed texts, and `Signer` refuses to be pickled or copied.
 
+use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mmfast_core::signing::{
@@ -516,7 +517,7 @@ impl PySigner {
         Ok(self.body(
             py,
             &Action::Order {
-                orders: &orders,
+                orders: Cow::Owned(orders),
                 grouping,
                 builder: None,
             },
@@ -545,7 +546,7 @@ impl PySigner {
         Ok(self.body(
             py,
             &Action::Cancel {
-                cancels: &cancels,
+                cancels: Cow::Owned(cancels),
                 fast,
             },
             &env,
@@ -573,7 +574,7 @@ impl PySigner {
         Ok(self.body(
             py,
             &Action::CancelByCloid {
-                cancels: &cancels,
+                cancels: Cow::Owned(cancels),
                 fast,
             },
             &env,
@@ -610,7 +611,8 @@ impl PySigner {
         Ok(self.body(
             py,
             &Action::BatchModify {
-                modifies: &modifies,
+                modifies: Cow::Owned(modifies),
+                always_place: false,
             },
             &env,
         ))

@@ -23,13 +23,9 @@ use super::latency::Latency;
 use super::replay::{Recorded, RecordedMarket};
 use crate::check;
 use crate::config::MarketMakerConfig;
-use crate::engine::{cloid_hex, Action as EngineAction, ActionKind, QuoteEngine};
+use crate::engine::{ActionKind, BatchWire, QuoteEngine};
 use crate::error::{Error, Result};
-use crate::signing::float_to_wire;
-use crate::sim::action::{
-    Action as SimAction, CancelByCloidWire, CancelWire, LimitType, ModifyWire, OidOrCloid,
-    OrderType, OrderWire, Tif,
-};
+use crate::protocol::Action;
 use crate::sim::rng::Rng;
 use crate::sim::{AccountState, MarketKind, MatchingEngine, SimConfig};
 use crate::types::Side;
@@ -175,7 +171,7 @@ impl<T> Ord for Timed<T> {
 struct Outgoing {
     batch: u64,
     back_ms: u64,
-    action: SimAction,
+    action: Action<'static>,
 }
 
 /// Streams whose frames stay in order.
@@ -215,6 +211,8 @@ pub struct Backtest {
     next_account: u64,
     replay: Option<RecordedMarket>,
     acct: Accounting,
+    /// Reused lists for building each batch's exchange action (the same path as signing).
+    wire: BatchWire,
     done: bool,
 }
 
@@ -315,6 +313,7 @@ impl Backtest {
             max_cycle_ms,
             replay,
             acct,
+            wire: BatchWire::default(),
             done: false,
         })
     }
@@ -475,27 +474,35 @@ impl Backtest {
         self.next_cycle = None;
         self.last_cycle = t;
         self.acct.cycles += 1;
+        let asset_id = self.venue.assets()[self.asset].id;
         let out = self.engine.cycle(t);
         let zone = out.zone;
-        let actions: Vec<EngineAction> = out.actions.as_slice().to_vec();
-        self.acct.on_zone(t, zone);
-        // One exchange action per engine batch, batches in the engine's order.
-        let mut batches: Vec<(u64, ActionKind, Vec<EngineAction>)> = Vec::new();
-        for a in actions {
-            match batches.iter_mut().find(|b| b.0 == a.batch) {
-                Some(b) => b.2.push(a),
-                None => batches.push((a.batch, a.kind, vec![a])),
-            }
+        // One exchange action per engine batch, batches in the engine's order, built as the
+        // signer builds them (`BatchWire`) and handed to the matching engine typed.
+        let mut batches = Vec::with_capacity(3);
+        for (batch, kind) in out.actions.batches() {
+            let n = out
+                .actions
+                .as_slice()
+                .iter()
+                .filter(|a| a.batch == batch)
+                .count();
+            let action = self
+                .wire
+                .build(&out.actions, batch, asset_id)
+                .map(|a| a.map(Action::into_owned));
+            batches.push((batch, kind, n, action));
         }
-        for (batch, kind, mut acts) in batches {
-            acts.sort_by_key(|a| a.index);
+        self.acct.on_zone(t, zone);
+        for (batch, kind, n, action) in batches {
             self.acct.actions[match kind {
                 ActionKind::Place => 0,
                 ActionKind::Cancel => 1,
                 ActionKind::Modify => 2,
-            }] += acts.len() as u64;
-            let action = match self.sim_action(kind, &acts) {
-                Ok(a) => a,
+            }] += n as u64;
+            let action = match action {
+                Ok(Some(a)) => a,
+                Ok(None) => continue,
                 Err(e) => {
                     // A price or size the wire cannot carry: refused before sending, as the
                     // signer would.
@@ -526,62 +533,6 @@ impl Backtest {
             }));
         }
         Ok(())
-    }
-
-    fn sim_action(&self, kind: ActionKind, acts: &[EngineAction]) -> Result<SimAction> {
-        let a_id = self.venue.assets()[self.asset].id;
-        let wire = |a: &EngineAction| -> Result<OrderWire> {
-            Ok(OrderWire {
-                a: a_id,
-                b: a.side == Side::Bid,
-                p: float_to_wire(a.px)?,
-                s: float_to_wire(a.sz)?,
-                r: a.reduce_only,
-                t: OrderType::Limit(LimitType { tif: Tif::Alo }),
-                c: Some(cloid_hex(a.cloid)),
-            })
-        };
-        Ok(match kind {
-            ActionKind::Place => SimAction::Order {
-                orders: acts.iter().map(wire).collect::<Result<_>>()?,
-                grouping: Value::Null,
-            },
-            ActionKind::Cancel if acts.iter().all(|a| a.oid.is_some()) => SimAction::Cancel {
-                cancels: acts
-                    .iter()
-                    .map(|a| CancelWire {
-                        a: a_id,
-                        o: a.oid.expect("checked"),
-                    })
-                    .collect(),
-            },
-            ActionKind::Cancel => SimAction::CancelByCloid {
-                cancels: acts
-                    .iter()
-                    .map(|a| CancelByCloidWire {
-                        asset: a_id,
-                        cloid: cloid_hex(a.cloid),
-                    })
-                    .collect(),
-            },
-            ActionKind::Modify => SimAction::BatchModify {
-                modifies: acts
-                    .iter()
-                    .map(|a| {
-                        let oid = match (a.oid, a.target_cloid) {
-                            (Some(o), _) => OidOrCloid::Oid(o),
-                            (None, Some(c)) => OidOrCloid::Cloid(cloid_hex(c)),
-                            (None, None) => OidOrCloid::Oid(0),
-                        };
-                        Ok(ModifyWire {
-                            oid,
-                            order: wire(a)?,
-                        })
-                    })
-                    .collect::<Result<_>>()?,
-                a: false,
-            },
-        })
     }
 
     /// One venue block at `tb`.

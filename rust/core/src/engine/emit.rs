@@ -4,7 +4,7 @@
 
 use super::lifecycle::PendingBatch;
 use super::orders::{OrderState, TrackedOrder};
-use super::output::{Action, ActionKind, CapFlags, CycleOutput};
+use super::output::{ActionKind, CapFlags, CycleOutput, OrderStep};
 use super::reconcile::{fair_order, reconcile_side, Decision, ReconcileParams};
 use super::risk_plan::RiskPlan;
 use super::{QuoteEngine, SIZE_EPS};
@@ -34,7 +34,7 @@ impl QuoteEngine {
             return false;
         };
         let o = *self.orders.get(i);
-        if !self.out.actions.push(Action {
+        if !self.out.actions.push(OrderStep {
             kind: ActionKind::Cancel,
             side: o.side,
             px: o.px,
@@ -249,7 +249,7 @@ impl QuoteEngine {
         let mut o = self.new_order(q, reduce_only, now_ms);
         o.batch = batch;
         o.index = index;
-        if !self.out.actions.push(Action {
+        if !self.out.actions.push(OrderStep {
             kind: ActionKind::Place,
             side: q.side,
             px: q.px,
@@ -284,7 +284,7 @@ impl QuoteEngine {
         o.batch = batch;
         o.index = index;
         o.replaces = Some(old.cloid);
-        if !self.out.actions.push(Action {
+        if !self.out.actions.push(OrderStep {
             kind: ActionKind::Modify,
             side: q.side,
             px: q.px,

@@ -35,7 +35,8 @@ pub use frames::{ActionStatus, ExchangeReply, Fill, OrderUpdate, UpdateStatus, U
 pub use lifecycle::AdverseSelection;
 pub use orders::{cloid_hex, parse_cloid, CloidGen, OrderState, TrackedOrder};
 pub use output::{
-    Action, ActionKind, Actions, CapFlags, CycleDiagnostics, CycleOutput, FlatReason, MAX_ACTIONS,
+    ActionKind, Actions, CapFlags, CycleDiagnostics, CycleOutput, FlatReason, OrderStep,
+    MAX_ACTIONS,
 };
 pub use quote_engine::QuoteEngine;
 pub use risk_plan::{plan as risk_plan, RiskInputs, RiskPlan, Stance};

@@ -29,9 +29,13 @@ impl ActionKind {
     }
 }
 
-/// One exchange action. Places and modifies are post-only (ALO).
+/// One order-level step of a cycle: place, modify or cancel one order. The steps of one batch
+/// are the items of one exchange action, [`crate::protocol::Action`] (built by
+/// [`super::BatchWire`], the only translation). Kept in the engine's units (f64, u128 cloids):
+/// wire decimals are formatted outside the cycle, when the batch is signed or simulated.
+/// Places and modifies are post-only (ALO).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Action {
+pub struct OrderStep {
     pub kind: ActionKind,
     pub side: Side,
     /// Price and size of the new order (place, modify) or of the order cancelled.
@@ -52,7 +56,7 @@ pub struct Action {
     pub index: u32,
 }
 
-const EMPTY_ACTION: Action = Action {
+const EMPTY_ACTION: OrderStep = OrderStep {
     kind: ActionKind::Cancel,
     side: Side::Bid,
     px: 0.0,
@@ -71,7 +75,7 @@ const EMPTY_ACTION: Action = Action {
 #[derive(Debug, Clone)]
 pub struct Actions {
     len: usize,
-    items: [Action; MAX_ACTIONS],
+    items: [OrderStep; MAX_ACTIONS],
 }
 
 impl Default for Actions {
@@ -84,7 +88,7 @@ impl Default for Actions {
 }
 
 impl Actions {
-    pub fn as_slice(&self) -> &[Action] {
+    pub fn as_slice(&self) -> &[OrderStep] {
         &self.items[..self.len]
     }
 
@@ -100,7 +104,7 @@ impl Actions {
         self.len = 0;
     }
 
-    pub(super) fn push(&mut self, a: Action) -> bool {
+    pub(super) fn push(&mut self, a: OrderStep) -> bool {
         if self.len < MAX_ACTIONS {
             self.items[self.len] = a;
             self.len += 1;

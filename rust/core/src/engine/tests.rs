@@ -33,7 +33,7 @@ fn warm(e: &mut QuoteEngine) {
     e.set_signals(s);
 }
 
-fn places(out: &CycleOutput, side: Side) -> Vec<Action> {
+fn places(out: &CycleOutput, side: Side) -> Vec<OrderStep> {
     out.actions
         .as_slice()
         .iter()
@@ -42,13 +42,13 @@ fn places(out: &CycleOutput, side: Side) -> Vec<Action> {
         .collect()
 }
 
-fn total(actions: &[Action]) -> f64 {
+fn total(actions: &[OrderStep]) -> f64 {
     actions.iter().map(|a| a.sz).sum()
 }
 
 /// The exchange accepts every action of the last cycle: places rest with fresh oids, cancels
 /// succeed, modifies rest with fresh oids.
-fn ack_all(e: &mut QuoteEngine, out_actions: &[Action], next_oid: &mut u64) {
+fn ack_all(e: &mut QuoteEngine, out_actions: &[OrderStep], next_oid: &mut u64) {
     let mut batches: Vec<u64> = out_actions.iter().map(|a| a.batch).collect();
     batches.sort_unstable();
     batches.dedup();
@@ -72,7 +72,7 @@ fn ack_all(e: &mut QuoteEngine, out_actions: &[Action], next_oid: &mut u64) {
     }
 }
 
-fn run_cycle(e: &mut QuoteEngine, now: u64) -> (CycleOutput, Vec<Action>) {
+fn run_cycle(e: &mut QuoteEngine, now: u64) -> (CycleOutput, Vec<OrderStep>) {
     let out = e.cycle(now).clone();
     let acts = out.actions.as_slice().to_vec();
     (out, acts)
@@ -609,7 +609,7 @@ struct Harness {
     e: QuoteEngine,
     now: u64,
     mid_ticks: i64,
-    pending: std::collections::VecDeque<(u64, Vec<Action>)>,
+    pending: std::collections::VecDeque<(u64, Vec<OrderStep>)>,
     next_oid: u64,
     next_tid: u64,
 }
@@ -647,7 +647,7 @@ impl Harness {
                 self.now += dt;
                 self.book();
                 let acts = self.e.cycle(self.now).actions.as_slice().to_vec();
-                let mut by_batch: Vec<(u64, Vec<Action>)> = Vec::new();
+                let mut by_batch: Vec<(u64, Vec<OrderStep>)> = Vec::new();
                 for a in acts {
                     match by_batch.iter_mut().find(|(b, _)| *b == a.batch) {
                         Some((_, v)) => v.push(a),

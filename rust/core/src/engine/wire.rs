@@ -4,7 +4,9 @@
 //! modifies -> `batchModify` (target by oid when known, else by cloid), cancels -> `cancel` by
 //! oid when every target's oid is known, else `cancelByCloid`.
 
-use super::output::{Action, ActionKind, Actions};
+use std::borrow::Cow;
+
+use super::output::{ActionKind, Actions, OrderStep};
 use crate::protocol::{
     self, CancelByCloidWire, CancelWire, Cloid, Decimal, Grouping, ModifyWire, Oid, OrderWire,
     SigningError,
@@ -30,7 +32,7 @@ impl Actions {
     }
 }
 
-impl Action {
+impl OrderStep {
     /// The order a place or modify puts on the book: post-only, with the engine's cloid.
     ///
     /// # Errors
@@ -103,20 +105,22 @@ impl BatchWire {
         }
         Ok(kind.map(|k| match k {
             ActionKind::Place => protocol::Action::Order {
-                orders: &self.orders,
+                orders: Cow::Borrowed(&self.orders),
                 grouping: Grouping::Na,
                 builder: None,
             },
             ActionKind::Modify => protocol::Action::BatchModify {
-                modifies: &self.modifies,
+                modifies: Cow::Borrowed(&self.modifies),
+                always_place: false,
             },
+            // Fast cancels (`f`): the exchange runs them ahead of the block's other cancels.
             ActionKind::Cancel if all_oids => protocol::Action::Cancel {
-                cancels: &self.cancels,
-                fast: false,
+                cancels: Cow::Borrowed(&self.cancels),
+                fast: true,
             },
             ActionKind::Cancel => protocol::Action::CancelByCloid {
-                cancels: &self.by_cloid,
-                fast: false,
+                cancels: Cow::Borrowed(&self.by_cloid),
+                fast: true,
             },
         }))
     }
@@ -162,7 +166,7 @@ mod tests {
         let mut w = BatchWire::default();
         let action = w.build(&out.actions, b, 4).unwrap().unwrap();
         let first = out.actions.as_slice()[0];
-        let protocol::Action::Order { orders, .. } = action else {
+        let protocol::Action::Order { ref orders, .. } = action else {
             panic!("{action:?}")
         };
         assert_eq!(orders.len(), out.actions.len());
@@ -190,7 +194,7 @@ mod tests {
         let protocol::Action::Cancel { cancels, fast } = action else {
             panic!("{action:?}")
         };
-        assert!(!fast);
+        assert!(fast);
         let mut oids: Vec<u64> = cancels.iter().map(|c| c.oid).collect();
         oids.sort_unstable();
         assert_eq!(oids, (1..=oids.len() as u64).collect::<Vec<_>>());

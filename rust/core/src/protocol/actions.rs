@@ -9,6 +9,8 @@
 //! leverage}`. Optional keys are omitted, never nil; `f` (fast cancel) only when true, since
 //! an action hashed with `f: false` is rejected.
 
+use std::borrow::Cow;
+
 use super::{msgpack as mp, Address, Cloid, Decimal};
 
 /// Time in force of a limit order.
@@ -81,6 +83,19 @@ pub struct OrderWire {
 }
 
 impl OrderWire {
+    /// The limit order's time in force (None for a trigger order).
+    pub fn tif(&self) -> Option<Tif> {
+        match self.kind {
+            OrderKind::Limit(t) => Some(t),
+            OrderKind::Trigger { .. } => None,
+        }
+    }
+
+    /// GTC or IOC: the orders the exchange runs after cancels within a block.
+    pub fn is_gtc_or_ioc(&self) -> bool {
+        matches!(self.tif(), Some(Tif::Gtc | Tif::Ioc))
+    }
+
     /// A post-only limit order, the quote engine's only kind of quote.
     pub fn alo(asset: u32, is_buy: bool, px: Decimal, sz: Decimal, cloid: Option<Cloid>) -> Self {
         OrderWire {
@@ -141,29 +156,38 @@ pub struct BuilderFee {
     pub fee: u64,
 }
 
-/// An L1 action borrowing its lists, so a caller can keep reusable buffers.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// An L1 action: the one type from the quote engine's output to the signed bytes and into the
+/// simulator's matching engine. Its lists are `Cow`: borrowed on the hot path (the caller keeps
+/// reusable buffers, nothing allocates), owned where the action is kept (`Action<'static>`,
+/// the simulator's block queue).
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action<'a> {
     Order {
-        orders: &'a [OrderWire],
+        orders: Cow<'a, [OrderWire]>,
         grouping: Grouping,
         builder: Option<BuilderFee>,
     },
     Cancel {
-        cancels: &'a [CancelWire],
+        cancels: Cow<'a, [CancelWire]>,
         fast: bool,
     },
     CancelByCloid {
-        cancels: &'a [CancelByCloidWire],
+        cancels: Cow<'a, [CancelByCloidWire]>,
         fast: bool,
     },
+    /// One modify; `always_place` (`a`) keeps a GTC/IOC order's time in force instead of
+    /// turning it into ALO.
+    Modify {
+        oid: Oid,
+        order: OrderWire,
+        always_place: bool,
+    },
     BatchModify {
-        modifies: &'a [ModifyWire],
+        modifies: Cow<'a, [ModifyWire]>,
+        always_place: bool,
     },
     /// Dead-man switch: `Some(ms)` sets the cancel time, `None` clears it.
-    ScheduleCancel {
-        time: Option<u64>,
-    },
+    ScheduleCancel { time: Option<u64> },
     /// Burns the nonce (cancels an in-flight action signed with the same nonce).
     Noop,
     UpdateLeverage {
@@ -180,6 +204,7 @@ impl Action<'_> {
             Action::Order { .. } => "order",
             Action::Cancel { .. } => "cancel",
             Action::CancelByCloid { .. } => "cancelByCloid",
+            Action::Modify { .. } => "modify",
             Action::BatchModify { .. } => "batchModify",
             Action::ScheduleCancel { .. } => "scheduleCancel",
             Action::Noop => "noop",
@@ -187,9 +212,95 @@ impl Action<'_> {
         }
     }
 
+    /// The same action owning its lists (what a queue keeps).
+    pub fn into_owned(self) -> Action<'static> {
+        match self {
+            Action::Order {
+                orders,
+                grouping,
+                builder,
+            } => Action::Order {
+                orders: Cow::Owned(orders.into_owned()),
+                grouping,
+                builder,
+            },
+            Action::Cancel { cancels, fast } => Action::Cancel {
+                cancels: Cow::Owned(cancels.into_owned()),
+                fast,
+            },
+            Action::CancelByCloid { cancels, fast } => Action::CancelByCloid {
+                cancels: Cow::Owned(cancels.into_owned()),
+                fast,
+            },
+            Action::Modify {
+                oid,
+                order,
+                always_place,
+            } => Action::Modify {
+                oid,
+                order,
+                always_place,
+            },
+            Action::BatchModify {
+                modifies,
+                always_place,
+            } => Action::BatchModify {
+                modifies: Cow::Owned(modifies.into_owned()),
+                always_place,
+            },
+            Action::ScheduleCancel { time } => Action::ScheduleCancel { time },
+            Action::Noop => Action::Noop,
+            Action::UpdateLeverage {
+                asset,
+                is_cross,
+                leverage,
+            } => Action::UpdateLeverage {
+                asset,
+                is_cross,
+                leverage,
+            },
+        }
+    }
+
+    /// In-block priority (PROTOCOL 5.4): 0 for actions without GTC/IOC orders (ALO, modifies
+    /// to ALO, leverage, noop, ...), 1 for cancels, 2 for actions with at least one GTC or IOC
+    /// order.
+    pub fn block_class(&self) -> u8 {
+        match self {
+            Action::Cancel { .. } | Action::CancelByCloid { .. } => 1,
+            Action::Order { orders, .. } if orders.iter().any(OrderWire::is_gtc_or_ioc) => 2,
+            // A modify without `a` turns a GTC into ALO; only an always-place modify keeps it.
+            Action::Modify {
+                order,
+                always_place: true,
+                ..
+            } if order.is_gtc_or_ioc() => 2,
+            Action::BatchModify {
+                modifies,
+                always_place: true,
+            } if modifies.iter().any(|m| m.order.is_gtc_or_ioc()) => 2,
+            _ => 0,
+        }
+    }
+
+    /// Address-budget cost: one per order, cancel or modify in the batch, else one.
+    pub fn request_count(&self) -> usize {
+        match self {
+            Action::Order { orders, .. } => orders.len().max(1),
+            Action::Cancel { cancels, .. } => cancels.len().max(1),
+            Action::CancelByCloid { cancels, .. } => cancels.len().max(1),
+            Action::BatchModify { modifies, .. } => modifies.len().max(1),
+            _ => 1,
+        }
+    }
+
+    pub fn is_cancel(&self) -> bool {
+        self.block_class() == 1
+    }
+
     /// Appends the action's msgpack bytes (what the connection id hashes).
     pub fn write_msgpack(&self, out: &mut Vec<u8>) {
-        match *self {
+        match self {
             Action::Order {
                 orders,
                 grouping,
@@ -200,11 +311,11 @@ impl Action<'_> {
                 mp::str(out, "order");
                 mp::str(out, "orders");
                 mp::array_len(out, orders.len());
-                for o in orders {
+                for o in orders.iter() {
                     order_msgpack(out, o);
                 }
                 mp::str(out, "grouping");
-                grouping_msgpack(out, grouping);
+                grouping_msgpack(out, *grouping);
                 if let Some(b) = builder {
                     mp::str(out, "builder");
                     mp::map_len(out, 2);
@@ -215,57 +326,66 @@ impl Action<'_> {
                 }
             }
             Action::Cancel { cancels, fast } => {
-                mp::map_len(out, 2 + usize::from(fast));
+                mp::map_len(out, 2 + usize::from(*fast));
                 mp::str(out, "type");
                 mp::str(out, "cancel");
                 mp::str(out, "cancels");
                 mp::array_len(out, cancels.len());
-                for c in cancels {
+                for c in cancels.iter() {
                     mp::map_len(out, 2);
                     mp::str(out, "a");
                     mp::uint(out, c.asset.into());
                     mp::str(out, "o");
                     mp::uint(out, c.oid);
                 }
-                if fast {
+                if *fast {
                     mp::str(out, "f");
                     mp::bool(out, true);
                 }
             }
             Action::CancelByCloid { cancels, fast } => {
-                mp::map_len(out, 2 + usize::from(fast));
+                mp::map_len(out, 2 + usize::from(*fast));
                 mp::str(out, "type");
                 mp::str(out, "cancelByCloid");
                 mp::str(out, "cancels");
                 mp::array_len(out, cancels.len());
-                for c in cancels {
+                for c in cancels.iter() {
                     mp::map_len(out, 2);
                     mp::str(out, "asset");
                     mp::uint(out, c.asset.into());
                     mp::str(out, "cloid");
                     mp::ascii(out, &c.cloid.to_hex());
                 }
-                if fast {
+                if *fast {
                     mp::str(out, "f");
                     mp::bool(out, true);
                 }
             }
-            Action::BatchModify { modifies } => {
-                mp::map_len(out, 2);
+            Action::Modify {
+                oid,
+                order,
+                always_place,
+            } => {
+                mp::map_len(out, 3 + usize::from(*always_place));
+                mp::str(out, "type");
+                mp::str(out, "modify");
+                modify_msgpack(out, oid, order);
+                always_place_msgpack(out, *always_place);
+            }
+            Action::BatchModify {
+                modifies,
+                always_place,
+            } => {
+                mp::map_len(out, 2 + usize::from(*always_place));
                 mp::str(out, "type");
                 mp::str(out, "batchModify");
                 mp::str(out, "modifies");
                 mp::array_len(out, modifies.len());
-                for m in modifies {
+                for m in modifies.iter() {
                     mp::map_len(out, 2);
-                    mp::str(out, "oid");
-                    match m.oid {
-                        Oid::Oid(o) => mp::uint(out, o),
-                        Oid::Cloid(c) => mp::ascii(out, &c.to_hex()),
-                    }
-                    mp::str(out, "order");
-                    order_msgpack(out, &m.order);
+                    modify_msgpack(out, &m.oid, &m.order);
                 }
+                always_place_msgpack(out, *always_place);
             }
             Action::ScheduleCancel { time } => {
                 mp::map_len(out, 1 + usize::from(time.is_some()));
@@ -273,7 +393,7 @@ impl Action<'_> {
                 mp::str(out, "scheduleCancel");
                 if let Some(t) = time {
                     mp::str(out, "time");
-                    mp::uint(out, t);
+                    mp::uint(out, *t);
                 }
             }
             Action::Noop => {
@@ -290,18 +410,18 @@ impl Action<'_> {
                 mp::str(out, "type");
                 mp::str(out, "updateLeverage");
                 mp::str(out, "asset");
-                mp::uint(out, asset.into());
+                mp::uint(out, (*asset).into());
                 mp::str(out, "isCross");
-                mp::bool(out, is_cross);
+                mp::bool(out, *is_cross);
                 mp::str(out, "leverage");
-                mp::uint(out, leverage.into());
+                mp::uint(out, (*leverage).into());
             }
         }
     }
 
     /// Appends the action as compact JSON, same keys in the same order as the msgpack.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        match *self {
+        match self {
             Action::Order {
                 orders,
                 grouping,
@@ -310,7 +430,7 @@ impl Action<'_> {
                 out.extend_from_slice(b"{\"type\":\"order\",\"orders\":[");
                 json_items(out, orders, order_json);
                 out.extend_from_slice(b"],\"grouping\":");
-                grouping_json(out, grouping);
+                grouping_json(out, *grouping);
                 if let Some(b) = builder {
                     out.extend_from_slice(b",\"builder\":{\"b\":\"");
                     out.extend_from_slice(&b.builder.to_lower_hex());
@@ -321,7 +441,7 @@ impl Action<'_> {
                 out.push(b'}');
             }
             Action::Cancel { cancels, fast } => {
-                cancels_json(out, b"cancel", cancels, fast, |out, c| {
+                cancels_json(out, b"cancel", cancels, *fast, |out, c| {
                     out.extend_from_slice(b"{\"a\":");
                     json_uint(out, c.asset.into());
                     out.extend_from_slice(b",\"o\":");
@@ -330,7 +450,7 @@ impl Action<'_> {
                 });
             }
             Action::CancelByCloid { cancels, fast } => {
-                cancels_json(out, b"cancelByCloid", cancels, fast, |out, c| {
+                cancels_json(out, b"cancelByCloid", cancels, *fast, |out, c| {
                     out.extend_from_slice(b"{\"asset\":");
                     json_uint(out, c.asset.into());
                     out.extend_from_slice(b",\"cloid\":\"");
@@ -338,25 +458,35 @@ impl Action<'_> {
                     out.extend_from_slice(b"\"}");
                 });
             }
-            Action::BatchModify { modifies } => {
+            Action::Modify {
+                oid,
+                order,
+                always_place,
+            } => {
+                out.extend_from_slice(b"{\"type\":\"modify\",");
+                modify_json(out, oid, order);
+                always_place_json(out, *always_place);
+                out.push(b'}');
+            }
+            Action::BatchModify {
+                modifies,
+                always_place,
+            } => {
                 out.extend_from_slice(b"{\"type\":\"batchModify\",\"modifies\":[");
                 json_items(out, modifies, |out, m| {
-                    out.extend_from_slice(b"{\"oid\":");
-                    match m.oid {
-                        Oid::Oid(o) => json_uint(out, o),
-                        Oid::Cloid(c) => json_ascii(out, &c.to_hex()),
-                    }
-                    out.extend_from_slice(b",\"order\":");
-                    order_json(out, &m.order);
+                    out.push(b'{');
+                    modify_json(out, &m.oid, &m.order);
                     out.push(b'}');
                 });
-                out.extend_from_slice(b"]}");
+                out.push(b']');
+                always_place_json(out, *always_place);
+                out.push(b'}');
             }
             Action::ScheduleCancel { time } => {
                 out.extend_from_slice(b"{\"type\":\"scheduleCancel\"");
                 if let Some(t) = time {
                     out.extend_from_slice(b",\"time\":");
-                    json_uint(out, t);
+                    json_uint(out, *t);
                 }
                 out.push(b'}');
             }
@@ -367,14 +497,49 @@ impl Action<'_> {
                 leverage,
             } => {
                 out.extend_from_slice(b"{\"type\":\"updateLeverage\",\"asset\":");
-                json_uint(out, asset.into());
+                json_uint(out, (*asset).into());
                 out.extend_from_slice(b",\"isCross\":");
-                json_bool(out, is_cross);
+                json_bool(out, *is_cross);
                 out.extend_from_slice(b",\"leverage\":");
-                json_uint(out, leverage.into());
+                json_uint(out, (*leverage).into());
                 out.push(b'}');
             }
         }
+    }
+}
+
+/// `"oid": oid | "0x..", "order": {..}` (a modify's two keys, in the SDK's order).
+fn modify_msgpack(out: &mut Vec<u8>, oid: &Oid, order: &OrderWire) {
+    mp::str(out, "oid");
+    match oid {
+        Oid::Oid(o) => mp::uint(out, *o),
+        Oid::Cloid(c) => mp::ascii(out, &c.to_hex()),
+    }
+    mp::str(out, "order");
+    order_msgpack(out, order);
+}
+
+fn modify_json(out: &mut Vec<u8>, oid: &Oid, order: &OrderWire) {
+    out.extend_from_slice(b"\"oid\":");
+    match oid {
+        Oid::Oid(o) => json_uint(out, *o),
+        Oid::Cloid(c) => json_ascii(out, &c.to_hex()),
+    }
+    out.extend_from_slice(b",\"order\":");
+    order_json(out, order);
+}
+
+/// `a` (always place): written only when true, like `f`.
+fn always_place_msgpack(out: &mut Vec<u8>, always_place: bool) {
+    if always_place {
+        mp::str(out, "a");
+        mp::bool(out, true);
+    }
+}
+
+fn always_place_json(out: &mut Vec<u8>, always_place: bool) {
+    if always_place {
+        out.extend_from_slice(b",\"a\":true");
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! - [`actions`]: the typed actions, written straight to msgpack and JSON in the SDK's key order
 //! - [`msgpack`]: msgpack as the SDK's `msgpack.packb` writes it, and the generic JSON path
+//! - `parse`: an action's JSON read into [`Action`] (`Action::from_json`)
 //! - [`wire`]: `Decimal` (the SDK's `float_to_wire`), `Cloid`, `Address`, keccak
 //! - [`rules`]: the perp price grid (5 significant figures, `6 - szDecimals` decimals, integers
 //!   always valid) and size lots, on f64 (the strategy) and on integer units (the simulator)
@@ -15,6 +16,7 @@
 pub mod actions;
 pub mod decimal;
 pub mod msgpack;
+mod parse;
 pub mod rules;
 pub mod wire;
 

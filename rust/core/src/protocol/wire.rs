@@ -92,6 +92,19 @@ impl Decimal {
             .ok_or_else(|| SigningError::invalid(field, s, "too many digits for a wire decimal"))
     }
 
+    /// A decimal string as a request carries it, kept verbatim for the receiver to validate
+    /// (the simulator applies the exchange's tick and lot rules to it, with the exchange's
+    /// per-order error). Text that is not short ASCII is kept as the empty string, which no
+    /// rule accepts.
+    pub fn from_text(s: &str) -> Self {
+        Self::from_ascii(s.as_bytes())
+            .filter(|_| s.is_ascii())
+            .unwrap_or(Decimal {
+                buf: [0u8; DECIMAL_CAP],
+                len: 0,
+            })
+    }
+
     fn from_ascii(s: &[u8]) -> Option<Self> {
         if s.len() > DECIMAL_CAP {
             return None;

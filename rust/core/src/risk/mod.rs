@@ -6,15 +6,19 @@
 //! - [`ledger`][]: the guard's own account of our orders and position, fed by the same events as
 //!   the engine (our sends, the exchange's answers, order updates, fills) but kept apart, so
 //!   that the guard is an independent check of the engine rather than a copy of its book
+//! - [`sent`][]: what the guard checks and the ledger records of an action, read from the
+//!   signed [`crate::protocol::Action`] itself
 //! - [`guard`][]: the checks, per direction, so that a reducing order passes above the limit
 
 pub mod guard;
 pub mod ledger;
 pub mod limits;
+pub mod sent;
 
 pub use guard::{Guard, GuardLimits, GuardOrder};
 pub use ledger::{Ledger, LedgerOrder, LedgerState, NewOrder, OpenOrder, SentItem, Target};
 pub use limits::{resolve_limits, ResolvedLimits};
+pub use sent::read_action;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! PROTOCOL 7), step by step: msgpack bytes, connection id, struct hash, digest, signature,
 //! recovery; plus the typed actions rebuilt from the same JSON.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -47,99 +48,10 @@ fn envelope(v: &Value) -> Envelope {
     }
 }
 
-/// Rebuilds a vector's action through the typed structs.
+/// Rebuilds a vector's action through the typed action (read by `Action::from_json_value`);
+/// None for the action types the bot does not send.
 fn typed_msgpack(action: &Value) -> Option<(Vec<u8>, Vec<u8>)> {
-    fn order(o: &Value) -> OrderWire {
-        let t = &o["t"]["limit"]["tif"];
-        OrderWire {
-            asset: o["a"].as_u64().unwrap() as u32,
-            is_buy: o["b"].as_bool().unwrap(),
-            px: Decimal::parse("p", o["p"].as_str().unwrap()).unwrap(),
-            sz: Decimal::parse("s", o["s"].as_str().unwrap()).unwrap(),
-            reduce_only: o["r"].as_bool().unwrap(),
-            kind: OrderKind::Limit(Tif::parse(t.as_str().unwrap()).unwrap()),
-            cloid: o
-                .get("c")
-                .map(|c| Cloid::parse("c", c.as_str().unwrap()).unwrap()),
-        }
-    }
-    let kind = action["type"].as_str().unwrap();
-    let orders: Vec<OrderWire>;
-    let cancels: Vec<CancelWire>;
-    let by_cloid: Vec<CancelByCloidWire>;
-    let modifies: Vec<ModifyWire>;
-    let a = match kind {
-        "order" => {
-            orders = action["orders"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(order)
-                .collect();
-            Action::Order {
-                orders: &orders,
-                grouping: Grouping::Na,
-                builder: None,
-            }
-        }
-        "cancel" => {
-            cancels = action["cancels"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| CancelWire {
-                    asset: c["a"].as_u64().unwrap() as u32,
-                    oid: c["o"].as_u64().unwrap(),
-                })
-                .collect();
-            Action::Cancel {
-                cancels: &cancels,
-                fast: false,
-            }
-        }
-        "cancelByCloid" => {
-            by_cloid = action["cancels"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| CancelByCloidWire {
-                    asset: c["asset"].as_u64().unwrap() as u32,
-                    cloid: Cloid::parse("cloid", c["cloid"].as_str().unwrap()).unwrap(),
-                })
-                .collect();
-            Action::CancelByCloid {
-                cancels: &by_cloid,
-                fast: false,
-            }
-        }
-        "batchModify" => {
-            modifies = action["modifies"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| ModifyWire {
-                    oid: match &m["oid"] {
-                        Value::String(s) => Oid::Cloid(Cloid::parse("oid", s).unwrap()),
-                        v => Oid::Oid(v.as_u64().unwrap()),
-                    },
-                    order: order(&m["order"]),
-                })
-                .collect();
-            Action::BatchModify {
-                modifies: &modifies,
-            }
-        }
-        "scheduleCancel" => Action::ScheduleCancel {
-            time: action.get("time").and_then(Value::as_u64),
-        },
-        "noop" => Action::Noop,
-        "updateLeverage" => Action::UpdateLeverage {
-            asset: action["asset"].as_u64().unwrap() as u32,
-            is_cross: action["isCross"].as_bool().unwrap(),
-            leverage: action["leverage"].as_u64().unwrap() as u32,
-        },
-        _ => return None,
-    };
+    let a = Action::from_json_value(action).ok()?;
     let mut mp = Vec::new();
     a.write_msgpack(&mut mp);
     let mut js = Vec::new();
@@ -286,7 +198,7 @@ fn pysdk_test_suite_cases() {
     };
     let mut mp = Vec::new();
     Action::Order {
-        orders: &[o],
+        orders: Cow::Borrowed(&[o]),
         grouping: Grouping::Na,
         builder: None,
     }
@@ -322,10 +234,10 @@ fn rust_sdk_key_and_cancel_vector() {
             .unwrap();
     let mut mp = Vec::new();
     Action::Cancel {
-        cancels: &[CancelWire {
+        cancels: Cow::Borrowed(&[CancelWire {
             asset: 1,
             oid: 82382,
-        }],
+        }]),
         fast: false,
     }
     .write_msgpack(&mut mp);
@@ -404,7 +316,7 @@ fn typed_actions_not_in_the_vectors() {
     // Hand-built bytes: fast cancel, priority grouping, trigger order, builder fee.
     let mut mp = Vec::new();
     Action::Cancel {
-        cancels: &[CancelWire { asset: 0, oid: 300 }],
+        cancels: Cow::Borrowed(&[CancelWire { asset: 0, oid: 300 }]),
         fast: true,
     }
     .write_msgpack(&mut mp);
@@ -415,10 +327,10 @@ fn typed_actions_not_in_the_vectors() {
     );
     let mut js = Vec::new();
     Action::CancelByCloid {
-        cancels: &[CancelByCloidWire {
+        cancels: Cow::Borrowed(&[CancelByCloidWire {
             asset: 110_000,
             cloid: Cloid::from_u128(1),
-        }],
+        }]),
         fast: true,
     }
     .write_json(&mut js);
@@ -440,7 +352,7 @@ fn typed_actions_not_in_the_vectors() {
         cloid: None,
     };
     let action = Action::Order {
-        orders: &[trigger],
+        orders: Cow::Borrowed(&[trigger]),
         grouping: Grouping::Priority(25),
         builder: Some(BuilderFee {
             builder: Address([0xab; 20]),

@@ -10,7 +10,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{json, Value};
 
-use super::action::{Action, OidOrCloid, OrderType, OrderWire, Tif};
 use super::book::{Match, SimBook, TakeResult, Taker};
 use super::config::{MarketKind, SimConfig};
 use super::ledger::{Account, Position};
@@ -19,6 +18,7 @@ use super::market::{BinanceUpdate, MarketOrder, SyntheticMarket};
 use super::queue::QueueModel;
 use super::rules::{self, msg, parse_scaled, price_valid, AssetSpec};
 use crate::error::{Error, Result};
+use crate::protocol::{Action, Oid, OrderKind, OrderWire, Tif};
 
 /// Address shown for the market model's side of a trade.
 pub const MARKET_ADDRESS: &str = "0x0000000000000000000000000000000000000000";
@@ -128,7 +128,7 @@ struct Pending {
     user: u32,
     class: u8,
     seq: u64,
-    action: Action,
+    action: Action<'static>,
 }
 
 /// The simulated exchange.
@@ -166,6 +166,11 @@ const FILL_HISTORY: usize = 10_000;
 
 fn lower(a: &str) -> String {
     a.to_ascii_lowercase()
+}
+
+/// How orders are looked up by client id: the cloid's lowercase hex, as `info` queries name it.
+fn cloid_key(c: &crate::protocol::Cloid) -> String {
+    String::from_utf8_lossy(&c.to_hex()).into_owned()
 }
 
 fn ok(kind: &str, data: Option<Value>) -> Value {
@@ -501,7 +506,7 @@ impl MatchingEngine {
                 ));
             }
         }
-        let action: Action = serde_json::from_slice(action_json).map_err(|e| {
+        let action = Action::from_json(action_json).map_err(|e| {
             format!("Failed to deserialize the JSON body into the target type: {e}")
         })?;
         self.enqueue(u, action, now_ms)
@@ -515,7 +520,7 @@ impl MatchingEngine {
     pub fn submit_typed(
         &mut self,
         user: u32,
-        action: Action,
+        action: Action<'static>,
         now_ms: u64,
     ) -> std::result::Result<u64, String> {
         if user as usize >= self.accounts.len() {
@@ -524,7 +529,12 @@ impl MatchingEngine {
         self.enqueue(user, action, now_ms)
     }
 
-    fn enqueue(&mut self, u: u32, action: Action, now_ms: u64) -> std::result::Result<u64, String> {
+    fn enqueue(
+        &mut self,
+        u: u32,
+        action: Action<'static>,
+        now_ms: u64,
+    ) -> std::result::Result<u64, String> {
         let n = action.request_count() as u64;
         let cap = self.request_cap(u);
         let acct = &mut self.accounts[u as usize];
@@ -889,55 +899,62 @@ impl MatchingEngine {
         }
     }
 
-    fn execute(&mut self, u: u32, action: Action) -> Value {
+    fn execute(&mut self, u: u32, action: Action<'static>) -> Value {
         match action {
             Action::Order { orders, .. } => {
                 let statuses: Vec<Value> = orders.iter().map(|o| self.place(u, o, false)).collect();
                 ok("order", Some(json!({ "statuses": statuses })))
             }
-            Action::Cancel { cancels } => {
+            Action::Cancel { cancels, .. } => {
                 let statuses: Vec<Value> = cancels
                     .iter()
                     .map(|c| {
                         let oid = self
                             .orders
-                            .get(&c.o)
-                            .filter(|r| r.user == u && self.assets[r.asset].id == c.a)
+                            .get(&c.oid)
+                            .filter(|r| r.user == u && self.assets[r.asset].id == c.asset)
                             .map(|r| r.oid);
-                        self.cancel_status(c.a, oid)
-                    })
-                    .collect();
-                ok("cancel", Some(json!({ "statuses": statuses })))
-            }
-            Action::CancelByCloid { cancels } => {
-                let statuses: Vec<Value> = cancels
-                    .iter()
-                    .map(|c| {
-                        let oid = self
-                            .cloids
-                            .get(&(u, lower(&c.cloid)))
-                            .copied()
-                            .filter(|oid| {
-                                self.orders
-                                    .get(oid)
-                                    .is_some_and(|r| self.assets[r.asset].id == c.asset)
-                            });
                         self.cancel_status(c.asset, oid)
                     })
                     .collect();
                 ok("cancel", Some(json!({ "statuses": statuses })))
             }
-            Action::Modify { oid, order, a } => {
-                let s = self.modify(u, &oid, &order, a);
+            Action::CancelByCloid { cancels, .. } => {
+                let statuses: Vec<Value> = cancels
+                    .iter()
+                    .map(|c| {
+                        let oid =
+                            self.cloids
+                                .get(&(u, cloid_key(&c.cloid)))
+                                .copied()
+                                .filter(|oid| {
+                                    self.orders
+                                        .get(oid)
+                                        .is_some_and(|r| self.assets[r.asset].id == c.asset)
+                                });
+                        self.cancel_status(c.asset, oid)
+                    })
+                    .collect();
+                ok("cancel", Some(json!({ "statuses": statuses })))
+            }
+            Action::Modify {
+                oid,
+                order,
+                always_place,
+            } => {
+                let s = self.modify(u, &oid, &order, always_place);
                 match s.get("error").and_then(Value::as_str) {
                     Some(e) => err(e),
                     None => ok("default", None),
                 }
             }
-            Action::BatchModify { modifies, a } => {
+            Action::BatchModify {
+                modifies,
+                always_place,
+            } => {
                 let statuses: Vec<Value> = modifies
                     .iter()
-                    .map(|m| self.modify(u, &m.oid, &m.order, a))
+                    .map(|m| self.modify(u, &m.oid, &m.order, always_place))
                     .collect();
                 ok("order", Some(json!({ "statuses": statuses })))
             }
@@ -985,10 +1002,10 @@ impl MatchingEngine {
         }
     }
 
-    fn resolve_target(&self, u: u32, target: &OidOrCloid) -> Option<u64> {
+    fn resolve_target(&self, u: u32, target: &Oid) -> Option<u64> {
         let oid = match target {
-            OidOrCloid::Oid(o) => *o,
-            OidOrCloid::Cloid(c) => *self.cloids.get(&(u, lower(c)))?,
+            Oid::Oid(o) => *o,
+            Oid::Cloid(c) => *self.cloids.get(&(u, cloid_key(c)))?,
         };
         self.orders
             .get(&oid)
@@ -999,13 +1016,7 @@ impl MatchingEngine {
     /// Modify = cancel and replace with a new oid. Deterministic rejections of the new order
     /// (asset, tick, size) leave the old order alone; after the cancel leg, the new order is
     /// placed as ALO unless `always_place` (a GTC is turned into ALO, PROTOCOL 3.2).
-    fn modify(
-        &mut self,
-        u: u32,
-        target: &OidOrCloid,
-        order: &OrderWire,
-        always_place: bool,
-    ) -> Value {
+    fn modify(&mut self, u: u32, target: &Oid, order: &OrderWire, always_place: bool) -> Value {
         let Some(oid) = self.resolve_target(u, target) else {
             return order_error(msg::MODIFY_MISSING.to_string());
         };
@@ -1018,15 +1029,15 @@ impl MatchingEngine {
 
     /// Parses asset, price and size of an order wire.
     fn prevalidate(&self, o: &OrderWire) -> std::result::Result<(usize, i64, i64), Value> {
-        let Some(&i) = self.by_id.get(&o.a) else {
-            return Err(order_error(format!("Invalid asset {}", o.a)));
+        let Some(&i) = self.by_id.get(&o.asset) else {
+            return Err(order_error(format!("Invalid asset {}", o.asset)));
         };
         let spec = &self.assets[i];
-        let px = match parse_scaled(&o.p, spec.px_decimals()) {
+        let px = match parse_scaled(o.px.as_str(), spec.px_decimals()) {
             Ok(px) if price_valid(px, spec.px_decimals()) => px,
             _ => return Err(order_error(spec.with_suffix(msg::TICK))),
         };
-        let sz = match parse_scaled(&o.s, spec.sz_decimals) {
+        let sz = match parse_scaled(o.sz.as_str(), spec.sz_decimals) {
             Ok(sz) if sz > 0 => sz,
             _ => return Err(order_error(spec.with_suffix(msg::BAD_SIZE))),
         };
@@ -1076,9 +1087,9 @@ impl MatchingEngine {
             Err(e) => return e,
         };
         let spec = self.assets[i].clone();
-        let mut tif = match &o.t {
-            OrderType::Limit(l) => l.tif,
-            OrderType::Trigger(_) => {
+        let mut tif = match o.kind {
+            OrderKind::Limit(tif) => tif,
+            OrderKind::Trigger { .. } => {
                 return order_error(format!(
                     "Trigger orders are not supported by the local venue. asset={}",
                     spec.id
@@ -1089,12 +1100,12 @@ impl MatchingEngine {
             tif = Tif::Alo;
         }
         let notional = px as f64 * sz as f64 * 1e-6;
-        if notional < self.cfg.min_notional_usd && !o.r {
+        if notional < self.cfg.min_notional_usd && !o.reduce_only {
             return order_error(spec.min_notional_error(self.cfg.min_notional_usd));
         }
         let szi = self.accounts[u as usize].positions[i].szi;
-        if o.r {
-            if (o.b && szi >= 0) || (!o.b && szi <= 0) {
+        if o.reduce_only {
+            if (o.is_buy && szi >= 0) || (!o.is_buy && szi <= 0) {
                 return order_error(spec.with_suffix(msg::REDUCE_ONLY));
             }
             sz = sz.min(szi.abs());
@@ -1102,7 +1113,7 @@ impl MatchingEngine {
         let book = &self.books[i];
         let (bid, ask) = (book.best_bid(), book.best_ask());
         if tif == Tif::Alo {
-            let crosses = if o.b {
+            let crosses = if o.is_buy {
                 ask.is_some_and(|a| px >= a)
             } else {
                 bid.is_some_and(|b| px <= b)
@@ -1116,8 +1127,8 @@ impl MatchingEngine {
         if tif != Tif::Ioc && acct.open.len() >= limit {
             return order_error(spec.with_suffix(msg::TOO_MANY_ORDERS));
         }
-        if !o.r {
-            let opposite = if o.b { -szi } else { szi };
+        if !o.reduce_only {
+            let opposite = if o.is_buy { -szi } else { szi };
             let increasing = (sz - opposite.max(0)).max(0);
             let lev = f64::from(acct.positions[i].leverage);
             let need = spec.px_to_f64(px) * spec.sz_to_f64(increasing) / lev;
@@ -1128,12 +1139,12 @@ impl MatchingEngine {
         }
         let oid = self.next_oid;
         self.next_oid += 1;
-        let cloid = o.c.as_ref().map(|c| lower(c));
+        let cloid = o.cloid.as_ref().map(cloid_key);
         let rec = OrderRecord {
             oid,
             user: u,
             asset: i,
-            is_buy: o.b,
+            is_buy: o.is_buy,
             px,
             orig: sz,
             remaining: sz,
@@ -1141,7 +1152,7 @@ impl MatchingEngine {
             timestamp: self.now,
             status_ts: self.now,
             cloid: cloid.clone(),
-            reduce_only: o.r,
+            reduce_only: o.reduce_only,
             tif,
         };
         self.orders.insert(oid, rec);
@@ -1153,7 +1164,7 @@ impl MatchingEngine {
         if tif != Tif::Alo {
             left = self.books[i].take(
                 Taker {
-                    is_buy: o.b,
+                    is_buy: o.is_buy,
                     limit: Some(px),
                     qty: sz,
                     user: Some(u),
@@ -1161,7 +1172,7 @@ impl MatchingEngine {
                 },
                 &mut res,
             );
-            self.settle(i, o.b, Some((u, oid)), &res);
+            self.settle(i, o.is_buy, Some((u, oid)), &res);
         }
         let filled = sz - left;
         let with_cloid = |mut v: Value| {
@@ -1171,14 +1182,14 @@ impl MatchingEngine {
             v
         };
         if left > 0 && tif != Tif::Ioc {
-            self.books[i].add(o.b, px, oid, u, left);
+            self.books[i].add(o.is_buy, px, oid, u, left);
             let acct = &mut self.accounts[u as usize];
             acct.open.insert(oid);
             let p = &mut acct.positions[i];
-            if !o.r {
+            if !o.reduce_only {
                 p.resting_notional += spec.px_to_f64(px) * spec.sz_to_f64(left);
             }
-            if o.b {
+            if o.is_buy {
                 p.resting_buy += left;
             } else {
                 p.resting_sell += left;

@@ -7,8 +7,10 @@
 //! - [`limits`]: nonces, address budget helpers and IP weight
 //! - [`market`]: the seeded synthetic market (Hyperliquid and a leading Binance)
 //! - [`info`]: `/info` answers and stream payloads as JSON
+//!
+//! Actions are [`crate::protocol::Action`]s: the venue reads them from JSON
+//! (`Action::from_json`), the backtester hands the engine's batches over typed.
 
-pub mod action;
 pub mod book;
 pub mod config;
 pub mod engine;
@@ -25,7 +27,6 @@ pub mod stats;
 #[cfg(test)]
 mod tests;
 
-pub use action::{Action, Tif};
 pub use book::SimBook;
 pub use config::{AssetConfig, MarketKind, SimConfig, SyntheticParams};
 pub use engine::{AccountState, BlockOutput, FillEvent, MatchingEngine, OrderEvent, TradeEvent};
