@@ -109,8 +109,16 @@ class OrderGateway:
         self.lost = 0
         self.answers = 0
         self.errors_by_kind: dict[str, int] = {}
+        #: (action kind, result) -> actions: kind is the exchange action type (order, cancel,
+        #: cancelByCloid, batchModify, scheduleCancel, updateLeverage, noop), result one of sent,
+        #: rejected, refused (never sent: guard or budget), lost (orders found never to land).
+        self.by_kind: dict[tuple[str, str], int] = {}
         #: Callbacks for specific error kinds (e.g. the refused scheduleCancel, a bad signer).
         self.on_error_kind: dict[ErrorKind, Callable[[Sent, ActionResult], None]] = {}
+
+    def _count(self, kind: str, result: str, n: int = 1) -> None:
+        key = (kind, result)
+        self.by_kind[key] = self.by_kind.get(key, 0) + n
 
     # ---- sending ----
 
@@ -143,6 +151,7 @@ class OrderGateway:
             )
         if why is not None:
             self.refused += 1
+            self._count(s.kind, "refused")
             log.warning("refused %s (%d items): %s", s.kind, n, why)
             self._finish(
                 s,
@@ -155,6 +164,7 @@ class OrderGateway:
         self.budget.spend(n)
         self.inflight[s.id] = s
         self.sent += 1
+        self._count(s.kind, "sent")
         ws = self.ws
         if (
             not via_rest
@@ -249,6 +259,8 @@ class OrderGateway:
             real = [st for st in bad if st.error_kind is not ErrorKind.MISSING_ORDER]
             if real or not result.ok:
                 self.rejected += 1
+                if sent:  # a refusal before sending is counted as "refused"
+                    self._count(s.kind, "rejected")
             for st in bad or [None]:
                 k = (st.error_kind if st is not None else result.error_kind) or ErrorKind.OTHER
                 self.errors_by_kind[k.value] = self.errors_by_kind.get(k.value, 0) + 1
@@ -301,9 +313,12 @@ class OrderGateway:
                 undecided = True
             if not undecided:
                 rtype = "cancel" if s.kind in ("cancel", "cancelByCloid") else "order"
-                self.lost += sum(
+                lost = sum(
                     1 for st in statuses if isinstance(st, dict) and "lost" in str(st.get("error"))
                 )
+                self.lost += lost
+                if lost:
+                    self._count(s.kind, "lost", lost)
                 data = answer_bytes(statuses, rtype)
                 self._answer(s.id, data, parse_exchange(orjson.loads(data), s.n_items))
                 return

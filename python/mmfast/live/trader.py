@@ -139,7 +139,13 @@ class Trader:
         if saved is not None:
             try:
                 eng = QuoteEngine.load_state(cfg, saved)
-                log.info("warm start: learned state restored from %s", live.checkpoint)
+                log.info(
+                    "warm start: learned state restored from %s (%s)",
+                    live.checkpoint,
+                    "signals included"
+                    if eng.signals_restored
+                    else "signals cold: saved under other signal settings or by an older build",
+                )
             except MmfastError as e:
                 log.warning("learned state in %s not usable (%s): cold start", live.checkpoint, e)
         if eng is None:

@@ -573,11 +573,130 @@ fn save_and_load_state_roundtrip() {
         .contains("asset"));
     let bumped = String::from_utf8(bytes)
         .unwrap()
-        .replace("\"version\":1", "\"version\":99");
+        .replace("\"version\":2", "\"version\":99");
     let err = QuoteEngine::load_state(cfg(), bumped.as_bytes(), 9)
         .unwrap_err()
         .to_string();
     assert!(err.contains("version = 99"), "{err}");
+}
+
+/// A market where Binance leads Hyperliquid by 100 ms: a seeded random walk sampled every 50 ms.
+struct LeadLagMarket {
+    rng: u64,
+    lead: f64,
+    path: std::collections::VecDeque<f64>,
+}
+
+impl LeadLagMarket {
+    fn new() -> Self {
+        Self {
+            rng: 0x9e37_79b9_7f4a_7c15,
+            lead: 3000.0,
+            path: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Feeds one 50 ms step at `t` (Binance top, then Hyperliquid's top two steps behind).
+    fn step(&mut self, e: &mut QuoteEngine, t: u64) {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let u = (self.rng >> 11) as f64 / (1u64 << 53) as f64;
+        self.lead *= 1.0 + (u - 0.5) * 4e-4;
+        self.path.push_back(self.lead);
+        e.on_binance_top(self.lead - 0.05, self.lead + 0.05, t)
+            .unwrap();
+        if self.path.len() > 2 {
+            let m = (self.path.pop_front().unwrap() * 10.0).round() / 10.0;
+            e.on_hl_top(m - 0.1, 2.0, m + 0.1, 2.0, t).unwrap();
+        }
+    }
+}
+
+/// The decision of one cycle without the cloids (a restored engine has its own prefix).
+fn decision(out: &CycleOutput) -> String {
+    let acts: Vec<_> = out
+        .actions
+        .as_slice()
+        .iter()
+        .map(|a| (a.kind, a.side, a.px, a.sz, a.level, a.reduce_only))
+        .collect();
+    format!(
+        "{:?} {:?} {:?} {:?} {:?}",
+        out.mode, out.zone, out.quotes, out.diagnostics, acts
+    )
+}
+
+#[test]
+fn restored_engine_makes_the_originals_next_decisions() {
+    // Two minutes of signals with no account (no orders anywhere), then both engines get the
+    // same account and the same market; the restored one must decide exactly as the original.
+    let c = MarketMakerConfig {
+        max_position: Some(1.0),
+        lead_venue: LeadVenue::Binance,
+        ..Default::default()
+    };
+    let mut a = QuoteEngine::new(c.clone(), 7).unwrap();
+    let mut m = LeadLagMarket::new();
+    let mut t = T0;
+    for _ in 0..2_400 {
+        t += 50;
+        m.step(&mut a, t);
+        a.cycle(t);
+    }
+    assert!(
+        a.integrator().volatility().sigma_bps() > 0.0
+            && a.integrator().lag_analyzer().estimate().scans > 0,
+        "the integrator learned something to carry"
+    );
+    // The lead signal became actionable: the state carries it (no 30% no-signal cap restarting).
+    assert!(a.integrator().has_had_cross_venue());
+    let mut b = QuoteEngine::load_state(c.clone(), &a.save_state(), 9).unwrap();
+    assert!(b.signals_restored());
+    let cold = QuoteEngine::new(c.clone(), 9).unwrap();
+    let mut cold = cold;
+    for e in [&mut a, &mut b, &mut cold] {
+        e.set_account(Some(0.0), Some(10_000.0), Some(10_000.0), Some(3.0))
+            .unwrap();
+    }
+    let mut differs_from_cold = false;
+    for _ in 0..20 {
+        t += 50;
+        let mut m_b = LeadLagMarket {
+            path: m.path.clone(),
+            ..m
+        };
+        let mut m_cold = LeadLagMarket {
+            path: m.path.clone(),
+            ..m
+        };
+        m.step(&mut a, t);
+        m_b.step(&mut b, t);
+        m_cold.step(&mut cold, t);
+        let da = decision(a.cycle(t));
+        assert_eq!(da, decision(b.cycle(t)));
+        differs_from_cold |= da != decision(cold.cycle(t));
+    }
+    // Without the integrator in the state the restart would have decided otherwise.
+    assert!(differs_from_cold);
+
+    // Other signal settings: the integrator starts cold, the rest is still restored.
+    let other = MarketMakerConfig {
+        signals: crate::config::SignalConfig {
+            lag_window_ms: c.signals.lag_window_ms * 2,
+            ..c.signals.clone()
+        },
+        ..c.clone()
+    };
+    let r = QuoteEngine::load_state(other, &a.save_state(), 9).unwrap();
+    assert!(!r.signals_restored());
+    assert_eq!(r.ladder.fill_model, a.ladder.fill_model);
+    // A version-1 state (before the integrator was saved) still loads, with cold signals.
+    let mut v1: serde_json::Value = serde_json::from_slice(&a.save_state()).unwrap();
+    v1["version"] = 1.into();
+    v1.as_object_mut().unwrap().remove("signals");
+    let r = QuoteEngine::load_state(c, v1.to_string().as_bytes(), 9).unwrap();
+    assert!(!r.signals_restored());
 }
 
 // ---- the safety invariant over random sequences ----
