@@ -55,6 +55,10 @@ class Sent:
     burnt: bool | None = None
     #: Per item, what to look it up by: the new order's cloid, or the cancelled order's id.
     refs: list[Any] | None = None
+    #: The engine already read the answer (in the order path's one call) and, if it refused
+    #: it, why.
+    engine_applied: bool = False
+    engine_error: str | None = None
 
 
 def answer_bytes(result_statuses: list[Any], response_type: str) -> bytes:
@@ -94,6 +98,8 @@ class OrderGateway:
         self.rest = rest
         #: The asset's `OrderPath` (guard, ledger, signer; in Rust).
         self.path = path
+        #: The trader's engine, fed the answers to its batches in the same call as the ledger.
+        self.engine: Any = None
         self.budget = budget
         self.on_answer = on_answer
         self.account = account
@@ -252,7 +258,12 @@ class OrderGateway:
     ) -> None:
         self.answers += 1
         if sent:
-            self.path.on_answer(s.id, answer, recv_ms)
+            # One crossing: the ledger and, for the engine's batches (an int tag), the engine.
+            eng = self.engine if isinstance(s.tag, int) else None
+            s.engine_error = self.path.on_answer(
+                s.id, answer, recv_ms, eng, s.tag if eng is not None else 0
+            )
+            s.engine_applied = eng is not None
         bad = [st for st in result.statuses if not st.ok]
         if bad or not result.ok:
             # A cancel of an order that is already gone is the expected race, not a rejection.

@@ -293,6 +293,7 @@ class Node:
 
             install(self)
         self.gateway.on_error_kind[ErrorKind.SCHEDULE_CANCEL_VOLUME] = self._on_schedule_refused
+        self.gateway.engine = tr.native_engine  # answers reach it with the ledger, in one call
         self.gateway.on_error_kind[ErrorKind.UNKNOWN_SIGNER] = self._on_fatal_answer
         self.gateway.on_error_kind[ErrorKind.MUST_DEPOSIT] = self._on_fatal_answer
         self.watchdog = Watchdog(

@@ -123,7 +123,9 @@ fn not_quoting_without_book_account_or_fresh_data() {
     e.on_hl_top(2999.9, 1.0, 3000.1, 1.0, T0).unwrap();
     assert_eq!(e.cycle(T0).diagnostics.flat_reason, FlatReason::NoAccount);
     e.set_account(Some(0.0), Some(1000.0), None, None).unwrap();
-    assert_eq!(e.cycle(T0).diagnostics.flat_reason, FlatReason::None);
+    let out = e.cycle(T0).clone();
+    assert_eq!(out.diagnostics.flat_reason, FlatReason::None);
+    ack_all(&mut e, out.actions.as_slice(), &mut 0);
     // Stale Hyperliquid data: cancel everything until fresh.
     let n_orders = e.orders().len();
     assert!(n_orders > 0);
@@ -322,6 +324,63 @@ fn modify_ack_before_old_cancel_and_exposure_counts_both_in_flight() {
     // The modify batch's own response settles the rest.
     ack_all(&mut e, &acts, &mut oid);
     assert!(e.orders().iter().all(|o| o.state == OrderState::Resting));
+}
+
+/// An `orderUpdates` entry for one of our orders.
+fn update_frame(side: Side, px: f64, sz: f64, oid: u64, cloid: u128, status: &str) -> String {
+    format!(
+        r#"{{"channel":"orderUpdates","data":[{{"order":{{"coin":"ETH","side":"{}","limitPx":"{px}","sz":"{sz}","oid":{oid},"timestamp":1,"origSz":"{sz}","cloid":"{}"}},"status":"{status}","statusTimestamp":1}}]}}"#,
+        if side == Side::Bid { "B" } else { "A" },
+        cloid_hex(cloid)
+    )
+}
+
+/// The mechanism of the breaches the venue counted in backtests (issues 11, 14): each action
+/// draws its own latency, so a cancel sent while its place is still in flight can reach the
+/// exchange first and be answered "never placed"; the place then lands and rests. Here the
+/// exchange runs every cancel before the places it targets, the places' `open` updates arrive,
+/// then the cancels' answers: the engine must still count every order that rests.
+#[test]
+fn a_cancel_that_overtakes_its_place_never_uncounts_a_live_order() {
+    let mut e = engine_with(cfg());
+    warm(&mut e);
+    let (_, placed) = run_cycle(&mut e, T0);
+    assert!(!placed.is_empty());
+    assert!(placed.iter().all(|a| a.kind == ActionKind::Place));
+    let side_total = |side| -> f64 { placed.iter().filter(|a| a.side == side).map(|a| a.sz).sum() };
+    let (live_buys, live_sells) = (side_total(Side::Bid), side_total(Side::Ask));
+    // Hyperliquid data goes stale: the engine cancels everything it may.
+    let stale = T0 + e.config().risk.hl_stale_ms + 1;
+    let (_, cancels) = run_cycle(&mut e, stale);
+    let mut oids = std::collections::HashMap::new();
+    for (i, p) in placed.iter().enumerate() {
+        let oid = 5_000 + i as u64;
+        oids.insert(p.cloid, oid);
+        let f = update_frame(p.side, p.px, p.sz, oid, p.cloid, "open");
+        e.on_user_frame(f.as_bytes(), stale + 10).unwrap();
+    }
+    let missing = r#"{"error":"Order was never placed, already canceled, or filled. asset=0"}"#;
+    let mut batches: Vec<u64> = cancels.iter().map(|a| a.batch).collect();
+    batches.dedup();
+    for b in batches {
+        let n = cancels.iter().filter(|a| a.batch == b).count();
+        let body = format!(
+            r#"{{"status":"ok","response":{{"type":"cancel","data":{{"statuses":[{}]}}}}}}"#,
+            vec![missing; n].join(",")
+        );
+        e.on_exchange_response(body.as_bytes(), stale + 20, b)
+            .unwrap();
+    }
+    let x = e.exposure();
+    assert!((x.buys - live_buys).abs() < 1e-9, "{x:?} vs {live_buys}");
+    assert!((x.sells - live_sells).abs() < 1e-9, "{x:?} vs {live_sells}");
+    // Once acknowledged, the orders are cancelled by oid, which "never placed" would settle.
+    let (_, cancels) = run_cycle(&mut e, stale + 30);
+    assert_eq!(cancels.len(), placed.len());
+    for c in &cancels {
+        assert_eq!(c.kind, ActionKind::Cancel);
+        assert_eq!(c.oid, oids.get(&c.cloid).copied(), "{c:?}");
+    }
 }
 
 #[test]
