@@ -41,6 +41,21 @@ def test_pnl_parts_add_up_and_series_match_the_summary() -> None:
     assert sum(s["zone_time_frac"].values()) == pytest.approx(1.0)
 
 
+def test_a_cancel_overtaking_its_place_leaves_no_breach() -> None:
+    """Issues 11/14: each action draws its own latency, so a cancel sent while its place was in
+    flight could reach the venue first ("never placed"); the engine then forgot an order that
+    landed and rested, and quoted past the max. Before the fix this run counted 17 breaches."""
+    job = Job(
+        seed=1,
+        duration_s=120.0,
+        order_latency="p10=5,p50=120,p90=700,p99=1500",
+        overrides=(("max_position", "0.03"),),
+    )
+    s = run_job(job)
+    assert s["actions"]["cancel"] > 0
+    assert s["invariant_breaches"] == 0
+
+
 def test_the_hyperliquid_recording_replays_end_to_end(
     real_data: Path, tmp_path: Path, capsys
 ) -> None:

@@ -33,3 +33,40 @@ def test_bench_json_prints_engine_figures_and_baselines():
         assert key in figures and math.isfinite(figures[key]) and figures[key] > 0, key
     assert figures["cycle_p99_us"] >= figures["cycle_p50_us"]
     assert "errors" not in figures
+
+
+def test_minimal_frame_source_answers_like_the_exchange() -> None:
+    """The live bench's minimal source answers a post as the exchange does: every order of an
+    `order` or `batchModify` resting under a new oid, every cancel a success, read by the
+    gateway's own parser."""
+    from mmfast.benchmarks.live import _post_answer
+    from mmfast.gateway.responses import parse_post
+
+    def post(action: dict) -> bytes:
+        body = {"action": action, "nonce": 1, "signature": {}}
+        return orjson.dumps(
+            {"method": "post", "id": 7, "request": {"type": "action", "payload": body}}
+        )
+
+    wire = {
+        "a": 0,
+        "b": True,
+        "p": "2999.5",
+        "s": "0.01",
+        "r": False,
+        "t": {"limit": {"tif": "Alo"}},
+    }
+    answer, oid = _post_answer(post({"type": "order", "orders": [wire, wire]}), 100)
+    assert oid == 102
+    msg = orjson.loads(answer)
+    assert msg["channel"] == "post" and msg["data"]["id"] == 7
+    statuses = msg["data"]["response"]["payload"]["response"]["data"]["statuses"]
+    assert statuses == [{"resting": {"oid": 101}}, {"resting": {"oid": 102}}]
+    assert parse_post(msg["data"]["response"], 2).ok
+    answer, oid = _post_answer(
+        post({"type": "cancel", "cancels": [{"a": 0, "o": 101}, {"a": 0, "o": 102}]}), oid
+    )
+    assert oid == 102
+    resp = orjson.loads(answer)["data"]["response"]
+    assert resp["payload"]["response"]["data"]["statuses"] == ["success", "success"]
+    assert parse_post(resp, 2).ok

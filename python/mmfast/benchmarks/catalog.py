@@ -71,7 +71,8 @@ FIGURES: dict[str, Figure] = {
         "bool", "our signatures equal the official SDK's (1 yes, 0 no), every SDK backend run"
     ),
     "venue_actions_per_s": _F(
-        "1/s", "signed actions the local venue accepts per second over HTTP",
+        "1/s",
+        "signed actions the local venue accepts per second over HTTP",
         "venue_http_floor_per_s",
     ),
     "venue_http_floor_per_s": _F("1/s", "the same requests to a bare aiohttp echo server"),
@@ -79,18 +80,41 @@ FIGURES: dict[str, Figure] = {
     "venue_recover_us": _F("us", "the venue's signer recovery of one body", "venue_sdk_recover_us"),
     "venue_sdk_recover_us": _F("us", "the official SDK's recovery of the same body"),
     "tick_to_order_p50_us": _F(
-        "us", "book frame written by the venue to the bot's order arriving back, median",
-        "uvloop_echo_rtt_p50_us",
+        "us",
+        "the bot's tick to order: book frame written by a minimal frame source (no venue code)"
+        " to the bot's signed order arriving back there, median",
+        "tick_to_order_echo_rtt_p50_us",
     ),
     "tick_to_order_p99_us": _F(
-        "us", "tick to order, 99th percentile", "uvloop_echo_rtt_p99_us"
+        "us", "the bot's tick to order, 99th percentile", "tick_to_order_echo_rtt_p99_us"
     ),
-    "tick_to_order_samples": _F("count", "ticks measured"),
-    "tick_to_order_misses": _F("count", "ticks whose order never arrived"),
+    "tick_to_order_samples": _F("count", "ticks measured against the minimal source"),
+    "tick_to_order_misses": _F("count", "ticks whose order never arrived at the minimal source"),
+    "tick_to_order_echo_rtt_p50_us": _F(
+        "us", "bare uvloop TCP echo round trip between the bot and the minimal source's process"
+    ),
+    "tick_to_order_echo_rtt_p99_us": _F("us", "that echo round trip, 99th percentile"),
+    "tick_to_order_venue_p50_us": _F(
+        "us",
+        "the same through the full venue (its aiohttp handling inside), median",
+        "uvloop_echo_rtt_p50_us",
+    ),
+    "tick_to_order_venue_p99_us": _F(
+        "us", "through the full venue, 99th percentile", "uvloop_echo_rtt_p99_us"
+    ),
+    "tick_to_order_venue_samples": _F("count", "ticks measured through the venue"),
+    "tick_to_order_venue_misses": _F("count", "ticks whose order never reached the venue"),
     "bot_tick_to_send_p50_us": _F("us", "inside the bot: frame received to orders on the socket"),
     "bot_cpu_tick_to_order_p50_us": _F("us", "the bot's own work per tick without sockets, median"),
     "bot_cpu_tick_to_order_p99_us": _F("us", "the bot's own work per tick, 99th percentile"),
-    "uvloop_echo_rtt_p50_us": _F("us", "bare uvloop TCP echo round trip between the processes"),
+    "bot_py_blocks_per_tick": _F(
+        "count",
+        "Python memory blocks held after one tick's path (frame to send) that were not before,"
+        " median (sys.getallocatedblocks)",
+    ),
+    "uvloop_echo_rtt_p50_us": _F(
+        "us", "bare uvloop TCP echo round trip between the bot and the venue's process"
+    ),
     "uvloop_echo_rtt_p99_us": _F("us", "echo round trip, 99th percentile"),
     "signals_empty_call_ns": _F("ns", "empty extension call, measured beside the signal figures"),
     "signals_arg_overhead_ns": _F("ns", "the benchmark loop's own cost per call (subtract it)"),

@@ -8,7 +8,6 @@ the budget too low to requote, leverage above the asset's maximum.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +60,7 @@ async def agent_master(rest: RestClient, signer: str) -> str | None:
 async def preflight(
     rest: RestClient, cfg: Any, ident: Identity, *, network: str, dry_run: bool = False
 ) -> Preflight:
-    from mmfast import ExchangeContext, auto_derive
+    from mmfast import ExchangeContext, auto_derive, resolve_limits
 
     p = Preflight()
     coin = str(cfg.asset)
@@ -149,13 +148,11 @@ async def preflight(
         fee_bps=st.maker_fee_bps,
         sz_decimals=st.meta.sz_decimals,
     )
-    min_order_usd = 10.0 * 1.15
-    if cfg.max_position_usd is not None or cfg.max_position is not None:
-        if cfg.max_position_usd is not None:
-            mx = math.floor(cfg.max_position_usd / mark * 10**st.meta.sz_decimals)
-            mx /= 10**st.meta.sz_decimals
-        else:
-            mx = float(cfg.max_position)
+    # Which limit wins is `resolve_limits`'s, the rule the engine and the guard apply.
+    limits = resolve_limits(cfg, ctx)
+    min_order_usd = limits.min_order * mark
+    if limits.max_position_user_specified:
+        mx = float(limits.max_position)
         p.max_position = mx
         rows.append(("max position", f"{mx:g} {coin} = {mx * mark:.2f} USD (configured)"))
         if mx * mark < min_order_usd:
