@@ -169,9 +169,9 @@ def test_bad_inputs_are_refused_and_named():
 def test_save_and_load_state():
     e = make_engine()
     state = e.save_state()
-    assert orjson.loads(state)["version"] == 1
+    assert orjson.loads(state)["version"] == 2
     r = QuoteEngine.load_state(MarketMakerConfig(max_position=1.0), state, seed=1)
-    assert r.save_state() == state
+    assert r.save_state() == state and r.signals_restored and not e.signals_restored
     with pytest.raises(EngineError, match="asset"):
         QuoteEngine.load_state(MarketMakerConfig(max_position=1.0, asset="BTC"), state)
     with pytest.raises(EngineError, match="not an engine state"):

@@ -24,6 +24,7 @@ from mmfast import MarketMakerConfig, Signer
 from mmfast.gateway.limits import WeightBucket
 from mmfast.gateway.rest import RestClient
 from mmfast.keys import Identity
+from mmfast.live.guardian import Canceller
 from mmfast.live.node import Node
 from mmfast.live.venue_process import VenueProcess
 from mmfast.ops.operator import KilledError, Operator, check_not_killed
@@ -64,14 +65,16 @@ def new_key() -> tuple[str, Signer]:
 
 
 class Market:
-    def __init__(self, fund: float = 10_000.0) -> None:
+    def __init__(
+        self, fund: float = 10_000.0, assets: list[dict[str, Any]] | None = None, coin: str = "ETH"
+    ) -> None:
         _, s = new_key()
         self.signer, self.addr = s, s.address.lower()
         self.venue = VenueThread(
             VenueConfig(
-                sim={"market": "synthetic", "seed": 11, "assets": [ETH]},
+                sim={"market": "synthetic", "seed": 11, "assets": assets or [ETH]},
                 accounts=[(self.addr, fund)],
-                max_positions=[(self.addr, "ETH", MAX)],
+                max_positions=[(self.addr, coin, MAX)],
             )
         )
 
@@ -81,8 +84,8 @@ class Market:
             n.operator = Operator(n, store)
         return n
 
-    def open_orders(self) -> list[dict[str, Any]]:
-        body = orjson.dumps({"type": "openOrders", "user": self.addr})
+    def open_orders(self, dex: str = "") -> list[dict[str, Any]]:
+        body = orjson.dumps({"type": "openOrders", "user": self.addr, "dex": dex})
         return list(orjson.loads(self.venue.call(lambda: self.venue.venue.engine.info(body))))
 
     def __enter__(self) -> Market:
@@ -196,7 +199,10 @@ def test_a_restart_resumes_the_learned_state(
             with caplog.at_level(logging.INFO, logger="mmfast.live.trader"):
                 node = m.node(StateStore(path), **{"live.checkpoint": str(path)})
                 s = await asyncio.wait_for(node.run(1, install_signals=False), 60)
-            assert any("warm start" in r.getMessage() for r in caplog.records)
+            assert any(
+                "warm start" in r.getMessage() and "signals included" in r.getMessage()
+                for r in caplog.records
+            )
 
     uvloop.run(main())
 
@@ -222,6 +228,50 @@ def test_preflight_refuses_non_viable_capital_and_an_unapproved_agent() -> None:
             assert f"agent {a} is not approved for master {m.addr}" in why, why
             assert "account value" in p.render() and "fees" in p.render()
             await rest.close()
+
+    uvloop.run(main())
+
+
+def test_preflight_resolves_a_hip3_coin_to_its_dex_asset_id_and_the_bot_trades_it() -> None:
+    """Two builder-deployed dexes besides the main one: `abc:GAS` is the second asset of the
+    second HIP-3 dex, so its id is 100000 + 2 x 10000 + 1 (PROTOCOL 2.1), read from `perpDexs`
+    and the dex's own `meta`; the bot's orders rest on that asset and nothing is rejected."""
+
+    def hip3(coin: str) -> dict[str, Any]:
+        return {**ETH, "coin": coin}
+
+    assets = [ETH, hip3("xyz:GOLD"), hip3("abc:OIL"), hip3("abc:GAS")]
+
+    async def main() -> None:
+        with Market(assets=assets, coin="abc:GAS") as m:
+            rest = RestClient(m.venue.url, WeightBucket(1200))
+            cfg = config(m.venue.url, asset="abc:GAS")
+            p = await preflight(rest, cfg, Identity(m.signer, m.addr, m.addr), network="testnet")
+            await rest.close()
+            assert p.ok, p.render()
+            assert p.state is not None and p.state.meta.asset == 120_001
+            assert "abc:GAS (asset id 120001" in p.render()
+            node = Node(cfg, Identity(m.signer, m.addr, m.addr))
+            task = asyncio.ensure_future(node.run(None, install_signals=False))
+            await until(lambda: len(m.open_orders("abc")) >= 2, 30)
+            assert {o["coin"] for o in m.open_orders("abc")} == {"abc:GAS"}
+            assert m.open_orders("xyz") == [] and m.open_orders() == []
+            node.stop("test over")
+            s = await asyncio.wait_for(task, 60)
+            assert s["errors"] == 0 and s["rejections_by_kind"].get("asset") is None, s
+            assert m.open_orders("abc") == []
+            # The guardian's canceller covers the main dex and the bot's HIP-3 dex alike.
+            for asset in (0, 120_001):
+                body = m.signer.sign_orders([(asset, True, 2900.0, 0.01, False, "Alo", None)])
+                hdr = {"Content-Type": "application/json"}
+                req = urllib.request.Request(m.venue.url + "/exchange", data=body, headers=hdr)
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    assert "resting" in r.read().decode()
+            c = Canceller(m.venue.url, m.addr, m.signer, dex="abc")
+            c.load_assets()
+            assert c.assets["abc:GAS"] == 120_001 and c.assets["ETH"] == 0
+            assert c.cancel_all() == (2, 0)
+            assert m.open_orders("abc") == [] and m.open_orders() == []
 
     uvloop.run(main())
 
@@ -399,6 +449,14 @@ def test_paper_serves_metrics_and_status_reads_the_state_after(tmp_path: Path) -
                 if ln.startswith("mmfast_")
             }
         assert want <= names, want - names
+        # Actions by kind and result: the first placement is an `order` action, sent.
+        sent = {
+            ln.split("{")[1].split("}")[0]: float(ln.rsplit(" ", 1)[1])
+            for ln in body.splitlines()
+            if ln.startswith("mmfast_actions_total{")
+        }
+        assert sent.get('kind="order",result="sent"', 0) >= 1, sent
+        assert 'feed="hyperliquid"' in body
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

@@ -79,3 +79,39 @@ def test_engine_actions_pass_the_guard_and_kill_unwinds(position: float) -> None
         assert unwind, "Kill must unwind a position at or above the limit"
         assert all(a.reduce_only and a.side == reducing_side for a in unwind)
         assert sum(o[4] for o in rig.p.orders) <= abs(position) + 1e-9
+
+
+def test_one_call_reads_an_answer_and_a_fill_for_the_ledger_and_the_engine() -> None:
+    """The order path reads an answer once for the ledger and the engine (its batch id), and a
+    user frame once for both: the fill counts once, in each, and its duplicate in neither."""
+    rig = Rig()
+    out = rig.e.cycle(T0)
+    sent = rig.p.send_cycle(rig.e, None)
+    assert sent and all(o.refused is None for o in sent)
+    for o in sent:
+        statuses = []
+        for _ in range(o.n_items):
+            rig.oid += 1
+            statuses.append({"resting": {"oid": rig.oid}})
+        body = orjson.dumps(
+            {"status": "ok", "response": {"type": "order", "data": {"statuses": statuses}}}
+        )
+        assert rig.p.on_answer(o.id, body, T0, rig.e, o.batch) is None
+    n = out.n_actions
+    assert sorted(o[1] for o in rig.e.orders) == list(range(1001, 1001 + n))
+    assert all(state == "resting" for *_, state in rig.p.orders)
+    # An answer to a batch the engine does not know: the engine's refusal comes back as text.
+    assert "999" in (rig.p.on_answer(10**6, body, T0, rig.e, 999) or "")
+    bid_oid = next(o[1] for o in rig.e.orders if o[2] == "bid")
+    fill = {
+        "coin": COIN, "px": "2999.0", "sz": "0.01", "side": "B", "time": T0 + 5,
+        "oid": bid_oid, "tid": 77, "fee": "0.001", "crossed": False,
+        "startPosition": "0.0", "dir": "Open Long", "closedPnl": "0.0", "hash": "0x0",
+        "feeToken": "USDC",
+    }  # fmt: skip
+    frame = orjson.dumps({"channel": "userFills", "data": {"user": "0x0", "fills": [fill]}})
+    fresh = rig.p.on_user_frame(frame, T0 + 6, rig.e)
+    assert [f[0] for f in fresh] == [77]
+    assert rig.e.position == 0.01 and rig.p.position == 0.01
+    assert rig.p.on_user_frame(frame, T0 + 7, rig.e) == []
+    assert rig.e.position == 0.01 and rig.p.position == 0.01

@@ -70,6 +70,23 @@ def dex_of(coin: str) -> str:
     return coin.split(":", 1)[0] if ":" in coin else ""
 
 
+def dex_base(perp_dexs: list[Any], dex: str) -> int:
+    """The first asset id of `dex` (PROTOCOL 2.1): 0 on the main dex, 100000 + dex_index x 10000
+    on a builder-deployed (HIP-3) one, dex_index being its place in `perpDexs` (whose entry 0,
+    the main dex, is null)."""
+    if not dex:
+        return 0
+    names = [d.get("name") if isinstance(d, dict) else None for d in perp_dexs]
+    if dex not in names:
+        raise VenueError(f"dex {dex!r}: not in perpDexs ({names[1:]})")
+    return 100_000 + names.index(dex) * 10_000
+
+
+def asset_ids(meta: dict[str, Any], base: int) -> dict[str, int]:
+    """Coin name -> asset id for every entry of one dex's `meta.universe` (`base` + index)."""
+    return {u["name"]: base + i for i, u in enumerate(meta.get("universe", ()))}
+
+
 def _dex(coin: str) -> dict[str, str]:
     d = dex_of(coin)
     return {"dex": d} if d else {}
@@ -81,12 +98,10 @@ async def resolve_asset(rest: RestClient, coin: str) -> AssetMeta:
     dex = dex_of(coin)
     meta = asset_meta(await rest.info("meta", **_dex(coin)), coin)
     if dex:
-        names = [
-            d.get("name") if isinstance(d, dict) else None for d in await rest.info("perpDexs")
-        ]
-        if dex not in names:
-            raise VenueError(f"asset = {coin!r}: no dex {dex!r} in perpDexs ({names[1:]})")
-        meta.asset = 100_000 + names.index(dex) * 10_000 + meta.asset
+        try:
+            meta.asset += dex_base(await rest.info("perpDexs"), dex)
+        except VenueError as e:
+            raise VenueError(f"asset = {coin!r}: {e}") from None
     return meta
 
 

@@ -106,6 +106,10 @@ def test_lost_binance_feed_caps_without_cancelling_everything(tmp_path: Path) ->
 
 def test_random_faults_leave_no_trace(tmp_path: Path) -> None:
     key, address = new_key()
+    # Each fault kind draws from its own stream seeded "SEED:kind", so which draws hit does not
+    # depend on timing: seed 5's reject stream hits on the 20th, 28th and 29th order or
+    # batchModify action (the bot sends more than that in its first 10 s: requotes are
+    # batchModify), its one_sided stream on the 19th bbo frame.
     spec = (
         "reject=0.15,ack_loss=0.03,ack_delay=0.03,one_sided=0.05,dup_fills=0.2,"
         "reorder_fills=0.2,drop_hl_ws@12s,drop_binance_ws@15s,rate_limit@18s+2s,seed=5"

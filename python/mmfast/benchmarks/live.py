@@ -386,8 +386,7 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
                 }
             )
             gw.inflight.pop(s.id)
-            path.on_answer(s.id, body, t_ms)
-            eng.on_exchange_response(body, t_ms, s.tag)
+            path.on_answer(s.id, body, t_ms, eng, s.tag)  # ledger and engine, one call
     gc.enable()
     return out_ns / 1e3, blocks
 

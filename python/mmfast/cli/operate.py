@@ -219,7 +219,7 @@ async def _cancel_everything(cfg: Any, ident: Any) -> int:
     from mmfast.gateway.limits import WeightBucket
     from mmfast.gateway.rest import RestClient
     from mmfast.live.node import endpoints
-    from mmfast.truth import dex_of
+    from mmfast.truth import asset_ids, dex_base, dex_of
 
     rest = RestClient(endpoints(cfg).api, WeightBucket(cfg.live.ip_weight_per_minute))
     try:
@@ -230,14 +230,8 @@ async def _cancel_everything(cfg: Any, ident: Any) -> int:
             if not orders:
                 continue
             meta = await rest.info("meta", **extra)
-            base = 0
-            if dex:
-                names = [
-                    d.get("name") if isinstance(d, dict) else None
-                    for d in await rest.info("perpDexs")
-                ]
-                base = 100_000 + names.index(dex) * 10_000
-            ids = {u["name"]: base + i for i, u in enumerate(meta.get("universe", ()))}
+            base = dex_base(await rest.info("perpDexs"), dex) if dex else 0
+            ids = asset_ids(meta, base)
             cancels = [(ids[o["coin"]], int(o["oid"])) for o in orders if o["coin"] in ids]
             answer = orjson.loads(
                 await rest.exchange(ident.signer.sign_cancel(cancels), len(cancels))

@@ -288,8 +288,11 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
         guardian = None
         if key is not None and not args.no_guardian:
             from mmfast.live.guardian import Guardian
+            from mmfast.truth import dex_of
 
-            guardian = Guardian.start(venue.url, address, key, is_mainnet=False)
+            guardian = Guardian.start(
+                venue.url, address, key, is_mainnet=False, dex=dex_of(str(cfg.asset))
+            )
             log.info("guardian started (pid %d)", guardian.proc.pid)
         del key
         summary = run_session(

@@ -89,11 +89,18 @@ def _guardian_factory(cfg: object, account: str, is_mainnet: bool) -> object:
     from mmfast.keys import load_key_hex
     from mmfast.live.guardian import Guardian
     from mmfast.live.node import endpoints
+    from mmfast.truth import dex_of
 
     api = endpoints(cfg).api
 
     def start() -> object:
-        return Guardian.start(api, account, load_key_hex(cfg.live)[0], is_mainnet=is_mainnet)  # type: ignore[attr-defined]
+        return Guardian.start(
+            api,
+            account,
+            load_key_hex(cfg.live)[0],  # type: ignore[attr-defined]
+            is_mainnet=is_mainnet,
+            dex=dex_of(str(cfg.asset)),  # type: ignore[attr-defined]
+        )
 
     return start
 

@@ -55,6 +55,10 @@ class Sent:
     burnt: bool | None = None
     #: Per item, what to look it up by: the new order's cloid, or the cancelled order's id.
     refs: list[Any] | None = None
+    #: The engine already read the answer (in the order path's one call) and, if it refused
+    #: it, why.
+    engine_applied: bool = False
+    engine_error: str | None = None
 
 
 def answer_bytes(result_statuses: list[Any], response_type: str) -> bytes:
@@ -94,6 +98,8 @@ class OrderGateway:
         self.rest = rest
         #: The asset's `OrderPath` (guard, ledger, signer; in Rust).
         self.path = path
+        #: The trader's engine, fed the answers to its batches in the same call as the ledger.
+        self.engine: Any = None
         self.budget = budget
         self.on_answer = on_answer
         self.account = account
@@ -109,8 +115,16 @@ class OrderGateway:
         self.lost = 0
         self.answers = 0
         self.errors_by_kind: dict[str, int] = {}
+        #: (action kind, result) -> actions: kind is the exchange action type (order, cancel,
+        #: cancelByCloid, batchModify, scheduleCancel, updateLeverage, noop), result one of sent,
+        #: rejected, refused (never sent: guard or budget), lost (orders found never to land).
+        self.by_kind: dict[tuple[str, str], int] = {}
         #: Callbacks for specific error kinds (e.g. the refused scheduleCancel, a bad signer).
         self.on_error_kind: dict[ErrorKind, Callable[[Sent, ActionResult], None]] = {}
+
+    def _count(self, kind: str, result: str, n: int = 1) -> None:
+        key = (kind, result)
+        self.by_kind[key] = self.by_kind.get(key, 0) + n
 
     # ---- sending ----
 
@@ -143,6 +157,7 @@ class OrderGateway:
             )
         if why is not None:
             self.refused += 1
+            self._count(s.kind, "refused")
             log.warning("refused %s (%d items): %s", s.kind, n, why)
             self._finish(
                 s,
@@ -155,6 +170,7 @@ class OrderGateway:
         self.budget.spend(n)
         self.inflight[s.id] = s
         self.sent += 1
+        self._count(s.kind, "sent")
         ws = self.ws
         if (
             not via_rest
@@ -242,13 +258,20 @@ class OrderGateway:
     ) -> None:
         self.answers += 1
         if sent:
-            self.path.on_answer(s.id, answer, recv_ms)
+            # One crossing: the ledger and, for the engine's batches (an int tag), the engine.
+            eng = self.engine if isinstance(s.tag, int) else None
+            s.engine_error = self.path.on_answer(
+                s.id, answer, recv_ms, eng, s.tag if eng is not None else 0
+            )
+            s.engine_applied = eng is not None
         bad = [st for st in result.statuses if not st.ok]
         if bad or not result.ok:
             # A cancel of an order that is already gone is the expected race, not a rejection.
             real = [st for st in bad if st.error_kind is not ErrorKind.MISSING_ORDER]
             if real or not result.ok:
                 self.rejected += 1
+                if sent:  # a refusal before sending is counted as "refused"
+                    self._count(s.kind, "rejected")
             for st in bad or [None]:
                 k = (st.error_kind if st is not None else result.error_kind) or ErrorKind.OTHER
                 self.errors_by_kind[k.value] = self.errors_by_kind.get(k.value, 0) + 1
@@ -301,9 +324,12 @@ class OrderGateway:
                 undecided = True
             if not undecided:
                 rtype = "cancel" if s.kind in ("cancel", "cancelByCloid") else "order"
-                self.lost += sum(
+                lost = sum(
                     1 for st in statuses if isinstance(st, dict) and "lost" in str(st.get("error"))
                 )
+                self.lost += lost
+                if lost:
+                    self._count(s.kind, "lost", lost)
                 data = answer_bytes(statuses, rtype)
                 self._answer(s.id, data, parse_exchange(orjson.loads(data), s.n_items))
                 return

@@ -51,20 +51,30 @@ def _post(api: str, path: str, body: bytes, timeout: float = 2.0) -> Any:
 class Canceller:
     """Cancels every open order of `account` with `signer`."""
 
-    def __init__(self, api: str, account: str, signer: Any) -> None:
+    def __init__(self, api: str, account: str, signer: Any, dex: str = "") -> None:
         self.api = api
         self.account = account
         self.signer = signer
+        #: The main perp dex, and the bot's HIP-3 dex when it trades a `dex:NAME` coin (each
+        #: dex answers `meta` and `openOrders` for its own coins only).
+        self.dexes = list(dict.fromkeys(["", dex]))
         self.assets: dict[str, int] = {}
 
     def load_assets(self) -> None:
-        meta = _post(self.api, "/info", b'{"type":"meta"}')
-        self.assets = {u["name"]: i for i, u in enumerate(meta.get("universe", ()))}
+        from mmfast.truth import asset_ids, dex_base
+
+        perp_dexs = _post(self.api, "/info", b'{"type":"perpDexs"}') if self.dexes[1:] else []
+        for dex in self.dexes:
+            meta = _post(self.api, "/info", json.dumps({"type": "meta", "dex": dex}).encode())
+            self.assets.update(asset_ids(meta, dex_base(perp_dexs, dex)))
 
     def open_orders(self) -> list[dict[str, Any]]:
-        body = json.dumps({"type": "openOrders", "user": self.account}).encode()
-        out = _post(self.api, "/info", body)
-        return out if isinstance(out, list) else []
+        out: list[dict[str, Any]] = []
+        for dex in self.dexes:
+            body = json.dumps({"type": "openOrders", "user": self.account, "dex": dex}).encode()
+            got = _post(self.api, "/info", body)
+            out += got if isinstance(got, list) else []
+        return out
 
     def cancel_all(self, bound_s: float = 1.0) -> tuple[int, int]:
         """Returns (orders cancelled, orders still open at the end)."""
@@ -141,6 +151,7 @@ def _died(canceller: Canceller, bound_s: float, out: IO[str], why: str) -> int:
 
 def main() -> int:
     from mmfast._core import Signer
+    from mmfast.errors import VenueError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     stdin = sys.stdin.buffer
@@ -153,10 +164,12 @@ def main() -> int:
         return 2
     signer = Signer(key, is_mainnet=bool(cfg.get("mainnet", False)))
     del key, line
-    canceller = Canceller(str(cfg["api"]), str(cfg["account"]).lower(), signer)
+    canceller = Canceller(
+        str(cfg["api"]), str(cfg["account"]).lower(), signer, str(cfg.get("dex", ""))
+    )
     try:
         canceller.load_assets()
-    except OSError as e:
+    except (OSError, VenueError) as e:
         print(f"guardian: cannot read meta from {cfg['api']}: {e}", file=sys.stderr)
         return 1
     print("ready", flush=True)
@@ -181,6 +194,7 @@ class Guardian:
         key_hex: str,
         *,
         is_mainnet: bool,
+        dex: str = "",
         stale_s: float = 10.0,
         bound_s: float = 1.0,
         timeout_s: float = 15.0,
@@ -198,7 +212,7 @@ class Guardian:
         )
         assert proc.stdin is not None and proc.stdout is not None
         cfg = {"api": api, "account": account, "key": key_hex, "mainnet": is_mainnet,
-               "stale_s": stale_s, "bound_s": bound_s}  # fmt: skip
+               "dex": dex, "stale_s": stale_s, "bound_s": bound_s}  # fmt: skip
         proc.stdin.write(json.dumps(cfg).encode() + b"\n")
         proc.stdin.flush()
         del cfg

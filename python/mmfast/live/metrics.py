@@ -56,7 +56,11 @@ _LABELLED = {
     "quotes": ("our resting orders per side", ("side",)),
     "lead_signal_state": ("1 for the lead signal's state", ("state",)),
     "vol_regime": ("1 for the volatility regime", ("regime",)),
-    "actions_total": ("actions by result (sent, rejected, refused, lost)", ("result",)),
+    "actions_total": (
+        "exchange actions by kind (order, cancel, cancelByCloid, batchModify, scheduleCancel, "
+        "updateLeverage, noop) and result (sent, rejected, refused, lost)",
+        ("kind", "result"),
+    ),
     "rejections_total": ("rejected items by error kind", ("kind",)),
     "feed_staleness_seconds": ("age of each feed's newest frame", ("feed",)),
     "monitor_triggered": ("1 while a kill-switch monitor's condition holds", ("monitor",)),
@@ -142,13 +146,9 @@ class Metrics:
         ):
             if s.get(src) is not None:
                 g[k].set(float(s[src]))
-        for result, src in (
-            ("sent", "actions_sent"),
-            ("rejected", "actions_rejected"),
-            ("refused", "guard_refusals"),
-            ("lost", "actions_lost"),
-        ):
-            lg["actions_total"].labels(result).set(float(s.get(src) or 0))
+        for kind, results in (s.get("actions_by_kind") or {}).items():
+            for result, n in results.items():
+                lg["actions_total"].labels(kind, result).set(float(n))
         for kind, n in (s.get("rejections_by_kind") or {}).items():
             lg["rejections_total"].labels(kind).set(float(n))
         tr = bot.trader
@@ -204,6 +204,11 @@ class Metrics:
         age = max(0, now_ms - bot.last_hl_ms)
         g["hl_data_age_ms"].set(age)
         lg["feed_staleness_seconds"].labels("hyperliquid").set(age / 1000)
+        for name, conn in getattr(bot, "conns", {}).items():
+            # Each Binance stream (bookTicker, aggTrade, depth) by its connection's newest frame.
+            if name.startswith("binance") and conn.last_recv_ms:
+                staleness = max(0, now_ms - conn.last_recv_ms) / 1000
+                lg["feed_staleness_seconds"].labels(name).set(staleness)
         g["paused"].set(1.0 if getattr(bot, "paused", None) else 0.0)
         ops = s.get("ops") or {}
         g["killed"].set(1.0 if ops.get("kill") else 0.0)

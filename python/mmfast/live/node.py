@@ -293,6 +293,7 @@ class Node:
 
             install(self)
         self.gateway.on_error_kind[ErrorKind.SCHEDULE_CANCEL_VOLUME] = self._on_schedule_refused
+        self.gateway.engine = tr.native_engine  # answers reach it with the ledger, in one call
         self.gateway.on_error_kind[ErrorKind.UNKNOWN_SIGNER] = self._on_fatal_answer
         self.gateway.on_error_kind[ErrorKind.MUST_DEPOSIT] = self._on_fatal_answer
         self.watchdog = Watchdog(
@@ -684,6 +685,7 @@ class Node:
             "guard_refusals": self.stats.guard_refusals,
             "actions_lost": gw.lost if gw else 0,
             "rejections_by_kind": dict(gw.errors_by_kind) if gw else {},
+            "actions_by_kind": _by_kind(gw.by_kind) if gw else {},
             "reconnects": sum(c.reconnects for c in self.conns.values()),
             "errors": self.stats.errors + sum(c.sink_errors for c in self.conns.values()),
             "orphans_cancelled": self.stats.orphans_cancelled,
@@ -696,3 +698,11 @@ class Node:
             "flatten": self.flatten_result,
             **({} if self.operator is None else {"ops": self.operator.status()}),
         }
+
+
+def _by_kind(counts: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
+    """`{(kind, result): n}` -> `{kind: {result: n}}` (JSON for the summary and the metrics)."""
+    out: dict[str, dict[str, int]] = {}
+    for (kind, result), n in sorted(counts.items()):
+        out.setdefault(kind, {})[result] = n
+    return out

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from mmfast._core import QuoteEngine
 from mmfast.errors import MmfastError
 from mmfast.feeds.ws import mono_ms
 from mmfast.gateway.limits import AddressBudget
@@ -139,7 +140,13 @@ class Trader:
         if saved is not None:
             try:
                 eng = QuoteEngine.load_state(cfg, saved)
-                log.info("warm start: learned state restored from %s", live.checkpoint)
+                log.info(
+                    "warm start: learned state restored from %s (%s)",
+                    live.checkpoint,
+                    "signals included"
+                    if eng.signals_restored
+                    else "signals cold: saved under other signal settings or by an older build",
+                )
             except MmfastError as e:
                 log.warning("learned state in %s not usable (%s): cold start", live.checkpoint, e)
         if eng is None:
@@ -215,11 +222,17 @@ class Trader:
     def on_answer(self, sent: Sent, answer: bytes, recv_ms: int) -> None:
         """The exchange's answer (or the gateway's refusal) to one of the engine's actions."""
         if self.engine is not None:
-            try:
-                self.engine.on_exchange_response(answer, recv_ms, sent.tag)
-            except MmfastError as e:
+            # Answers that left were read by the engine in the order path's call; a refusal
+            # made before sending is the gateway's own answer, read here.
+            err = sent.engine_error
+            if not sent.engine_applied:
+                try:
+                    self.engine.on_exchange_response(answer, recv_ms, sent.tag)
+                except MmfastError as e:
+                    err = str(e)
+            if err is not None:
                 self.node.stats.errors += 1
-                log.error("engine refused the answer to %s #%d: %s", sent.kind, sent.id, e)
+                log.error("engine refused the answer to %s #%d: %s", sent.kind, sent.id, err)
         self.want_cycle()
 
     # ================= frames =================
@@ -241,13 +254,23 @@ class Trader:
         if self.engine is not None:
             self.engine.on_binance_frame(frame, recv_ms)
 
+    @property
+    def native_engine(self) -> QuoteEngine | None:
+        """The engine when it is the core's (the order path feeds it in its own calls); None
+        for a stand-in (an engine factory's), which reads its frames itself."""
+        return self.engine if isinstance(self.engine, QuoteEngine) else None
+
     def on_user(self, frame: bytes, recv_ms: int) -> None:
-        """A user frame: the order path's ledger reads it (fills de-duplicated by tid, once) and
-        the engine reads it (its own account of our orders); PnL, quota and the checkpoint take
-        the fresh fills. A malformed frame (absurd sizes, prices, positions: the engine's parser
-        judges it, issue 13 item 7) raises before anything is applied: it reaches neither the
-        ledger, nor the PnL, nor the engine."""
-        fresh = self.path.on_user_frame(frame, recv_ms) if self.path is not None else []
+        """A user frame, read once by the order path and applied to its ledger (fills
+        de-duplicated by tid) and to the engine (its own account of our orders); PnL, quota and
+        the checkpoint take the fresh fills. A malformed frame (absurd sizes, prices, positions:
+        the core's parser judges it, issue 13 item 7) raises before anything is applied: it
+        reaches neither the ledger, nor the PnL, nor the engine."""
+        native = self.native_engine
+        # One parse for the ledger and the engine.
+        fresh = self.path.on_user_frame(frame, recv_ms, native) if self.path is not None else []
+        if native is None and self.engine is not None:
+            self.engine.on_user_frame(frame, recv_ms)
         for _tid, _oid, is_buy, px, sz, fee, _t in fresh:
             self.pnl.on_fill(is_buy, px, sz, fee)
             self.node.budget.on_fill_volume(sz * px)
@@ -258,8 +281,6 @@ class Trader:
             self.fills_to_store += [f for f in data.get("fills", ()) if f.get("tid") in tids]
         if b'"funding"' in frame:
             self._on_funding(frame)
-        if self.engine is not None:
-            self.engine.on_user_frame(frame, recv_ms)
         if fresh:
             self.want_cycle()
 

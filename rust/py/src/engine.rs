@@ -526,9 +526,16 @@ impl PyQuoteEngine {
         })
     }
 
-    /// Learned state (fill posteriors, Kelly statistics, queue bias, adverse selection) as bytes.
+    /// Learned state (fill posteriors, Kelly statistics, queue bias, adverse selection, the
+    /// signal integrator) as bytes.
     fn save_state<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         PyBytes::new(py, &self.inner.save_state())
+    }
+
+    /// True when `load_state` restored the signal integrator too (same signal settings).
+    #[getter]
+    fn signals_restored(&self) -> bool {
+        self.inner.signals_restored()
     }
 
     /// The asset's exchange facts from `meta`: asset id and szDecimals.

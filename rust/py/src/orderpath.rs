@@ -294,11 +294,37 @@ impl PyOrderPath {
     }
 
     /// The answer to the action sent as `id` (the `/exchange` body or the websocket `post`
-    /// frame), applied to the ledger. Unreadable answers leave it as it was.
-    fn on_answer(&mut self, id: u64, answer: &[u8], now_ms: u64) {
-        let reply = parse_exchange_response(answer)
-            .unwrap_or_else(|e| ExchangeReply::Err(format!("unreadable answer: {e}")));
-        self.st.guard.ledger.on_reply(id, &reply, now_ms);
+    /// payload), read once and applied to the ledger and, when given, to the engine under its
+    /// batch id: one crossing per answer. An unreadable answer leaves the ledger as it was.
+    /// Returns the engine's refusal (an unknown batch, an unreadable answer) as text, if any.
+    #[pyo3(signature = (id, answer, now_ms, engine = None, batch = 0))]
+    fn on_answer(
+        &mut self,
+        id: u64,
+        answer: &[u8],
+        now_ms: u64,
+        engine: Option<PyRefMut<'_, PyQuoteEngine>>,
+        batch: u64,
+    ) -> Option<String> {
+        let parsed = parse_exchange_response(answer);
+        let unreadable;
+        let reply = match &parsed {
+            Ok(r) => r,
+            Err(e) => {
+                unreadable = ExchangeReply::Err(format!("unreadable answer: {e}"));
+                &unreadable
+            }
+        };
+        self.st.guard.ledger.on_reply(id, reply, now_ms);
+        let mut engine = engine?;
+        match &parsed {
+            Ok(r) => engine
+                .inner
+                .on_exchange_reply(r, batch)
+                .err()
+                .map(|e| e.to_string()),
+            Err(e) => Some(e.to_string()),
+        }
     }
 
     /// Drops an action that never left (refused after `send_cycle`, e.g. by the address budget).
@@ -306,19 +332,24 @@ impl PyOrderPath {
         self.st.guard.ledger.forget(id);
     }
 
-    /// A user frame (orderUpdates, userFills, userEvents): applied to the ledger, fills
-    /// de-duplicated by tid. Returns the fresh fills as `(tid, oid, is_buy, px, sz, fee, time)`.
+    /// A user frame (orderUpdates, userFills, userEvents), read once: applied to the ledger
+    /// (fills de-duplicated by tid) and, when given, to the engine (its own account of our
+    /// orders). A malformed frame raises before either sees it. Returns the fresh fills as
+    /// `(tid, oid, is_buy, px, sz, fee, time)`.
     #[allow(clippy::type_complexity)]
+    #[pyo3(signature = (frame, now_ms, engine = None))]
     fn on_user_frame(
         &mut self,
         frame: &[u8],
         now_ms: u64,
+        engine: Option<PyRefMut<'_, PyQuoteEngine>>,
     ) -> PyResult<Vec<(u64, u64, bool, f64, f64, f64, u64)>> {
         let mut fresh = Vec::new();
+        let parsed = parse_user_frame(frame, &self.coin).py()?;
         let lg = &mut self.st.guard.ledger;
-        match parse_user_frame(frame, &self.coin).py()? {
+        match &parsed {
             UserFrame::Orders(ups) => {
-                for u in &ups {
+                for u in ups {
                     lg.on_order_update(u, now_ms);
                 }
             }
@@ -326,23 +357,26 @@ impl PyOrderPath {
                 snapshot: true,
                 fills,
             } => {
-                for f in &fills {
+                for f in fills {
                     lg.mark_seen(f.tid);
                 }
             }
             UserFrame::Fills { fills, .. } => {
-                for f in &fills {
+                for f in fills {
                     if lg.on_fill(f) {
                         fresh.push((f.tid, f.oid, side_buy(f.side), f.px, f.sz, f.fee, f.time));
                     }
                 }
             }
             UserFrame::NonUserCancel(oids) => {
-                for oid in oids {
+                for &oid in oids {
                     lg.on_gone(oid);
                 }
             }
             UserFrame::Ignored => {}
+        }
+        if let Some(mut e) = engine {
+            e.inner.apply_user_frame(&parsed, now_ms);
         }
         Ok(fresh)
     }

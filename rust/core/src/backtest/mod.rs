@@ -8,9 +8,11 @@
 //! - [`cache`]: the binary cache of decoded recordings
 //! - [`replay`]: recorded markets (Hyperliquid or Binance, with Binance as the lead)
 //! - [`runner`]: the loop
+//! - [`calibrate`]: the engine's priors fitted on a recording or a synthetic market
 
 pub mod accounting;
 pub mod cache;
+pub mod calibrate;
 pub mod events;
 pub mod latency;
 pub mod replay;
@@ -20,5 +22,6 @@ pub mod runner;
 mod tests;
 
 pub use accounting::{Accounting, Fills, Series};
+pub use calibrate::{calibrate_recording, calibrate_synthetic, Calibration};
 pub use latency::Latency;
 pub use runner::{Backtest, BacktestSpec, BACKTEST_ADDRESS};

@@ -1,3 +1,5 @@
+use proptest::prelude::*;
+
 use super::*;
 use crate::config::MarketMakerConfig;
 use crate::sim::{AssetConfig, SimConfig};
@@ -260,4 +262,40 @@ fn a_fill_needs_the_queue_ahead_consumed() {
     assert_eq!(position(&bt), 0.01);
     assert_eq!(resting(&bt), 0);
     let _ = std::fs::remove_file(&path);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 16,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// SPEC 3 end to end, counted by the venue itself (`sim::ledger`, blind to the bot): over
+    /// random markets, both strategies, modify on and off, a max that binds (a few minimum
+    /// orders) or not, and order latencies in which one action often overtakes another sent
+    /// before it, position + resting orders never exceed the max. Before the fix of a cancel
+    /// overtaking its place (`engine::emit`), glft with a max of 0.03 and the heavy tail
+    /// breached on 8 of 10 seeds in 120 s.
+    #[test]
+    fn the_venue_counts_no_breach_whatever_the_latency(
+        seed in 1u64..1_000_000,
+        strategy in prop_oneof![Just("glft"), Just("avellaneda_stoikov")],
+        use_modify in any::<bool>(),
+        max in prop_oneof![3 => Just("0.03"), 1 => Just("0.3")],
+        latency in prop_oneof![
+            3 => Just("p10=5,p50=120,p90=700,p99=1500".to_string()),
+            1 => Just("default".to_string()),
+            1 => (1u64..800).prop_map(|ms| ms.to_string()),
+        ],
+    ) {
+        let modify = use_modify.to_string();
+        let c = cfg("ETH", &[("strategy", strategy), ("reconcile.use_modify", &modify),
+            ("max_position", max)]);
+        let mut spec = synthetic(seed, 120.0);
+        spec.max_position = max.parse().unwrap();
+        spec.order_latency = latency;
+        let s = Backtest::new(c, spec).unwrap().run().unwrap();
+        prop_assert_eq!(&s["invariant_breaches"], &serde_json::json!(0), "{}", s);
+    }
 }

@@ -20,7 +20,16 @@ impl QuoteEngine {
         }
     }
 
+    /// Cancels order `i`, unless the exchange has not acknowledged it yet: a cancel sent while
+    /// its place is still in flight can overtake it (each action draws its own latency), be
+    /// answered "never placed", and then the place lands and rests while the engine, told it is
+    /// gone, stops counting it (SPEC 3: the venue counted such breaches in backtests). An
+    /// unacknowledged order stays counted; the cycle its answer or `open` update triggers
+    /// cancels it by oid, and only then is "never placed" proof that it is gone.
     fn emit_cancel(&mut self, i: usize, now_ms: u64, batches: &mut CycleBatches) -> bool {
+        if self.orders.get(i).state == OrderState::PendingNew {
+            return false;
+        }
         let Some((batch, index)) = batches.slot(ActionKind::Cancel, &mut self.next_batch) else {
             return false;
         };

@@ -52,6 +52,8 @@ pub struct QuoteEngine {
     /// Set by `set_signals`: replaces the integrator's view (research, tests, backtests).
     pub(super) signal_override: Option<SignalView>,
     pub(super) integrator: SignalIntegrator,
+    /// `load_state` restored the integrator (a warm restart of the signals).
+    pub(super) signals_restored: bool,
     pub(super) lead_disabled: bool,
     pub(super) account: Account,
     pub(super) limits: Option<ResolvedLimits>,
@@ -95,6 +97,7 @@ impl QuoteEngine {
             signals: SignalView::cold(&cfg),
             signal_override: None,
             integrator: SignalIntegrator::new(&cfg),
+            signals_restored: false,
             lead_disabled: false,
             account: Account {
                 leverage: f64::from(cfg.leverage),

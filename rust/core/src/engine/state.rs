@@ -1,16 +1,25 @@
 //! Learned state for warm restarts (SPEC 9): fill posteriors, Kelly statistics, the queue-value
-//! prediction bias and the measured adverse selection, as versioned JSON bytes. Market data,
-//! orders and the account are not carried: after a restart the exchange is the truth (SPEC 10).
+//! prediction bias, the measured adverse selection and the signal integrator (volatility, kappa
+//! fits, lead-lag scans and their shuffled-score pool, model-gate skill, basis, CUSUM, flow), as
+//! versioned JSON bytes. Orders and the account are not carried: after a restart the exchange is
+//! the truth (SPEC 10). The integrator is carried whole, so that a restored engine fed what the
+//! original is fed decides as it would have; its estimators handle the time gap of the restart as
+//! they handle a feed gap (a lead silent past `binance_stale_ms` caps at `lead_lost_cap` until
+//! its next quote). It is restored only under the same signal settings it was built with (they
+//! size its windows): a changed setting starts the signals cold and `signals_restored` says so.
 
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
 use super::{AdverseSelection, QuoteEngine};
 use crate::config::MarketMakerConfig;
+use crate::signals::SignalIntegrator;
 use crate::strategy::{BayesianFillModel, KellySizer};
 
-/// Bumped whenever the layout below changes; older versions are refused with a clear message.
-pub const STATE_VERSION: u32 = 1;
+/// Bumped whenever the layout below changes; versions before `MIN_STATE_VERSION` are refused
+/// with a clear message. Version 1 had no integrator: it restores with cold signals.
+pub const STATE_VERSION: u32 = 2;
+const MIN_STATE_VERSION: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
 struct LearnedState {
@@ -22,6 +31,28 @@ struct LearnedState {
     queue_bias_bps: f64,
     queue_outcomes: u64,
     adverse: AdverseSelection,
+    #[serde(default)]
+    signals: Option<SignalState>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SignalState {
+    /// The settings the integrator was built from (`signal_settings`).
+    settings: serde_json::Value,
+    integrator: SignalIntegrator,
+}
+
+/// Every setting `SignalIntegrator::new` reads: an integrator is restored only under equal ones.
+fn signal_settings(cfg: &MarketMakerConfig) -> serde_json::Value {
+    serde_json::json!({
+        "signals": cfg.signals,
+        "stochastic": cfg.stochastic,
+        "lead_venue": cfg.lead_venue,
+        "price_multiplier": cfg.lead.price_multiplier,
+        "spread_profile": cfg.spread_profile,
+        "hl_stale_ms": cfg.risk.hl_stale_ms,
+        "binance_stale_ms": cfg.risk.binance_stale_ms,
+    })
 }
 
 const FORMAT: &str = "mmfast.engine.state";
@@ -38,6 +69,10 @@ impl QuoteEngine {
             queue_bias_bps: self.queue.prediction_bias_bps(),
             queue_outcomes: self.queue.outcome_count(),
             adverse: self.adverse,
+            signals: Some(SignalState {
+                settings: signal_settings(&self.cfg),
+                integrator: self.integrator.clone(),
+            }),
         };
         serde_json::to_vec(&st).expect("state serializes")
     }
@@ -55,9 +90,9 @@ impl QuoteEngine {
                 EngineError::State(format!("format = {:?}: not {FORMAT:?}", st.format)).into(),
             );
         }
-        if st.version != STATE_VERSION {
+        if !(MIN_STATE_VERSION..=STATE_VERSION).contains(&st.version) {
             return Err(EngineError::State(format!(
-                "version = {}: this build reads version {STATE_VERSION}",
+                "version = {}: this build reads versions {MIN_STATE_VERSION} to {STATE_VERSION}",
                 st.version
             ))
             .into());
@@ -77,6 +112,18 @@ impl QuoteEngine {
         e.ladder.kelly = st.kelly;
         e.queue.restore(st.queue_bias_bps, st.queue_outcomes);
         e.adverse = st.adverse;
+        if let Some(sig) = st.signals {
+            if sig.settings == signal_settings(&e.cfg) {
+                e.integrator = sig.integrator;
+                e.signals_restored = true;
+            }
+        }
         Ok(e)
+    }
+
+    /// True when `load_state` restored the signal integrator (false for a new engine, a state
+    /// saved before version 2, or one saved under other signal settings).
+    pub fn signals_restored(&self) -> bool {
+        self.signals_restored
     }
 }

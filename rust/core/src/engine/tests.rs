@@ -123,7 +123,9 @@ fn not_quoting_without_book_account_or_fresh_data() {
     e.on_hl_top(2999.9, 1.0, 3000.1, 1.0, T0).unwrap();
     assert_eq!(e.cycle(T0).diagnostics.flat_reason, FlatReason::NoAccount);
     e.set_account(Some(0.0), Some(1000.0), None, None).unwrap();
-    assert_eq!(e.cycle(T0).diagnostics.flat_reason, FlatReason::None);
+    let out = e.cycle(T0).clone();
+    assert_eq!(out.diagnostics.flat_reason, FlatReason::None);
+    ack_all(&mut e, out.actions.as_slice(), &mut 0);
     // Stale Hyperliquid data: cancel everything until fresh.
     let n_orders = e.orders().len();
     assert!(n_orders > 0);
@@ -324,6 +326,63 @@ fn modify_ack_before_old_cancel_and_exposure_counts_both_in_flight() {
     assert!(e.orders().iter().all(|o| o.state == OrderState::Resting));
 }
 
+/// An `orderUpdates` entry for one of our orders.
+fn update_frame(side: Side, px: f64, sz: f64, oid: u64, cloid: u128, status: &str) -> String {
+    format!(
+        r#"{{"channel":"orderUpdates","data":[{{"order":{{"coin":"ETH","side":"{}","limitPx":"{px}","sz":"{sz}","oid":{oid},"timestamp":1,"origSz":"{sz}","cloid":"{}"}},"status":"{status}","statusTimestamp":1}}]}}"#,
+        if side == Side::Bid { "B" } else { "A" },
+        cloid_hex(cloid)
+    )
+}
+
+/// The mechanism of the breaches the venue counted in backtests (issues 11, 14): each action
+/// draws its own latency, so a cancel sent while its place is still in flight can reach the
+/// exchange first and be answered "never placed"; the place then lands and rests. Here the
+/// exchange runs every cancel before the places it targets, the places' `open` updates arrive,
+/// then the cancels' answers: the engine must still count every order that rests.
+#[test]
+fn a_cancel_that_overtakes_its_place_never_uncounts_a_live_order() {
+    let mut e = engine_with(cfg());
+    warm(&mut e);
+    let (_, placed) = run_cycle(&mut e, T0);
+    assert!(!placed.is_empty());
+    assert!(placed.iter().all(|a| a.kind == ActionKind::Place));
+    let side_total = |side| -> f64 { placed.iter().filter(|a| a.side == side).map(|a| a.sz).sum() };
+    let (live_buys, live_sells) = (side_total(Side::Bid), side_total(Side::Ask));
+    // Hyperliquid data goes stale: the engine cancels everything it may.
+    let stale = T0 + e.config().risk.hl_stale_ms + 1;
+    let (_, cancels) = run_cycle(&mut e, stale);
+    let mut oids = std::collections::HashMap::new();
+    for (i, p) in placed.iter().enumerate() {
+        let oid = 5_000 + i as u64;
+        oids.insert(p.cloid, oid);
+        let f = update_frame(p.side, p.px, p.sz, oid, p.cloid, "open");
+        e.on_user_frame(f.as_bytes(), stale + 10).unwrap();
+    }
+    let missing = r#"{"error":"Order was never placed, already canceled, or filled. asset=0"}"#;
+    let mut batches: Vec<u64> = cancels.iter().map(|a| a.batch).collect();
+    batches.dedup();
+    for b in batches {
+        let n = cancels.iter().filter(|a| a.batch == b).count();
+        let body = format!(
+            r#"{{"status":"ok","response":{{"type":"cancel","data":{{"statuses":[{}]}}}}}}"#,
+            vec![missing; n].join(",")
+        );
+        e.on_exchange_response(body.as_bytes(), stale + 20, b)
+            .unwrap();
+    }
+    let x = e.exposure();
+    assert!((x.buys - live_buys).abs() < 1e-9, "{x:?} vs {live_buys}");
+    assert!((x.sells - live_sells).abs() < 1e-9, "{x:?} vs {live_sells}");
+    // Once acknowledged, the orders are cancelled by oid, which "never placed" would settle.
+    let (_, cancels) = run_cycle(&mut e, stale + 30);
+    assert_eq!(cancels.len(), placed.len());
+    for c in &cancels {
+        assert_eq!(c.kind, ActionKind::Cancel);
+        assert_eq!(c.oid, oids.get(&c.cloid).copied(), "{c:?}");
+    }
+}
+
 #[test]
 fn responses_errors_and_fills() {
     let mut e = engine_with(cfg());
@@ -514,11 +573,130 @@ fn save_and_load_state_roundtrip() {
         .contains("asset"));
     let bumped = String::from_utf8(bytes)
         .unwrap()
-        .replace("\"version\":1", "\"version\":99");
+        .replace("\"version\":2", "\"version\":99");
     let err = QuoteEngine::load_state(cfg(), bumped.as_bytes(), 9)
         .unwrap_err()
         .to_string();
     assert!(err.contains("version = 99"), "{err}");
+}
+
+/// A market where Binance leads Hyperliquid by 100 ms: a seeded random walk sampled every 50 ms.
+struct LeadLagMarket {
+    rng: u64,
+    lead: f64,
+    path: std::collections::VecDeque<f64>,
+}
+
+impl LeadLagMarket {
+    fn new() -> Self {
+        Self {
+            rng: 0x9e37_79b9_7f4a_7c15,
+            lead: 3000.0,
+            path: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Feeds one 50 ms step at `t` (Binance top, then Hyperliquid's top two steps behind).
+    fn step(&mut self, e: &mut QuoteEngine, t: u64) {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let u = (self.rng >> 11) as f64 / (1u64 << 53) as f64;
+        self.lead *= 1.0 + (u - 0.5) * 4e-4;
+        self.path.push_back(self.lead);
+        e.on_binance_top(self.lead - 0.05, self.lead + 0.05, t)
+            .unwrap();
+        if self.path.len() > 2 {
+            let m = (self.path.pop_front().unwrap() * 10.0).round() / 10.0;
+            e.on_hl_top(m - 0.1, 2.0, m + 0.1, 2.0, t).unwrap();
+        }
+    }
+}
+
+/// The decision of one cycle without the cloids (a restored engine has its own prefix).
+fn decision(out: &CycleOutput) -> String {
+    let acts: Vec<_> = out
+        .actions
+        .as_slice()
+        .iter()
+        .map(|a| (a.kind, a.side, a.px, a.sz, a.level, a.reduce_only))
+        .collect();
+    format!(
+        "{:?} {:?} {:?} {:?} {:?}",
+        out.mode, out.zone, out.quotes, out.diagnostics, acts
+    )
+}
+
+#[test]
+fn restored_engine_makes_the_originals_next_decisions() {
+    // Two minutes of signals with no account (no orders anywhere), then both engines get the
+    // same account and the same market; the restored one must decide exactly as the original.
+    let c = MarketMakerConfig {
+        max_position: Some(1.0),
+        lead_venue: LeadVenue::Binance,
+        ..Default::default()
+    };
+    let mut a = QuoteEngine::new(c.clone(), 7).unwrap();
+    let mut m = LeadLagMarket::new();
+    let mut t = T0;
+    for _ in 0..2_400 {
+        t += 50;
+        m.step(&mut a, t);
+        a.cycle(t);
+    }
+    assert!(
+        a.integrator().volatility().sigma_bps() > 0.0
+            && a.integrator().lag_analyzer().estimate().scans > 0,
+        "the integrator learned something to carry"
+    );
+    // The lead signal became actionable: the state carries it (no 30% no-signal cap restarting).
+    assert!(a.integrator().has_had_cross_venue());
+    let mut b = QuoteEngine::load_state(c.clone(), &a.save_state(), 9).unwrap();
+    assert!(b.signals_restored());
+    let cold = QuoteEngine::new(c.clone(), 9).unwrap();
+    let mut cold = cold;
+    for e in [&mut a, &mut b, &mut cold] {
+        e.set_account(Some(0.0), Some(10_000.0), Some(10_000.0), Some(3.0))
+            .unwrap();
+    }
+    let mut differs_from_cold = false;
+    for _ in 0..20 {
+        t += 50;
+        let mut m_b = LeadLagMarket {
+            path: m.path.clone(),
+            ..m
+        };
+        let mut m_cold = LeadLagMarket {
+            path: m.path.clone(),
+            ..m
+        };
+        m.step(&mut a, t);
+        m_b.step(&mut b, t);
+        m_cold.step(&mut cold, t);
+        let da = decision(a.cycle(t));
+        assert_eq!(da, decision(b.cycle(t)));
+        differs_from_cold |= da != decision(cold.cycle(t));
+    }
+    // Without the integrator in the state the restart would have decided otherwise.
+    assert!(differs_from_cold);
+
+    // Other signal settings: the integrator starts cold, the rest is still restored.
+    let other = MarketMakerConfig {
+        signals: crate::config::SignalConfig {
+            lag_window_ms: c.signals.lag_window_ms * 2,
+            ..c.signals.clone()
+        },
+        ..c.clone()
+    };
+    let r = QuoteEngine::load_state(other, &a.save_state(), 9).unwrap();
+    assert!(!r.signals_restored());
+    assert_eq!(r.ladder.fill_model, a.ladder.fill_model);
+    // A version-1 state (before the integrator was saved) still loads, with cold signals.
+    let mut v1: serde_json::Value = serde_json::from_slice(&a.save_state()).unwrap();
+    v1["version"] = 1.into();
+    v1.as_object_mut().unwrap().remove("signals");
+    let r = QuoteEngine::load_state(c, v1.to_string().as_bytes(), 9).unwrap();
+    assert!(!r.signals_restored());
 }
 
 // ---- the safety invariant over random sequences ----

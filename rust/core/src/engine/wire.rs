@@ -200,16 +200,32 @@ mod tests {
         assert_eq!(oids, (1..=oids.len() as u64).collect::<Vec<_>>());
     }
 
+    /// The engine never cancels an order the exchange has not acknowledged (the cancel could
+    /// overtake its place: `emit_cancel`), so its cancels know every oid; a cancel step without
+    /// an oid still goes by cloid.
     #[test]
-    fn cancels_of_unacked_orders_go_by_cloid() {
+    fn unacked_orders_are_held_and_oidless_cancels_go_by_cloid() {
         let mut e = engine();
         let out = e.cycle(T0).clone();
         let placed: Vec<u128> = out.actions.as_slice().iter().map(|a| a.cloid).collect();
-        // No answer yet and the book goes stale: cancel what is in flight, by cloid.
-        let out = e.cycle(T0 + 10_000).clone();
-        let (b, _) = out.actions.batches().next().unwrap();
+        // No answer yet and the book goes stale: nothing is cancelled, everything still counts.
+        let stale = e.cycle(T0 + 10_000).clone();
+        assert!(stale.actions.is_empty(), "{:?}", stale.actions.as_slice());
+        let total: f64 = out.actions.as_slice().iter().map(|a| a.sz).sum();
+        let x = e.exposure();
+        assert!((x.buys + x.sells - total).abs() < 1e-9, "{x:?}");
+        let mut steps = Actions::default();
+        for (i, a) in out.actions.as_slice().iter().enumerate() {
+            steps.push(OrderStep {
+                kind: ActionKind::Cancel,
+                oid: None,
+                batch: 9,
+                index: i as u32,
+                ..*a
+            });
+        }
         let mut w = BatchWire::default();
-        let action = w.build(&out.actions, b, 4).unwrap().unwrap();
+        let action = w.build(&steps, 9, 4).unwrap().unwrap();
         let protocol::Action::CancelByCloid { cancels, .. } = action else {
             panic!("{action:?}")
         };

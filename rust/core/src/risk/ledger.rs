@@ -6,8 +6,11 @@
 //!
 //! It errs on the side of counting too much: an order leaves the count only once the exchange
 //! has said it is gone, and a cancel or modify in flight still counts the old order (a modify
-//! counts old and new). Fills reach us twice, from the order side (an answer `filled`, an update
-//! with less size left or status `filled`) and from the fills stream, in either order. Per oid
+//! counts old and new). "Never placed" answers a cancel conclusively only for an order that was
+//! resting when the cancel left: a cancel sent while its place was in flight may have overtaken
+//! it, so that order stays counted until its own answer or an update settles it. Fills reach
+//! us twice, from the order side (an answer `filled`, an update with less size left or status
+//! `filled`) and from the fills stream, in either order. Per oid
 //! the ledger keeps R, the size the order side reported filled, and F, the size the fills
 //! delivered (position moves with F only). An order counts its live size minus what F already
 //! moved into position ahead of R, and R - F beyond that is counted as pending: whichever stream
@@ -292,7 +295,13 @@ impl Ledger {
                         self.remove_key(k);
                     }
                     if let Some(k) = old {
-                        if e.is_some_and(is_missing_order) {
+                        let was_resting = self.index_of_key(k).is_some_and(|j| {
+                            matches!(
+                                self.orders[j].state,
+                                LedgerState::Canceling | LedgerState::Modifying
+                            )
+                        });
+                        if e.is_some_and(is_missing_order) && was_resting {
                             self.remove_key(k); // already gone: filled or cancelled
                         } else if let Some(j) = self.index_of_key(k) {
                             let o = &mut self.orders[j];

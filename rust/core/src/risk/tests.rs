@@ -119,6 +119,50 @@ fn ledger_refused_batch_and_missing_order() {
     assert_eq!(lg.exposure(), (0.0, 0.0));
 }
 
+/// Each action draws its own latency, so a cancel sent while its place is in flight can reach
+/// the exchange first and be answered "never placed"; the place then lands and rests. Before the
+/// fix the ledger dropped the order on that answer and stopped counting a live order (the
+/// venue counted the breaches that followed in backtests).
+#[test]
+fn a_cancel_that_overtook_its_place_leaves_the_order_counted() {
+    let gone = "Order was never placed, already canceled, or filled. asset=0";
+    let cancel = SentItem {
+        new: None,
+        old: Some(Target::Cloid(1)),
+    };
+    let open = OrderUpdate {
+        oid: 7,
+        cloid: Some(1),
+        side: Side::Bid,
+        px: 2000.0,
+        sz: 0.5,
+        status: UpdateStatus::Open,
+    };
+    let missing = ExchangeReply::Statuses(vec![ActionStatus::Error(gone.into())]);
+    let resting = ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 7 }]);
+    // The place's update arrives before the cancel's answer.
+    let mut lg = Ledger::default();
+    lg.on_send(1, &[place(true, 0.5, 1)]);
+    lg.on_send(2, &[cancel]);
+    lg.on_order_update(&open, 1);
+    lg.on_reply(2, &missing, 2);
+    assert_eq!(lg.exposure(), (0.5, 0.0));
+    lg.on_reply(1, &resting, 3);
+    assert_eq!(lg.exposure(), (0.5, 0.0));
+    // The cancel's answer arrives first, the place's after it.
+    let mut lg = Ledger::default();
+    lg.on_send(1, &[place(true, 0.5, 1)]);
+    lg.on_send(2, &[cancel]);
+    lg.on_reply(2, &missing, 2);
+    assert_eq!(lg.exposure(), (0.5, 0.0));
+    lg.on_reply(1, &resting, 3);
+    assert_eq!(lg.exposure(), (0.5, 0.0));
+    // Cancelled once acknowledged, "never placed" is conclusive: filled or cancelled already.
+    lg.on_send(3, &[cancel]);
+    lg.on_reply(3, &missing, 4);
+    assert_eq!(lg.exposure(), (0.0, 0.0));
+}
+
 #[test]
 fn fills_dedup_by_tid_and_both_streams_count_once() {
     let mut lg = Ledger::default();

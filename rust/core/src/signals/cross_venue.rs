@@ -34,7 +34,7 @@ pub struct FlowFeatureVec {
 }
 
 /// Decayed signed and total taker volume of one venue.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FlowAnalyzer {
     signed: [f64; 3],
     total: [f64; 3],
@@ -123,7 +123,7 @@ pub struct CrossVenueFeatures {
     pub valid: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CrossVenueAnalyzer {
     step_alpha_half_life_ms: f64,
     basis_mean: Option<f64>,

@@ -24,7 +24,7 @@ pub const MIN_STD_BPS: f64 = 0.1;
 const WINSOR: f64 = 4.0;
 
 /// The CUSUM's state at one time.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CusumState {
     /// The last sample's deviation from the running mean, in bps (`cusum_divergence_bps`).
     pub divergence_bps: f64,
@@ -40,7 +40,7 @@ pub struct CusumState {
     pub alarms: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CusumDetector {
     k: f64,
     h: f64,

@@ -63,7 +63,7 @@ impl Default for FlowDecomposition {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 struct Pending {
     time: TimeMs,
     sign: f64,
@@ -71,7 +71,7 @@ struct Pending {
 }
 
 /// Decayed sums of one horizon's markouts.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 struct MarkoutSums {
     sum: f64,
     hits: f64,
@@ -118,7 +118,7 @@ impl MarkoutSums {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct InformedFlowEstimator {
     short_ms: TimeMs,
     long_ms: TimeMs,

@@ -15,7 +15,7 @@ use super::ring::Ring;
 use crate::config::SignalConfig;
 
 /// The signals the gate tracks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GatedSignal {
     /// The lead-lag divergence predicting Hyperliquid's move over the lag.
     LeadLag,
@@ -35,7 +35,7 @@ impl GatedSignal {
 }
 
 /// Rolling prediction/outcome statistics of one signal.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IcTracker {
     pairs: Ring<(f64, f64)>,
     sx: f64,
@@ -157,7 +157,7 @@ impl IcTracker {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ModelGating {
     trackers: [IcTracker; 2],
     floor: f64,

@@ -72,7 +72,7 @@ impl CapReason {
 }
 
 /// What the engine set with `set_skew_context`.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SkewContext {
     pub position: f64,
     pub max_position: f64,
@@ -122,7 +122,7 @@ pub struct SignalSnapshot {
     pub flow_gate_ic: f64,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 struct Pending {
     due: TimeMs,
     prediction: f64,
@@ -130,7 +130,7 @@ struct Pending {
 }
 
 /// The part of the state each closed grid step touches.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct StepState {
     cross: CrossVenueAnalyzer,
     gating: ModelGating,
@@ -217,7 +217,7 @@ impl StepState {
 }
 
 /// Combines the estimators of SPEC 4 for one Hyperliquid asset and its lead market.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SignalIntegrator {
     lead_enabled: bool,
     price_multiplier: f64,

@@ -39,7 +39,7 @@ pub const ROBUST_EVERY: u32 = 64;
 /// Trade depths beyond this many bps are bad data (a stale mid), not fills.
 const MAX_DEPTH_BPS: f64 = 2_000.0;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct KappaFit {
     sum_depth: f64,
     count: f64,
@@ -115,7 +115,7 @@ impl KappaFit {
 }
 
 /// The priors, their weight and the bounds of the fit.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Priors {
     kappa: f64,
     a: f64,
@@ -142,7 +142,7 @@ impl Priors {
 }
 
 /// The taker order being aggregated: its time, side, deepest print and regime.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct OpenOrder {
     t: TimeMs,
     is_buy: bool,
@@ -150,7 +150,7 @@ struct OpenOrder {
     regime: VolRegime,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RegimeKappaEstimator {
     fits: [KappaFit; 4],
     pooled: KappaFit,
@@ -302,6 +302,17 @@ impl RegimeKappaEstimator {
             (Some(r), _) => r,
             (None, SpreadProfile::Hip3) => self.priors.kappa,
             (None, _) => self.kappa(regime),
+        }
+    }
+
+    /// The pooled fit over every regime: `(kappa, A, taker orders)`, shrunk and bounded as
+    /// `kappa` and `intensity_a` are (the calibration reads it with a negligible prior).
+    pub fn pooled(&self) -> (f64, f64, u64) {
+        let f = &self.pooled;
+        if f.sum_depth > 0.0 {
+            (f.kappa(&self.priors), f.intensity(&self.priors), f.total)
+        } else {
+            (self.priors.kappa, self.priors.a, f.total)
         }
     }
 

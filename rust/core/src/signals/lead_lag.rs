@@ -52,7 +52,7 @@ pub struct LeadLagSignal {
 }
 
 /// The result of the latest completed scan.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct LagEstimate {
     pub lag_ms: i32,
     pub correlation: f64,
@@ -77,7 +77,7 @@ pub struct GridStep {
     pub hl_log_bps: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Phase {
     Idle,
     /// Scoring lag index `lag` (0 ..= 2M) of permutation `perm` (0 is the real data).
@@ -95,7 +95,7 @@ enum Phase {
 const LEAD: usize = 0;
 const HL: usize = 1;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LagAnalyzer {
     step_ms: TimeMs,
     max_lag_steps: usize,
@@ -121,6 +121,8 @@ pub struct LagAnalyzer {
     zb: Box<[f32]>,
     zh: Box<[f32]>,
     zp: Box<[f32]>,
+    /// -inf before a permutation's first lag is scored (JSON has no infinity: saved as null).
+    #[serde(with = "neg_inf_as_null")]
     best: f32,
     best_lag: i32,
     real_best: f32,
@@ -489,6 +491,23 @@ impl LagAnalyzer {
         let hi = (lo + 1).min(n - 1);
         let frac = (pos - lo as f64) as f32;
         s[lo] + frac * (s[hi] - s[lo])
+    }
+}
+
+/// Serde for a score that is -inf until the first value: `null` in JSON.
+mod neg_inf_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_some(v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+        Ok(Option::<f32>::deserialize(d)?.unwrap_or(f32::NEG_INFINITY))
     }
 }
 

@@ -3,7 +3,7 @@
 
 /// Keeps the last `capacity` values pushed; pushing onto a full ring evicts the oldest.
 /// The storage is allocated once, in [`Ring::new`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ring<T> {
     buf: Box<[T]>,
     /// Physical index of the oldest element.

@@ -3,7 +3,7 @@
 //! version. Statistical quality is ample for shuffling; it is not for cryptography.
 
 /// SplitMix64 (Steele, Lea and Flood 2014): one 64-bit state, full period, passes BigCrush.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SplitMix64 {
     state: u64,
 }

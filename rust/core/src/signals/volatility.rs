@@ -38,7 +38,7 @@ pub const SPIKE_WINDOW: usize = 5;
 /// dislocation that lasts one or two blocks is removed; a move that persists passes two updates
 /// late. The synthetic market's takers sweep a quarter of its blocks; a median of three still
 /// let adjacent sweeps through (sigma read 1.5x true in the test below), five does not.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct SpikeFilter {
     vals: [(TimeMs, f64); SPIKE_WINDOW],
     n: usize,
@@ -82,7 +82,7 @@ impl SpikeFilter {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VolatilityEstimator {
     fast_half_life_ms: f64,
     slow_half_life_ms: f64,

@@ -6,7 +6,7 @@
 //! block the market model first refreshes its background book (other makers' quotes and
 //! cancels), then our actions run, then the market's own takers arrive.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use serde_json::{json, Value};
 
@@ -152,6 +152,10 @@ pub struct MatchingEngine {
     pending: Vec<Pending>,
     pub(super) orders: HashMap<u64, OrderRecord>,
     pub(super) cloids: HashMap<(u32, String), u64>,
+    /// Orders no longer open, oldest first: the records `orderStatus` still answers for. Past
+    /// `ORDER_HISTORY` the oldest are forgotten (with their cloid), so a long run keeps the open
+    /// orders and a bounded recent history instead of every order ever placed.
+    retired: VecDeque<u64>,
     pub(super) fills: Vec<Vec<FillEvent>>,
     next_oid: u64,
     next_tid: u64,
@@ -163,6 +167,9 @@ pub struct MatchingEngine {
 
 /// Fills kept per account for `userFills` (the exchange's by-time answer holds up to 10000).
 const FILL_HISTORY: usize = 10_000;
+
+/// Closed orders (filled, canceled, rejected IOC) kept for `orderStatus`, venue-wide.
+pub const ORDER_HISTORY: usize = 10_000;
 
 fn lower(a: &str) -> String {
     a.to_ascii_lowercase()
@@ -258,6 +265,7 @@ impl MatchingEngine {
             pending: Vec::new(),
             orders: HashMap::new(),
             cloids: HashMap::new(),
+            retired: VecDeque::new(),
             fills: Vec::new(),
             next_oid: 1,
             next_tid: 1,
@@ -596,7 +604,30 @@ impl MatchingEngine {
                 self.market_order(i, o, None);
             }
         }
+        self.forget_old_orders();
         std::mem::take(&mut self.out)
+    }
+
+    /// Drops the oldest closed orders past `ORDER_HISTORY` (and their cloids, unless reused).
+    fn forget_old_orders(&mut self) {
+        while self.retired.len() > ORDER_HISTORY {
+            let Some(oid) = self.retired.pop_front() else {
+                break;
+            };
+            if let Some(rec) = self.orders.remove(&oid) {
+                if let Some(c) = rec.cloid {
+                    let key = (rec.user, c);
+                    if self.cloids.get(&key) == Some(&oid) {
+                        self.cloids.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Order records held (open and recently closed).
+    pub fn order_records(&self) -> usize {
+        self.orders.len()
     }
 
     /// Binance feed of the synthetic market of `asset` since the last poll.
@@ -844,6 +875,7 @@ impl MatchingEngine {
         rec.status = status;
         rec.status_ts = self.now;
         let (u, asset, is_buy, left) = (rec.user, rec.asset, rec.is_buy, rec.remaining);
+        self.retired.push_back(oid);
         let ntl = if rec.reduce_only {
             0.0
         } else {
@@ -1202,6 +1234,7 @@ impl MatchingEngine {
             });
             return json!({ "resting": with_cloid(json!({ "oid": oid })) });
         }
+        self.retired.push_back(oid);
         let rec = self.orders.get_mut(&oid).expect("inserted above");
         if filled == 0 {
             rec.status = "iocCancelRejected";

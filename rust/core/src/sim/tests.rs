@@ -455,3 +455,58 @@ fn synthetic_market_fills_makers_with_the_law_of_depth() {
     assert_eq!(run(11), run(11));
     assert!(run(11).0 > 100);
 }
+
+#[test]
+fn closed_orders_are_kept_up_to_a_bounded_history() {
+    use super::engine::ORDER_HISTORY;
+    let mut cfg = engine().config().clone();
+    cfg.request_buffer = 1_000_000;
+    let mut e = MatchingEngine::new(cfg).unwrap();
+    e.add_account(A, 100_000.0).unwrap();
+    e.end_block(T0);
+    let mut r = Run { nonce: 0 };
+    // One order that stays open through it all, then ORDER_HISTORY + 50 that close at once
+    // (IOC below the touch: "iocCancelRejected"), in batches of 100 per action.
+    let keep = r.send(&mut e, A, order(true, "1990", "0.01", "Alo"));
+    let b = block(&mut e, T0 + 10);
+    assert_eq!(status0(&b, keep), json!({"resting": {"oid": 1}}));
+    let n = ORDER_HISTORY + 50;
+    let one = json!({"a": 0, "b": true, "p": "1990", "s": "0.01", "r": false,
+                     "t": {"limit": {"tif": "Ioc"}}, "c": null});
+    let mut last_cloid = String::new();
+    for batch in 0..n.div_ceil(100) {
+        let orders: Vec<Value> = (0..100)
+            .map(|i| {
+                let mut o = one.clone();
+                last_cloid = format!("0x{:032x}", batch * 100 + i + 1);
+                o["c"] = json!(last_cloid);
+                o
+            })
+            .collect();
+        let t = r.send(
+            &mut e,
+            A,
+            json!({"type": "order", "grouping": "na", "orders": orders}),
+        );
+        let b = block(&mut e, T0 + 20 + batch as u64);
+        assert!(status0(&b, t)["error"].is_string());
+    }
+    // Bounded: the open order plus the last ORDER_HISTORY closed ones.
+    assert_eq!(e.order_records(), ORDER_HISTORY + 1);
+    let status = |e: &MatchingEngine, oid: Value| {
+        e.info(&json!({"type": "orderStatus", "user": A, "oid": oid}))
+            .unwrap()
+    };
+    let open = status(&e, json!(1));
+    assert_eq!(open["order"]["status"], json!("open"));
+    // The oldest closed orders (oids 2..) are forgotten, with their cloids; the newest answer.
+    assert_eq!(status(&e, json!(2))["status"], json!("unknownOid"));
+    assert_eq!(
+        status(&e, json!("0x00000000000000000000000000000001"))["status"],
+        json!("unknownOid")
+    );
+    let newest = status(&e, json!(last_cloid));
+    assert_eq!(newest["order"]["status"], json!("iocCancelRejected"));
+    let oo = e.info(&json!({"type": "openOrders", "user": A})).unwrap();
+    assert_eq!(oo.as_array().unwrap().len(), 1);
+}
