@@ -152,6 +152,7 @@ FIGURES: dict[str, Figure] = {
         "backtest_events_per_s",
     ),
     "backtest_replay_events": _F("count", "market records in that recording"),
+    "backtest_cache_load_s": _F("s", "reading that recording back from the binary cache"),
     "hftbacktest_events_per_s": _F(
         "1/s", "hftbacktest's numba elapse loop on the same recording (its rows)"
     ),

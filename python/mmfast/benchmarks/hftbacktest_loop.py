@@ -73,7 +73,3 @@ def measure(path: str, reps: int = 3) -> dict[str, float]:
         "hftbacktest_convert_s": convert_s,
         "hftbacktest_events_per_s": len(data) / best,
     }
-
-
-def hftbacktest_events_per_s(path: str, reps: int = 3) -> float:
-    return measure(path, reps)["hftbacktest_events_per_s"]
