@@ -125,3 +125,49 @@ def test_market_stats_put_the_presets_beside_the_recordings(real_data: Path, cap
     for k in ("sigma_bps_per_sqrt_s", "trade_usd_median", "depth_usd_5bps", "depth_usd_25bps"):
         assert 0.5 < model[k] / real[k] < 2.0, (k, model[k], real[k])
     assert cols["synthetic:toxic BTC"]["sigma_bps_per_sqrt_s"] > model["sigma_bps_per_sqrt_s"]
+
+
+def test_calibrate_prints_priors_as_a_config_that_loads(tmp_path: Path, capsys) -> None:
+    """`--calibrate` on a synthetic market whose takers reach their drawn depth (the hand-built
+    case of `backtest/calibrate.rs`, where the truth is known): the printed TOML loads as config
+    and its priors are within the stated tolerances of the market's own parameters."""
+    import tomllib
+    from mmfast import MarketMakerConfig
+
+    known = {
+        "market.sigma_bps": 2.0,
+        "market.jump_rate_per_min": 0.0,
+        "market.half_spread_bps": 0.05,
+        "market.levels": 200,
+        "market.level_spacing_bps": 0.0,
+        "market.level_usd": 2000.0,
+        "market.size_noise": 0.0,
+        "market.trade_usd": 1.0e7,
+        "market.trade_size_sigma": 0.0,
+        "market.kappa": 0.5,
+        "market.trade_rate": 2.0,
+    }
+    argv = ["backtest", "--calibrate", "--duration", "900", "--seed", "4"]
+    argv += ["--report", str(tmp_path)]
+    for k, v in known.items():
+        argv += ["--set", f"{k}={v}"]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert (tmp_path / "priors.toml").read_text() == text
+    doc = tomllib.loads(text)
+    st, lad = doc["stochastic"], doc["ladder"]
+    assert abs(st["sigma_prior_bps"] / 2.0 - 1) < 0.15, text
+    # ETH at 3,000 has a 0.1 tick (0.33 bps): depths round to it and an order that stops short
+    # of the touch (~0.3 bps out) prints nothing, so the fit sees A exp(-kappa 0.3) = 0.86 A.
+    # (The Rust test on a 0.1 bps tick holds kappa and A to 10%.)
+    assert abs(st["kappa_prior"] / 0.5 - 1) < 0.25, text
+    assert 0.75 < st["a_prior"] / 2.0 < 1.05, text
+    assert 0.0 <= lad["as_prior_bps"] < 0.3, text
+    cfg = MarketMakerConfig.from_toml("max_position = 1.0\n" + text, "priors.toml", [])
+    assert f"kappa_prior = {st['kappa_prior']}" in cfg.to_toml()
+
+
+def test_calibrate_on_too_little_data_is_a_clear_error(capsys) -> None:
+    assert main(["backtest", "--calibrate", "--duration", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "calibrate" in err and "Traceback" not in err, err

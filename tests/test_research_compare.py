@@ -85,7 +85,12 @@ def test_parse_seeds() -> None:
 
 def test_parse_compare() -> None:
     grid = parse_compare(
-        ["mode_policy=seed,skew_only", "min_half_spread_bps=2.5,5", "market=synthetic:toxic"],
+        [
+            "mode_policy=seed,skew_only",
+            "min_half_spread_bps=2.5,5",
+            "market=synthetic:toxic",
+            "market.toxic_impact_bps=0,0.5",
+        ],
         config_paths=CONFIG_PATHS,
         job_fields=JOB_FIELDS,
     )
@@ -93,6 +98,7 @@ def test_parse_compare() -> None:
         ("mode_policy", ["seed", "skew_only"]),
         ("ladder.min_half_spread_bps", ["2.5", "5"]),
         ("market", ["synthetic:toxic"]),
+        ("market.toxic_impact_bps", ["0", "0.5"]),
     ]
     for specs, message in [
         (["mode_policy"], "write KEY=V1,V2"),
@@ -157,6 +163,9 @@ def test_comparison_statistics_by_hand() -> None:
     assert cmp.estimate(1, "zone_time_frac.Green").mean == pytest.approx(0.9)
     rows = cmp.rows()
     assert len(rows) == 4 * 3 and rows[0]["diff_vs_baseline"] is None
+    # Every baseline pnl (2..6) is above 0; the counts ride along in the rows.
+    assert cmp.positive(0, "pnl_total") == (5, 5) and rows[0]["positive_seeds"] == [5, 5]
+    assert cmp.positive(0, "markout_5s_bps") == (4, 4)
 
 
 def _args(tmp_path: Path, *argv: str) -> argparse.Namespace:

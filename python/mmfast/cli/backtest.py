@@ -4,10 +4,15 @@ key: deterministic, the same inputs and seed give the same summary.
 
     mmfast backtest --market synthetic:toxic --seed 3 --duration 600 --report out/
     mmfast backtest --hl hyperliquid_btcusd_20250126.gz --feed-latency 20
+    mmfast backtest --calibrate --market synthetic:toxic --duration 1800 > priors.toml
 
 `--report DIR` writes summary.json, timeseries.npz (the per-time series and the fills as
 numpy arrays) and report.html (interactive plots, one self-contained file; needs plotly:
-pip install 'mmfast[research]') there.
+pip install 'mmfast[research]') there. `--calibrate` runs no backtest: it fits the engine's
+priors (sigma, kappa, A, the adverse-selection buffer) on the market with the engine's own
+estimators and prints them as config TOML (also DIR/priors.toml with --report DIR); on a
+synthetic market whose takers reach their drawn depth the fit recovers sigma, kappa and A within
+10% and a zero buffer within 0.3 bps from 30 minutes.
 Exit codes: 0 done, 1 runtime failure, 2 usage or input error.
 """
 
@@ -40,6 +45,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     o.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     o.add_argument("--plain", action="store_true", help="no progress bar")
+    o.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit the engine's priors on the market (--hl FILE, or --duration S of --market) "
+        "and print them as config TOML instead of backtesting",
+    )
     o.add_argument(
         "--market-stats",
         metavar="DIR",
@@ -217,6 +228,35 @@ def print_market_stats(where: str, coin: str | None) -> int:
     return 0
 
 
+def fail(prefix: str, e: MmfastError) -> int:
+    """Prints `e` on one line and returns its exit code: 1 for a runtime failure (engine,
+    venue), 2 for a usage or input error."""
+    print(f"{prefix}: {e}", file=sys.stderr)
+    return 1 if isinstance(e, (EngineError, VenueError)) else 2
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from mmfast.backtest.calibrate import calibrate, priors_toml
+
+    if args.compare:
+        print("mmfast backtest: --calibrate and --compare do not combine", file=sys.stderr)
+        return 2
+    try:
+        job = job_from_args(args)
+        fit = calibrate(job)
+    except MmfastError as e:
+        return fail("mmfast backtest --calibrate", e)
+    source = job.hl or f"{job.market} seed {job.seed}, {job.duration_s:g} s"
+    text = priors_toml(fit, source)
+    sys.stdout.write(text)
+    if args.report:
+        out = Path(args.report)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "priors.toml").write_text(text, encoding="utf-8")
+        print(f"wrote {out / 'priors.toml'}", file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from mmfast.backtest import run_backtest
 
@@ -227,6 +267,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"mmfast backtest: {e}", file=sys.stderr)
             return 2
 
+    if args.calibrate:
+        return run_calibrate(args)
     if args.compare:
         try:
             base = job_from_args(args)
@@ -237,12 +279,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         job = job_from_args(args)
         summary, series = run_backtest(job, progress=not args.plain and sys.stderr.isatty())
-    except (EngineError, VenueError) as e:
-        print(f"mmfast backtest: {e}", file=sys.stderr)
-        return 1
     except MmfastError as e:
-        print(f"mmfast backtest: {e}", file=sys.stderr)
-        return 2
+        return fail("mmfast backtest", e)
     written: list[str] = []
     if args.report:
         try:

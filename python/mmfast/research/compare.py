@@ -3,10 +3,12 @@ seed, fanned out by `run_jobs`, summarised as means with 95% confidence interval
 and paired differences against the first config (issue 11 item 5).
 
 A KEY is either a config path (`mode_policy`, `reconcile.max_bps_diff`: applied as the job's
-overrides, the way `MMFAST_` variables are) or a field of the backtest `Job` itself (`market`,
-`order_latency`, `duration_s`, ...). Several `--compare` flags form their cartesian product;
-the first value of each makes the baseline. Each seed is one market history that every config
-sees, so differences are taken per seed (paired): the market's own variance cancels.
+overrides, the way `MMFAST_` variables are), a market, venue or backtest override
+(`market.toxic_impact_bps`, `venue.maker_fee_bps`), or a field of the backtest `Job` itself
+(`market`, `config`, `order_latency`, `duration_s`, ...). Several `--compare` flags form their
+cartesian product; the first value of each makes the baseline. Each seed is one market history
+that every config sees, so differences are taken per seed (paired): the market's own variance
+cancels.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from mmfast.backtest.job import SCOPES
 from mmfast.errors import InputError
 from mmfast.research.execution import run_jobs
 from mmfast.research.stats import Estimate, mean_ci, paired_ci
@@ -46,7 +49,12 @@ DEFAULT_METRICS = (
     "volume_usd",
     "max_abs_position",
     "markout_5s_bps",
+    "zone_time_frac.Green",
+    "zone_time_frac.Yellow",
+    "invariant_breaches",
 )
+#: The metric whose positive seeds the table counts (issue 14: "PnL positive on 18 of 20").
+COUNT_POSITIVE = "pnl_total"
 #: Job fields that a comparison never varies: they are what it pairs on or composes.
 _NOT_COMPARABLE = ("seed", "overrides")
 _MAX_SEEDS = 100_000
@@ -97,7 +105,10 @@ def parse_compare(
                 if key == "seed"
                 else f"--compare {key}: give each config path as its own KEY"
             )
-        if key not in known_config and key not in known_job:
+        # market.* / venue.* / backtest.* overrides: checked by the run itself (an unknown one
+        # fails the first job with a message naming it).
+        scoped = key.partition(".")[0] in SCOPES and "." in key
+        if key not in known_config and key not in known_job and not scoped:
             # A unique leaf stands for its full path: min_half_spread_bps -> ladder.min_...
             leaf = [p for p in known_config if p.endswith("." + key)]
             if len(leaf) == 1:
@@ -216,6 +227,11 @@ class Comparison:
         present = [v for v in self.values(config, metric) if v is not None]
         return mean_ci(present, self.level) if present else None
 
+    def positive(self, config: int, metric: str) -> tuple[int, int]:
+        """Seeds where `metric` is above 0, and seeds that have it."""
+        present = [v for v in self.values(config, metric) if v is not None]
+        return sum(v > 0 for v in present), len(present)
+
     def difference(self, config: int, metric: str) -> Estimate | None:
         """Per-seed `config - baseline`, over the seeds where both have the metric."""
         pairs = [
@@ -241,6 +257,7 @@ class Comparison:
                         "metric": metric,
                         "estimate": est.as_dict() if est else None,
                         "diff_vs_baseline": diff.as_dict() if diff else None,
+                        "positive_seeds": list(self.positive(index, metric)),
                     }
                 )
         return rows
@@ -311,6 +328,13 @@ class Comparison:
                 d = self.difference(i, metric)
                 cells.append(_fmt(d, signed=True) + (" *" if d and d.excludes_zero else ""))
             table.add_row(metric, *cells)
+        if COUNT_POSITIVE in self.metrics:
+            counts = [self.positive(i, COUNT_POSITIVE) for i in range(len(self.configs))]
+            table.add_row(
+                f"seeds {COUNT_POSITIVE} > 0",
+                *(f"{k}/{n}" for k, n in counts),
+                *([""] * (len(self.configs) - 1)),
+            )
         console.print(table)
 
 

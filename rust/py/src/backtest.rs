@@ -1,7 +1,7 @@
 //! Python class of `mmfast_core::backtest` (SPEC 11): one backtest, run in chunks so the caller
 //! can show progress; the summary as JSON and the series as numpy arrays.
 
-use mmfast_core::backtest::{Backtest as CoreBacktest, BacktestSpec};
+use mmfast_core::backtest::{calibrate, Backtest as CoreBacktest, BacktestSpec};
 use mmfast_core::sim::{stats, AssetConfig, SyntheticParams};
 use mmfast_core::Error;
 use numpy::{IntoPyArray, PyArray1};
@@ -125,7 +125,43 @@ fn synthetic_stats(
     Ok(v.to_string())
 }
 
+/// The engine's priors fitted on a Hyperliquid recording (`mmfast backtest --calibrate`), JSON.
+#[pyfunction]
+fn calibrate_recording(
+    py: Python<'_>,
+    config: &PyMarketMakerConfig,
+    path: &str,
+) -> PyResult<String> {
+    let cfg = config.inner.clone();
+    let c = py
+        .detach(|| calibrate::calibrate_recording(&cfg, path))
+        .py()?;
+    Ok(serde_json::to_string(&c).unwrap_or_default())
+}
+
+/// The engine's priors fitted on `seconds` of the synthetic market of `asset_json`, JSON.
+#[pyfunction]
+fn calibrate_synthetic(
+    py: Python<'_>,
+    config: &PyMarketMakerConfig,
+    asset_json: &str,
+    seed: u64,
+    seconds: f64,
+    block_ms: u64,
+) -> PyResult<String> {
+    let asset: AssetConfig = serde_json::from_str(asset_json)
+        .map_err(|e| Error::invalid("asset", e, "is not a valid asset config"))
+        .py()?;
+    let cfg = config.inner.clone();
+    let c = py
+        .detach(|| calibrate::calibrate_synthetic(&cfg, asset, seed, seconds, block_ms))
+        .py()?;
+    Ok(serde_json::to_string(&c).unwrap_or_default())
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(calibrate_recording, m)?)?;
+    m.add_function(wrap_pyfunction!(calibrate_synthetic, m)?)?;
     m.add_function(wrap_pyfunction!(recording_stats, m)?)?;
     m.add_function(wrap_pyfunction!(synthetic_stats, m)?)?;
     m.add_class::<PyBacktest>()?;

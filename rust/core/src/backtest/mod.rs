@@ -6,8 +6,10 @@
 //! - [`accounting`]: PnL split, markouts, zones, uptime, series (summary.json)
 //! - [`replay`]: recorded markets (Hyperliquid, with Binance as the lead)
 //! - [`runner`]: the loop
+//! - [`calibrate`]: the engine's priors fitted on a recording or a synthetic market
 
 pub mod accounting;
+pub mod calibrate;
 pub mod latency;
 pub mod replay;
 pub mod runner;
@@ -16,5 +18,6 @@ pub mod runner;
 mod tests;
 
 pub use accounting::{Accounting, Fills, Series};
+pub use calibrate::{calibrate_recording, calibrate_synthetic, Calibration};
 pub use latency::Latency;
 pub use runner::{Backtest, BacktestSpec, BACKTEST_ADDRESS};

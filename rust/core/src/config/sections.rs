@@ -171,6 +171,16 @@ impl MonitorConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SignalConfig {
+    /// The lead-lag prediction skews quotes (false: it is still learned, gates and lifts the
+    /// no-signal cap, but never moves a quote). Off by default: on the toxic preset with a
+    /// 200 ms Binance lead it cost money (10 seeds x 600 s: -0.76 USD per run with it on,
+    /// fills from 1 to 30 at a 5 s markout of -3.8 bps; note of issue 14).
+    pub lead_skew: bool,
+    /// The toxicity regime acts (Toxic: flat or reduce-only; Benign/Toxic: the queue value's
+    /// adverse-selection estimate and the risk model's toxicity feature). False: always Normal.
+    pub toxicity: bool,
+    /// A CUSUM alarm widens the side about to be run over (false: never alarms for the engine).
+    pub cusum: bool,
     /// Quote cap as a fraction of max until the first valid cross-venue signal.
     pub no_signal_cap: f64,
     /// Quote cap while the lead feed is lost after having been live.
@@ -264,6 +274,9 @@ pub struct SignalConfig {
 impl Default for SignalConfig {
     fn default() -> Self {
         Self {
+            lead_skew: false,
+            toxicity: true,
+            cusum: true,
             no_signal_cap: 0.30,
             lead_lost_cap: 0.30,
             warn_every_cycles: 10,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::QuoteEngine;
-use crate::config::{LeadVenue, MarketMakerConfig};
+use crate::config::{LeadVenue, MarketMakerConfig, SignalConfig};
 use crate::signals::{CapReason, SignalSnapshot};
 use crate::types::{Side, ToxicityRegime, VolRegime};
 
@@ -121,8 +121,15 @@ impl SignalView {
     }
 
     /// The view of one integrator snapshot. `alpha_bps` is the lead signal's predicted move;
-    /// the cycle turns it into the alpha skew with the position context (SPEC 4).
-    pub fn from_snapshot(s: &SignalSnapshot) -> Self {
+    /// the cycle turns it into the alpha skew with the position context (SPEC 4). A signal
+    /// switched off in `sig` (`signals.lead_skew`, `toxicity`, `cusum`) reads as its neutral
+    /// value: learned as before, acted on never.
+    pub fn from_snapshot(s: &SignalSnapshot, sig: &SignalConfig) -> Self {
+        let toxicity = if sig.toxicity {
+            s.toxicity
+        } else {
+            ToxicityRegime::Normal
+        };
         Self {
             sigma_bps: s.sigma_bps,
             vol_ratio: if s.sigma_slow_bps > 0.0 {
@@ -131,15 +138,23 @@ impl SignalView {
                 1.0
             },
             regime: s.regime,
-            toxicity: s.toxicity,
-            toxicity_score: s.flow.toxicity_score,
+            toxicity,
+            toxicity_score: if sig.toxicity {
+                s.flow.toxicity_score
+            } else {
+                0.0
+            },
             kappa: s.kappa,
             a_intensity: s.intensity_a,
-            alpha_bps: s.lead_lag.predicted_move_bps,
+            alpha_bps: if sig.lead_skew {
+                s.lead_lag.predicted_move_bps
+            } else {
+                0.0
+            },
             alpha_actionable: s.lead_lag.actionable,
             has_had_cross_venue: s.has_had_cross_venue,
             // +1: the lead venue moved above Hyperliquid, our asks are about to be lifted.
-            cusum_alarm: match (s.cusum.alarm, s.cusum.direction) {
+            cusum_alarm: match (sig.cusum && s.cusum.alarm, s.cusum.direction) {
                 (true, d) if d > 0 => Some(Side::Ask),
                 (true, d) if d < 0 => Some(Side::Bid),
                 _ => None,
@@ -166,7 +181,7 @@ impl QuoteEngine {
         let snap = self.integrator.snapshot(now_ms as i64);
         self.signals = match self.signal_override {
             Some(s) => s,
-            None => SignalView::from_snapshot(&snap),
+            None => SignalView::from_snapshot(&snap, &self.cfg.signals),
         };
     }
 

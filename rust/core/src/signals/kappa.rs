@@ -305,6 +305,17 @@ impl RegimeKappaEstimator {
         }
     }
 
+    /// The pooled fit over every regime: `(kappa, A, taker orders)`, shrunk and bounded as
+    /// `kappa` and `intensity_a` are (the calibration reads it with a negligible prior).
+    pub fn pooled(&self) -> (f64, f64, u64) {
+        let f = &self.pooled;
+        if f.sum_depth > 0.0 {
+            (f.kappa(&self.priors), f.intensity(&self.priors), f.total)
+        } else {
+            (self.priors.kappa, self.priors.a, f.total)
+        }
+    }
+
     /// Prints recorded in `regime`'s own fit.
     pub fn trades(&self, regime: VolRegime) -> u64 {
         self.fits[idx(regime)].total

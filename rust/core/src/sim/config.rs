@@ -64,6 +64,11 @@ pub struct SyntheticParams {
     pub toxic_drift_bps_per_s: f64,
     /// Multiplier on the market-order rate in the burst's direction.
     pub toxic_flow_mult: f64,
+    /// Permanent move of the true mid, bps in the order's direction, after each informed market
+    /// order: the burst's extra orders (a share `1 - 1/toxic_flow_mult` of its side's flow) trade
+    /// at the stale price, then the price follows them (Binance at once, Hyperliquid `lag_ms`
+    /// later). 0: bursts only drift.
+    pub toxic_impact_bps: f64,
     /// Binance aggregated trades per second.
     pub binance_trade_rate: f64,
     /// Binance half-spread around its mid, bps (at least one Binance tick).
@@ -95,6 +100,7 @@ impl Default for SyntheticParams {
             toxic_duration_ms: 5_000,
             toxic_drift_bps_per_s: 3.0,
             toxic_flow_mult: 3.0,
+            toxic_impact_bps: 0.0,
             binance_trade_rate: 10.0,
             binance_half_spread_bps: 0.1,
             binance_tick: 0.01,
@@ -144,6 +150,12 @@ impl SyntheticParams {
             self.toxic_drift_bps_per_s,
         )?;
         check::positive("synthetic.toxic_flow_mult", self.toxic_flow_mult)?;
+        check::in_range(
+            "synthetic.toxic_impact_bps",
+            self.toxic_impact_bps,
+            0.0,
+            100.0,
+        )?;
         check::non_negative("synthetic.binance_trade_rate", self.binance_trade_rate)?;
         check::non_negative(
             "synthetic.binance_half_spread_bps",

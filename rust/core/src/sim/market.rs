@@ -7,7 +7,9 @@
 //! depth `d` are reached at rate `trade_rate * exp(-kappa * d)`: the `A exp(-kappa d)` intensity
 //! the ladder assumes. A market order takes everything strictly better than its depth and a
 //! random size at the next level, where queue position decides who is filled. Optional toxic
-//! bursts add a drift to the mid and one-sided flow in its direction.
+//! bursts add a drift to the mid and one-sided flow in its direction; the burst's extra orders
+//! are informed: each moves the true mid by `toxic_impact_bps` after it trades, so a maker that
+//! keeps quoting through a burst is filled at prices the market leaves behind.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -196,6 +198,13 @@ impl SyntheticMarket {
                     1.0
                 }
             };
+            // Of the burst side's orders, the share above the normal rate is informed.
+            let informed_share = if dir != 0.0 && self.p.toxic_impact_bps > 0.0 {
+                1.0 - 1.0 / self.p.toxic_flow_mult.max(1.0)
+            } else {
+                0.0
+            };
+            let mut impact_bps = 0.0;
             let n_buy = self.rng.poisson(self.p.trade_rate * dt * mult(1.0));
             let n_sell = self.rng.poisson(self.p.trade_rate * dt * mult(-1.0));
             let (mut nb, mut ns) = (n_buy, n_sell);
@@ -220,7 +229,16 @@ impl SyntheticMarket {
                     through_px: px,
                     last_qty,
                 });
+                if informed_share > 0.0
+                    && (dir > 0.0) == is_buy
+                    && self.rng.bernoulli(informed_share)
+                {
+                    impact_bps += dir * self.p.toxic_impact_bps;
+                }
             }
+            // The price follows the informed orders from the next step on: Binance shows it
+            // then, Hyperliquid `lag_ms` later; this block's orders trade at the old book.
+            self.log_mid += impact_bps * 1e-4;
         }
         HlUpdate {
             mid,
@@ -491,6 +509,58 @@ mod tests {
             (moved_bps - dir * 100.0).abs() < 1.0,
             "{moved_bps} dir {dir}"
         );
+    }
+
+    #[test]
+    fn informed_orders_move_the_price_after_they_trade() {
+        // A burst that never ends, no drift and no noise: the mid moves only by the informed
+        // orders' impact. Buys arrive at 10/s x 5 in the burst's direction, 4 in 5 informed:
+        // 40/s x 10 s x 0.1 bps = 40 bps expected (sd of the count sqrt(400) x 0.1 = 2 bps).
+        let mut c = cfg();
+        c.synthetic.sigma_bps = 0.0;
+        c.synthetic.jump_rate_per_min = 0.0;
+        c.synthetic.toxic_rate_per_min = 6000.0;
+        c.synthetic.toxic_duration_ms = 1_000_000;
+        c.synthetic.toxic_drift_bps_per_s = 0.0;
+        c.synthetic.toxic_flow_mult = 5.0;
+        c.synthetic.toxic_impact_bps = 0.1;
+        c.synthetic.trade_rate = 10.0;
+        c.synthetic.lag_ms = 200;
+        let mut m = SyntheticMarket::new(&c, spec(), 4, false);
+        m.hl_block(0);
+        let start = m.hl_block(1_000).mid;
+        let dir = m.in_burst().expect("a burst started");
+        let mut with_dir = 0usize;
+        let mut last = start;
+        for i in 1..=100u64 {
+            let u = m.hl_block(1_000 + i * 100);
+            with_dir += u.orders.iter().filter(|o| o.is_buy == (dir > 0.0)).count();
+            last = u.mid;
+        }
+        let moved_bps = (last / start).ln() * 1e4 * dir;
+        assert!((moved_bps - 40.0).abs() < 8.0, "moved {moved_bps} bps");
+        assert!(with_dir > 400, "burst-side orders {with_dir}");
+        // The move reaches Hyperliquid after the trades that caused it, lag_ms later: against
+        // a copy of the market that skips the block (the path is otherwise deterministic), the
+        // mid is unchanged until then and moved by whole impacts after.
+        let mut impacts = 0.0;
+        for i in 0..10u64 {
+            let t = 11_100 + i * 1_000;
+            let mut skip = m.clone();
+            m.hl_block(t);
+            assert_eq!(m.hl_mid(t + 190), skip.hl_mid(t + 190));
+            let k = (m.hl_mid(t + 210) / skip.hl_mid(t + 210)).ln() * 1e4 * dir / 0.1;
+            assert!((k - k.round()).abs() < 1e-6 && k > -1e-9, "{k}");
+            impacts += k;
+        }
+        assert!(impacts > 10.0, "{impacts}");
+        // Without impact the same burst leaves the mid where it was.
+        c.synthetic.toxic_impact_bps = 0.0;
+        let mut flat = SyntheticMarket::new(&c, spec(), 4, false);
+        flat.hl_block(0);
+        let a = flat.hl_block(1_000).mid;
+        let b = flat.hl_block(11_000).mid;
+        assert_eq!(a, b);
     }
 
     #[test]
