@@ -115,3 +115,18 @@ def test_one_call_reads_an_answer_and_a_fill_for_the_ledger_and_the_engine() -> 
     assert rig.e.position == 0.01 and rig.p.position == 0.01
     assert rig.p.on_user_frame(frame, T0 + 7, rig.e) == []
     assert rig.e.position == 0.01 and rig.p.position == 0.01
+
+
+def test_decide_is_the_cycle_and_its_sends_in_one_call() -> None:
+    """`OrderPath.decide` runs the engine's cycle and takes its actions through the guard and
+    the signer: the same batches a cycle followed by `send_cycle` gives, one body each."""
+    rig = Rig()
+    out, sent, cycle_ns = rig.p.decide(rig.e, T0, None)
+    assert out.n_actions > 0 and cycle_ns > 0
+    batches = sorted({a.batch for a in out.actions})
+    assert sorted(o.batch for o in sent) == batches
+    assert all(o.refused is None and o.body for o in sent)
+    assert sum(o.n_items for o in sent) == out.n_actions
+    # Nothing to change a moment later: a cycle with no actions sends nothing.
+    out, sent, _ = rig.p.decide(rig.e, T0 + 1, None)
+    assert out.n_actions == 0 and sent == []

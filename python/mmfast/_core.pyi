@@ -786,6 +786,9 @@ class OrderPath:
         self, engine: QuoteEngine, expires_after: int | None = None
     ) -> list[Outgoing]: ...
     def accept_body(self, body: bytes) -> Outgoing: ...
+    def decide(
+        self, engine: QuoteEngine, now_ms: int, expires_after: int | None = None
+    ) -> tuple[CycleOutput, list[Outgoing], int]: ...
     def on_answer(
         self,
         id: int,

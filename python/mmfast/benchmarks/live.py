@@ -298,8 +298,8 @@ async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
 
 def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
     """The bot's own work per requote, in one process and without sockets: a bbo and a book
-    frame into the order path and the engine, the cycle, then one call through the guard and
-    the signer (`OrderPath.send_cycle`) and the gateway's budget check up to the socket write.
+    frame into the order path and the engine, then one call for the cycle, the guard and the
+    signer (`OrderPath.decide`), and the gateway's budget check up to the socket write.
     The same code as the live path; answers are fed back so that every tick starts from
     acknowledged orders. Also returns, per tick, the Python memory blocks held after the send
     that were not held before the frame (`sys.getallocatedblocks()`, collector paused)."""
@@ -310,7 +310,6 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
     from mmfast._core import OrderPath
     from mmfast.gateway.limits import AddressBudget
     from mmfast.gateway.orders import OrderGateway
-    from mmfast.live.trader import Trader
 
     eng = QuoteEngine(bench_config("http://127.0.0.1:1"))
     eng.set_runtime(0, 4)
@@ -327,13 +326,6 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
     gw.budget.update({"nRequestsCap": 10**12, "nRequestsUsed": 0})
     gw.ws_bucket.capacity = gw.ws_bucket.tokens = 1e12
     gw.ws = types.SimpleNamespace(connected=True, send=lambda body: True)  # type: ignore[assignment]
-    trader = types.SimpleNamespace(
-        engine=eng,
-        path=path,
-        node=types.SimpleNamespace(
-            gateway=gw, live=types.SimpleNamespace(expires_after_ms=10_000), signer=signer
-        ),
-    )
     out_ns = np.empty(n)
     blocks = np.empty(n)
     oid = 1000
@@ -361,9 +353,12 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
         path.on_hl_frame(bbo)  # what the trader's market sink does with a bbo
         eng.on_hl_frame(bbo, t_ms)
         eng.on_hl_frame(frame, t_ms)
-        out = eng.cycle(t_ms)
-        if out.n_actions:
-            Trader.send_actions(trader)  # type: ignore[arg-type]
+        # What the trader's cycle does: one call for the cycle, the guard and the signer,
+        # then the gateway's budget check up to the socket write.
+        expires = int(time.time() * 1000) + 10_000
+        _out, outgoing, _cycle_ns = path.decide(eng, t_ms, expires)
+        for o in outgoing:
+            gw.send(o, o.batch)
         t1 = time.perf_counter_ns()
         if i >= 50:
             out_ns[i - 50] = t1 - t0

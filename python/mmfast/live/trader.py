@@ -198,13 +198,25 @@ class Trader:
             return
         now = mono_ms()
         self._last_cycle_ms = now
-        t0 = time.perf_counter_ns()
-        out = self.engine.cycle(now)
-        self.stats.cycle_ns.append(time.perf_counter_ns() - t0)
+        native = self.native_engine
+        if native is not None and self.path is not None:
+            # One crossing per decision: the cycle, the guard and the signer in one call.
+            out, outgoing, cycle_ns = self.path.decide(native, now, self._expires_after())
+            self.stats.cycle_ns.append(cycle_ns)
+        else:
+            t0 = time.perf_counter_ns()
+            out = self.engine.cycle(now)
+            self.stats.cycle_ns.append(time.perf_counter_ns() - t0)
+            outgoing = None
         self.stats.cycles += 1
         self.last_out = out
         if out.n_actions:
-            self.send_actions()
+            if outgoing is None:
+                self.send_actions()
+            else:
+                gw = self.node.gateway
+                for o in outgoing:
+                    gw.send(o, o.batch)
             if self._tick_ns is not None:
                 self.stats.tick_to_send_ns.append(time.perf_counter_ns() - self._tick_ns)
         self._tick_ns = None
@@ -213,11 +225,12 @@ class Trader:
         """The engine's last cycle through the guard and the signer in one call (one exchange
         action per engine batch, cancels first, each with `expiresAfter`), handed to the node's
         gateway tagged with the batch id the engine wants its answer under."""
-        node = self.node
-        gw = node.gateway
-        expires = int(time.time() * 1000) + int(node.live.expires_after_ms)
-        for out in self.path.send_cycle(self.engine, expires):
+        gw = self.node.gateway
+        for out in self.path.send_cycle(self.engine, self._expires_after()):
             gw.send(out, out.batch)
+
+    def _expires_after(self) -> int:
+        return int(time.time() * 1000) + int(self.node.live.expires_after_ms)
 
     def on_answer(self, sent: Sent, answer: bytes, recv_ms: int) -> None:
         """The exchange's answer (or the gateway's refusal) to one of the engine's actions."""

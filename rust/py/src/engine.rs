@@ -507,6 +507,24 @@ pub struct PyQuoteEngine {
     pub(crate) inner: QuoteEngine,
 }
 
+impl PyQuoteEngine {
+    /// One cycle, as the Python `CycleOutput` (also `OrderPath.decide`'s first half).
+    pub(crate) fn run_cycle(&mut self, now_ms: u64) -> PyCycleOutput {
+        let out = self.inner.cycle(now_ms);
+        let mut quotes = Vec::with_capacity(out.quotes.bids.len() + out.quotes.asks.len());
+        quotes.extend_from_slice(out.quotes.bids.as_slice());
+        quotes.extend_from_slice(out.quotes.asks.as_slice());
+        PyCycleOutput {
+            now_ms,
+            mode: out.mode,
+            zone: out.zone,
+            quotes,
+            actions: out.actions.as_slice().to_vec(),
+            diag: out.diagnostics,
+        }
+    }
+}
+
 #[pymethods]
 impl PyQuoteEngine {
     #[new]
@@ -705,18 +723,7 @@ impl PyQuoteEngine {
 
     /// Runs one cycle at `now_ms` (the clock of every `recv_ms`).
     fn cycle(&mut self, now_ms: u64) -> PyCycleOutput {
-        let out = self.inner.cycle(now_ms);
-        let mut quotes = Vec::with_capacity(out.quotes.bids.len() + out.quotes.asks.len());
-        quotes.extend_from_slice(out.quotes.bids.as_slice());
-        quotes.extend_from_slice(out.quotes.asks.as_slice());
-        PyCycleOutput {
-            now_ms,
-            mode: out.mode,
-            zone: out.zone,
-            quotes,
-            actions: out.actions.as_slice().to_vec(),
-            diag: out.diagnostics,
-        }
+        self.run_cycle(now_ms)
     }
 
     #[getter]

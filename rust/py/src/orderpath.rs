@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::decision::ResolvedLimits;
-use crate::engine::PyQuoteEngine;
+use crate::engine::{PyCycleOutput, PyQuoteEngine};
 use crate::errors::IntoPyResult;
 use crate::signing::PySigner;
 
@@ -178,6 +178,38 @@ impl PyOrderPath {
         self.next_id += 1;
         self.next_id
     }
+
+    /// The engine's last cycle's actions through the guard and the signer (`send_cycle`).
+    fn send_engine(
+        &mut self,
+        py: Python<'_>,
+        engine: &PyQuoteEngine,
+        expires_after: Option<u64>,
+    ) -> PyResult<Vec<Outgoing>> {
+        if let Some(l) = engine.inner.limits() {
+            self.st.guard.limits.max_position = l.max_position;
+            self.st.guard.limits.single_order_cap = l.single_order_cap;
+        }
+        let actions = &engine.inner.last_output().actions;
+        let mut out = Vec::new();
+        for (batch, _) in actions.batches() {
+            self.next_id += 1;
+            let id = self.next_id;
+            let Some(action) = self.wire.build(actions, batch, self.st.asset).py()? else {
+                continue;
+            };
+            out.push(admit(
+                py,
+                &mut self.st,
+                &self.signer,
+                id,
+                batch,
+                &action,
+                Body::Sign { expires_after },
+            )?);
+        }
+        Ok(out)
+    }
 }
 
 #[pymethods]
@@ -220,29 +252,29 @@ impl PyOrderPath {
         engine: PyRef<'_, PyQuoteEngine>,
         expires_after: Option<u64>,
     ) -> PyResult<Vec<Outgoing>> {
-        if let Some(l) = engine.inner.limits() {
-            self.st.guard.limits.max_position = l.max_position;
-            self.st.guard.limits.single_order_cap = l.single_order_cap;
-        }
-        let actions = &engine.inner.last_output().actions;
-        let mut out = Vec::new();
-        for (batch, _) in actions.batches() {
-            self.next_id += 1;
-            let id = self.next_id;
-            let Some(action) = self.wire.build(actions, batch, self.st.asset).py()? else {
-                continue;
-            };
-            out.push(admit(
-                py,
-                &mut self.st,
-                &self.signer,
-                id,
-                batch,
-                &action,
-                Body::Sign { expires_after },
-            )?);
-        }
-        Ok(out)
+        self.send_engine(py, &engine, expires_after)
+    }
+
+    /// One decision in one crossing: the engine's cycle at `now_ms`, then its actions through
+    /// the guard and the signer as in `send_cycle`. Returns the cycle's output, what to send,
+    /// and the cycle's own duration in ns (the engine's part, for the cycle statistics).
+    #[pyo3(signature = (engine, now_ms, expires_after = None))]
+    fn decide(
+        &mut self,
+        py: Python<'_>,
+        mut engine: PyRefMut<'_, PyQuoteEngine>,
+        now_ms: u64,
+        expires_after: Option<u64>,
+    ) -> PyResult<(PyCycleOutput, Vec<Outgoing>, u64)> {
+        let t0 = std::time::Instant::now();
+        let out = engine.run_cycle(now_ms);
+        let cycle_ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let sent = if engine.inner.last_output().actions.is_empty() {
+            Vec::new()
+        } else {
+            self.send_engine(py, &engine, expires_after)?
+        };
+        Ok((out, sent, cycle_ns))
     }
 
     /// An action signed elsewhere (the node's own cancels and housekeeping, a test's): read as

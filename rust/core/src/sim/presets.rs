@@ -49,8 +49,8 @@ impl SyntheticParams {
             // side arrive 8x as often and 7 in 8 of them are informed: each moves the price
             // 0.25 bps its way after it trades (~13 bps a burst, plus a 1 bps/s drift), Binance
             // at once and Hyperliquid 200 ms later. A quoter that ignores them loses on them:
-            // the naive Avellaneda-Stoikov baseline lost $5.2 +- 2.5 per 10 min more than on
-            // the same market without bursts (6 seeds; note of issue 14).
+            // the naive Avellaneda-Stoikov baseline lost $5.23 +- 0.89 per 10 min more than on
+            // the same market without bursts (20 seeds; note of issue 14).
             "toxic" => SyntheticParams {
                 toxic_rate_per_min: 1.0,
                 toxic_duration_ms: 3_000,
