@@ -9,7 +9,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from mmfast._core import recording_info
 from mmfast.backtest.job import TIMING_KEYS
 from mmfast.cli import main
@@ -37,9 +36,10 @@ def test_cached_uncached_and_rebuilt_runs_agree(
     first = backtest(capsys, *args)
     files = list((cache / "recordings").glob("*.mmbt"))
     assert len(files) == 1
-    assert orjson.loads(recording_info(str(real_data / HL), str(cache / "recordings")))[
-        "source"
-    ] == "cache"
+    assert (
+        orjson.loads(recording_info(str(real_data / HL), str(cache / "recordings")))["source"]
+        == "cache"
+    )
     again = backtest(capsys, *args)
     # A truncated cache file is detected, decoded again and rewritten whole.
     whole = files[0].read_bytes()
