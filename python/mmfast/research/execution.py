@@ -229,16 +229,19 @@ def _stop(pool: ProcessPoolExecutor, *, graceful: bool) -> None:
         pool.shutdown(wait=True)
         return
     # Early exit: drop the queue and end running jobs now rather than waiting for them. The
-    # workers are read first: shutdown forgets them.
+    # workers and the pool's manager thread are read first: shutdown forgets both.
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
     for process in processes:
         process.join(timeout=5)
-    with contextlib.suppress(Exception):
-        pool.shutdown(wait=True)
+    # The manager thread reaps the workers too; until it is done a worker it has reaped can
+    # still look alive here (its exit code not yet stored), so wait for it.
+    if manager is not None:
+        manager.join(timeout=10)
 
 
 # --- registry --------------------------------------------------------------------------------
