@@ -6,6 +6,7 @@ nothing behind. The venue counts safety-invariant breaches itself."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import secrets
 import socket
 import urllib.request
@@ -127,6 +128,8 @@ def test_quotes_both_sides_and_leaves_nothing_behind() -> None:
         with Market() as m:
             bot = m.bot(**{"live.metrics_port": str(port)})
             task = await started(bot)
+            # What was alive at the start is out of the collector's sight while quoting ...
+            assert gc.get_freeze_count() > 0
             await until(lambda: sides(m.open_orders()) == {"A", "B"})
             ours = {o[1] for o in bot.trader.path.orders}
             assert {o["cloid"] for o in m.open_orders()} <= ours | {None}
@@ -138,6 +141,8 @@ def test_quotes_both_sides_and_leaves_nothing_behind() -> None:
             s = await asyncio.wait_for(task, 30)
             assert m.open_orders() == []
             assert s["errors"] == 0 and s["actions_sent"] > 0 and m.breaches() == 0
+            # ... and back in it once the node is done (a finished node's cycles are freed).
+            assert gc.get_freeze_count() == 0
 
     uvloop.run(main())
 
