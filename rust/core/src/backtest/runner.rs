@@ -450,7 +450,12 @@ impl Backtest {
                 let _ = self.venue.end_block(tb);
             }
             self.next_block += self.spec.block_ms;
-            if self.next_block > self.end {
+            if self.replay.is_some() && tb < self.end && self.next_block > self.end {
+                // A last, shorter block at the end, so that every recorded frame up to the end
+                // is replayed (the synthetic market keeps whole blocks: its summaries stay as
+                // they were).
+                self.next_block = self.end;
+            } else if self.next_block > self.end {
                 self.done = true;
             }
         }
@@ -673,10 +678,23 @@ impl Backtest {
             i += 1 + body;
             if !market && h.kind == Kind::BnSnapshot {
                 // A REST depth snapshot taken during the recording is not a stream frame.
+                self.acct.recorded_skipped_snapshots += 1;
+                continue;
+            }
+            if h.kind == Kind::HlBbo {
+                // Not applied, as the paper venue's replay (venue/replay.py) does not apply it:
+                // the replayed market is the venue's book, rebuilt from each recorded l2Book and
+                // traded by the recorded trades, and the bot reads the venue's own book and bbo
+                // (live, the engine overlays bbo frames on its book: SPEC 9). Overlaying a
+                // recorded top on the venue's book between snapshots would move our queue
+                // position by levels the recording never showed in depth.
+                self.acct.recorded_skipped_bbo += 1;
                 continue;
             }
             // The summary counts frames (a trades frame once).
-            self.acct.events += u64::from(h.kind != Kind::HlTrade || h.n == 1);
+            let frame = u64::from(h.kind != Kind::HlTrade || h.n == 1);
+            self.acct.events += frame;
+            self.acct.recorded_events += frame;
             if market {
                 self.venue.set_time(h.t_ms);
                 self.replay_market(h, levels);
@@ -755,7 +773,7 @@ impl Backtest {
                     Some(h.a),
                 );
             }
-            Kind::BnTop | Kind::Level => {}
+            Kind::BnTop | Kind::Level | Kind::HlBbo => {}
         }
     }
 
