@@ -145,10 +145,8 @@ def backtest_job() -> Job:
 
 def test_zero_latency_backtest_and_paper_agree_in_fill_behaviour(tmp_path: Path) -> None:
     bt, series = run_backtest(backtest_job())
-    bt_fills = [
-        (q > 0, float(px), float(mid))
-        for q, px, mid in zip(series["fill_qty"], series["fill_px"], series["fill_mid"])
-    ]
+    cols = (series["fill_qty"], series["fill_px"], series["fill_mid"])
+    bt_fills = [(q > 0, float(px), float(mid)) for q, px, mid in zip(*cols, strict=True)]
     paper, venue_fills, tape = run_paper(tmp_path)
     paper_fills = [
         (f["side"] == "B", float(f["px"]), tape.mid_at(int(f["time"]))) for f in venue_fills

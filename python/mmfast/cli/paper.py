@@ -2,14 +2,15 @@
 
 It starts the venue in its own process (the synthetic market `synthetic:demo` by default, any
 preset of `mmfast backtest`, or `--market replay:FILE`), funds a throwaway key there, and runs the
-bot, feeds, engine, signer and gateway, over real sockets on 127.0.0.1. Without --config the bot
-runs the paper profile: the built-in defaults with the quote floor
-ladder.min_half_spread_bps = 2.5 (live default 8.01) and limits sized from --capital, the same
-profile `mmfast backtest` uses without --config; with --config FILE, the file's values. The terminal shows a live dashboard (plain progress
-lines without a terminal). On Ctrl-C or after `--duration S` the bot cancels everything, the
-summary is printed and, with `--summary FILE`, written as JSON; `invariant_breaches` is the
-venue's own count, not the bot's. `MMFAST_*` variables override config fields exactly as for
-`mmfast run`.
+bot, feeds, engine, signer and gateway, over real sockets on 127.0.0.1. The terminal shows a live
+dashboard (plain progress lines without a terminal). On Ctrl-C or after `--duration S` the bot
+cancels everything, the summary is printed and, with `--summary FILE`, written as JSON;
+`invariant_breaches` is the venue's own count, not the bot's.
+
+Without --config the bot runs the paper profile: the built-in defaults with the quote floor
+ladder.min_half_spread_bps = 2.5 (live default 8.01) and limits sized from --capital, the
+profile `mmfast backtest` uses without --config; with --config FILE, the file's values.
+`MMFAST_*` variables override config fields exactly as for `mmfast run`.
 
 Exit status: 0 done, 1 runtime failure (errors or invariant breaches), 2 usage or config error.
 """
