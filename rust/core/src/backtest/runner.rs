@@ -56,7 +56,8 @@ pub struct BacktestSpec {
     /// Seed of the latency draws (the market's seed is `sim.seed`).
     pub seed: u64,
     pub capital_usd: f64,
-    /// The bot's hard max position, coins (the venue counts breaches against it).
+    /// The bot's hard max position, coins (the venue counts breaches against it; a config with
+    /// `max_position_usd` has the venue count against that instead).
     pub max_position: f64,
     /// Period of the per-time series, ms.
     pub series_ms: u64,
@@ -314,7 +315,16 @@ impl Backtest {
         let mut venue = MatchingEngine::new(spec.sim.clone())?;
         let user = venue.add_account(BACKTEST_ADDRESS, spec.capital_usd)?;
         let coin = spec.sim.assets[0].coin.clone();
-        if spec.max_position > 0.0 {
+        if let Some(usd) = cfg.max_position_usd {
+            // The configured USD limit itself, held at the venue's own mid (SPEC 2: the source
+            // of truth), not the bot's coin ceiling of the moment.
+            venue.set_max_position_usd(
+                BACKTEST_ADDRESS,
+                &coin,
+                usd,
+                crate::risk::LIMITS_REFRESH_FRAC,
+            )?;
+        } else if spec.max_position > 0.0 {
             venue.set_max_position(BACKTEST_ADDRESS, &coin, spec.max_position)?;
         }
         let spec_asset = venue.assets()[0].clone();
