@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 import pytest
 import uvloop
-from live_helpers import FreezingProxy, until
-from mmfast import MarketMakerConfig, Signer
+from live_helpers import FreezingProxy, bot_config, until
+from mmfast import Signer
 from mmfast.keys import Identity
 from mmfast.live.bot import Bot
 from mmfast.venue import VenueConfig, VenueThread
@@ -27,18 +27,9 @@ MAX = 0.3
 
 
 def config(url: str, **over: str) -> Any:
-    base = {
-        "asset": "ETH",
-        "network": "testnet",
-        "max_position": str(MAX),
-        "lead_venue": "none",
-        "ladder.min_half_spread_bps": "2.5",
-        "live.api_url": url,
-        "live.reconnect_min_s": "0.05",
-        "live.reconnect_max_s": "0.2",
-    }
-    base.update(over)
-    return MarketMakerConfig.from_toml("", "test", list(base.items()))
+    return bot_config(
+        url, **{"max_position": str(MAX), "ladder.min_half_spread_bps": "2.5", **over}
+    )
 
 
 class Market:
