@@ -262,11 +262,17 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
         )
     address = ident.account
     max_position = max_position_for(pre, asset, args.capital)
+    # The venue counts breaches against the configured limit: a USD one (SPEC 2: the source of
+    # truth) at its own mid, as the bot re-resolves it; else the coin max.
+    limit = (
+        ["--max-position-usd", f"{address}:{asset['coin']}={pre.max_position_usd}"]
+        if pre.max_position_usd is not None
+        else ["--max-position", f"{address}:{asset['coin']}={max_position}"]
+    )
     venue_args += [
         "--fund",
         f"{address}={args.capital}",
-        "--max-position",
-        f"{address}:{asset['coin']}={max_position}",
+        *limit,
         "--log-level",
         args.log_level,
     ]
