@@ -38,12 +38,24 @@ pub struct ReconcileParams {
 /// to `reconcile_side`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    Keep { order: usize, quote: usize },
-    Modify { order: usize, quote: usize },
-    Cancel { order: usize },
-    Place { quote: usize },
+    Keep {
+        order: usize,
+        quote: usize,
+    },
+    Modify {
+        order: usize,
+        quote: usize,
+    },
+    Cancel {
+        order: usize,
+    },
+    Place {
+        quote: usize,
+    },
     /// Not sent this cycle: an order of ours at its price may still rest (one order per price).
-    Hold { quote: usize },
+    Hold {
+        quote: usize,
+    },
 }
 
 /// A fixed-capacity list of decisions.
