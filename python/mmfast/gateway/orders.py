@@ -343,6 +343,7 @@ class OrderGateway:
                 if lost:
                     self._count(s.kind, "lost", lost)
                 data = answer_bytes(statuses, rtype)
+                log.info("%s #%d settled by lookup: %s", s.kind, s.id, data[:400])
                 self._answer(s.id, data, parse_exchange(orjson.loads(data), s.n_items))
                 return
             await asyncio.sleep(min(2.0, 0.25 * s.lookups))

@@ -130,6 +130,7 @@ impl QuoteEngine {
                             n_requotes[s] += 1;
                         }
                     }
+                    Decision::Hold { .. } => self.out.diagnostics.held += 1,
                     Decision::Keep { .. } => {}
                 }
             }
