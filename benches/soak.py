@@ -44,10 +44,10 @@ def rss_mib(pid: int) -> float | None:
 
 
 def fast_asset() -> dict[str, Any]:
-    from mmfast.cli.paper import SYNTHETIC_ASSET
+    from mmfast.backtest.markets import synthetic_asset
 
-    a = json.loads(json.dumps(SYNTHETIC_ASSET))
-    syn = a.setdefault("synthetic", {})
+    a = synthetic_asset("demo", "ETH")  # mmfast paper's default market
+    syn = a["synthetic"]
     syn.update(trade_rate=2.0 * RATE_X, binance_trade_rate=10.0 * RATE_X,
                jump_rate_per_min=0.5 * RATE_X)  # fmt: skip
     return a

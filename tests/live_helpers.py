@@ -1,7 +1,8 @@
-"""Helpers of the live tests: `until` (poll a condition on the running loop, with a deadline)
-and a TCP proxy that sits between the bot's websockets and the venue and can freeze, so that a
-connection goes silent both ways without closing (what a network partition looks like to both
-ends). The proxy runs on the test's event loop and binds 127.0.0.1 port 0."""
+"""Helpers of the live tests: `bot_config` (a testnet bot config aimed at a local venue),
+`until` (poll a condition on the running loop, with a deadline) and a TCP proxy that sits
+between the bot's websockets and the venue and can freeze, so that a connection goes silent
+both ways without closing (what a network partition looks like to both ends). The proxy runs on
+the test's event loop and binds 127.0.0.1 port 0."""
 
 from __future__ import annotations
 
@@ -9,6 +10,24 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from typing import Any
+
+from mmfast import MarketMakerConfig
+
+
+def bot_config(url: str, **over: str) -> Any:
+    """A bot config for the venue at `url`: ETH on testnet, no lead venue, fast reconnects;
+    `over` adds or replaces config paths (dotted keys, as `--set`)."""
+    base = {
+        "asset": "ETH",
+        "network": "testnet",
+        "lead_venue": "none",
+        "live.api_url": url,
+        "live.reconnect_min_s": "0.05",
+        "live.reconnect_max_s": "0.2",
+        **over,
+    }
+    return MarketMakerConfig.from_toml("", "test", list(base.items()))
 
 
 async def until(pred: Callable[[], object], timeout: float = 10.0) -> None:

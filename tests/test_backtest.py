@@ -75,9 +75,16 @@ def test_the_hyperliquid_recording_replays_end_to_end(
     assert rc == 0
     s = orjson.loads(capsys.readouterr().out)
     assert s["coin"] == "BTC" and s["market"] == "replay"
-    assert s["events"] >= 55  # 46 books + 9 trades frames, plus the blocks
+    assert s["recorded_events"] == 55  # 46 books + 9 trades frames
+    assert s["recorded_skipped"] == {"bbo": 0, "rest_snapshot": 0}
+    assert s["events"] > 55  # plus the blocks
     assert 20 < s["sim_duration_s"] < 30
     assert orjson.loads((out / "summary.json").read_bytes())["events"] == s["events"]
+    # `--market replay:FILE`, the name `mmfast paper` takes, is the same backtest as --hl FILE
+    argv = ["backtest", "--market", f"replay:{real_data / HL}", "--feed-latency", "5", "--json"]
+    assert main(argv) == 0
+    again = orjson.loads(capsys.readouterr().out)
+    assert strip(again) == strip(s)
     ts = np.load(out / "timeseries.npz")
     assert {"t_ms", "pnl_total", "position", "quote_bid", "fill_px"} <= set(ts.files)
     assert len(ts["t_ms"]) >= 20
@@ -86,7 +93,8 @@ def test_the_hyperliquid_recording_replays_end_to_end(
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["--market", "synthetic:stormy"], "synthetic:stormy"),
+        (["--market", "synthetic:stormy"], "synthetic:demo"),
+        (["--market", "replay:/nonexistent/rec.gz"], "/nonexistent/rec.gz: file not found"),
         (["--coin", "DOGE", "--duration", "5"], "DOGE"),
         (["--set", "ladder.no_such_key=1", "--duration", "5"], "no_such_key"),
         (["--order-latency", "p50=fast", "--duration", "5"], "order_latency"),

@@ -87,6 +87,8 @@ USER_ERRORS = [
     ("log level", ["paper", "--log-level", "bogus"], {}, 2, "--log-level"),
     ("summary unwritable", ["paper", "--summary", "/nonexistent/x.json"], {}, 2, "does not exist"),
     ("negative seed", ["paper", "--seed", "-1"], {}, 2, "--seed"),
+    ("unknown market", ["paper", "--market", "synthetic:stormy"], {}, 2, "synthetic:demo"),
+    ("no recording", ["paper", "--market", "replay:{tmp}/nope.gz"], {}, 2, "file not found"),
     ("negative duration", ["paper", "--duration", "-5"], {}, 2, "--duration"),
     ("metrics port", ["paper", "--metrics-port", "70000"], {}, 2, "--metrics-port"),
     (

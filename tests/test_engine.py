@@ -204,6 +204,11 @@ def test_reconcile_differential_10000_states():
         if rng.random() < 0.3 and desired:  # exact-ish matches exercise the keep path
             px, sz = desired[0]
             orders.append(ref_rec.Order(side, px * (1 + rng.uniform(-2, 2) * 1e-4), sz, "resting"))
+        for _ in range(rng.choice([0, 0, 1, 2])):  # at a desired price: one order per price
+            if desired:
+                px, _ = rng.choice(desired)
+                st = rng.choice(["pending_new", "resting", "resting", "pending_cancel"])
+                orders.append(ref_rec.Order(side, px, rng.uniform(0.2, 2.0), st))
         mbd, tol, use_modify = (
             rng.choice([1.0, 2.0, 3.0, 6.0]),
             rng.uniform(0, 0.5),

@@ -6,6 +6,7 @@ nothing behind. The venue counts safety-invariant breaches itself."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import secrets
 import socket
 import urllib.request
@@ -14,8 +15,8 @@ from typing import Any
 import orjson
 import pytest
 import uvloop
-from live_helpers import FreezingProxy, until
-from mmfast import MarketMakerConfig, Signer
+from live_helpers import FreezingProxy, bot_config, until
+from mmfast import Signer
 from mmfast.keys import Identity
 from mmfast.live.bot import Bot
 from mmfast.venue import VenueConfig, VenueThread
@@ -26,18 +27,9 @@ MAX = 0.3
 
 
 def config(url: str, **over: str) -> Any:
-    base = {
-        "asset": "ETH",
-        "network": "testnet",
-        "max_position": str(MAX),
-        "lead_venue": "none",
-        "ladder.min_half_spread_bps": "2.5",
-        "live.api_url": url,
-        "live.reconnect_min_s": "0.05",
-        "live.reconnect_max_s": "0.2",
-    }
-    base.update(over)
-    return MarketMakerConfig.from_toml("", "test", list(base.items()))
+    return bot_config(
+        url, **{"max_position": str(MAX), "ladder.min_half_spread_bps": "2.5", **over}
+    )
 
 
 class Market:
@@ -127,6 +119,8 @@ def test_quotes_both_sides_and_leaves_nothing_behind() -> None:
         with Market() as m:
             bot = m.bot(**{"live.metrics_port": str(port)})
             task = await started(bot)
+            # What was alive at the start is out of the collector's sight while quoting ...
+            assert gc.get_freeze_count() > 0
             await until(lambda: sides(m.open_orders()) == {"A", "B"})
             ours = {o[1] for o in bot.trader.path.orders}
             assert {o["cloid"] for o in m.open_orders()} <= ours | {None}
@@ -138,6 +132,8 @@ def test_quotes_both_sides_and_leaves_nothing_behind() -> None:
             s = await asyncio.wait_for(task, 30)
             assert m.open_orders() == []
             assert s["errors"] == 0 and s["actions_sent"] > 0 and m.breaches() == 0
+            # ... and back in it once the node is done (a finished node's cycles are freed).
+            assert gc.get_freeze_count() == 0
 
     uvloop.run(main())
 

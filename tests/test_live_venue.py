@@ -19,8 +19,8 @@ from typing import Any
 import orjson
 import pytest
 import uvloop
-from live_helpers import until
-from mmfast import MarketMakerConfig, Signer
+from live_helpers import bot_config, until
+from mmfast import Signer
 from mmfast.gateway.responses import ErrorKind
 from mmfast.keys import Identity
 from mmfast.live.bot import BOT_TAG, Bot
@@ -62,20 +62,16 @@ def key() -> tuple[Signer, str]:
 
 
 def config(url: str, **over: str) -> Any:
-    base = {
-        "asset": "ETH",
-        "network": "testnet",
-        "max_position": "1.0",
-        "lead_venue": "none",
-        "live.api_url": url,
-        "live.ping_interval_s": "0.5",
-        "live.reconnect_min_s": "0.05",
-        "live.reconnect_max_s": "0.2",
-        "live.post_timeout_ms": "2000",
-        "risk.hl_stale_ms": "60000",
-    }
-    base.update(over)
-    return MarketMakerConfig.from_toml("", "test", list(base.items()))
+    return bot_config(
+        url,
+        **{
+            "max_position": "1.0",
+            "live.ping_interval_s": "0.5",
+            "live.post_timeout_ms": "2000",
+            "risk.hl_stale_ms": "60000",
+            **over,
+        },
+    )
 
 
 class Rig:

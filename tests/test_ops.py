@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import pytest
 import uvloop
-from live_helpers import FreezingProxy, until
+from live_helpers import FreezingProxy, bot_config, until
 from mmfast import MarketMakerConfig, Signer
 from mmfast.gateway.limits import WeightBucket
 from mmfast.gateway.rest import RestClient
@@ -46,17 +46,9 @@ ETH = {
 
 
 def config(url: str, **over: str) -> Any:
-    base = {
-        "asset": "ETH",
-        "max_position": str(MAX),
-        "lead_venue": "none",
-        "ladder.min_half_spread_bps": "2.5",
-        "live.api_url": url,
-        "live.reconnect_min_s": "0.05",
-        "live.reconnect_max_s": "0.2",
-    }
-    base.update(over)
-    return MarketMakerConfig.from_toml("", "test", list(base.items()))
+    return bot_config(
+        url, **{"max_position": str(MAX), "ladder.min_half_spread_bps": "2.5", **over}
+    )
 
 
 def new_key() -> tuple[str, Signer]:

@@ -175,8 +175,9 @@ def test_record_cli_stops_on_sigint_with_every_line_and_backtest_replays_it(
     hl_file = next(p for p in files if p.name.startswith("hyperliquid_btc_"))
     bn_file = next(p for p in files if p.name.startswith("usdm_btcusdt_"))
     hl = read_back(hl_file)
-    replayable = sum(channel(f) in ("l2Book", "trades") for _, f in hl)
-    assert replayable > 10
+    hl_kinds = [channel(f) for _, f in hl]
+    replayable = sum(k in ("l2Book", "trades") for k in hl_kinds)
+    assert replayable > 10 and "bbo" in hl_kinds
 
     assert (
         main(["backtest", "--plain", "--hl", str(hl_file), "--binance", str(bn_file), "--json"])
@@ -184,16 +185,19 @@ def test_record_cli_stops_on_sigint_with_every_line_and_backtest_replays_it(
     )
     s = orjson.loads(capsys.readouterr().out)
     assert s["coin"] == "BTC" and s["market"] == "replay" and s["invariant_breaches"] == 0
-    span_s = (max(ns for ns, _ in hl) - min(ns for ns, _ in hl)) / 1e9
-    assert s["sim_duration_s"] == pytest.approx(span_s, abs=0.5)
-    # Every recorded book and trades frame, and every Binance stream frame up to the last of
-    # them, was stepped (the summary's events also count the simulated blocks).
-    end_ms = max(ns for ns, f in hl if channel(f) in ("l2Book", "trades")) // 1_000_000
-    lead = sum(
-        ns // 1_000_000 <= end_ms and channel(f) not in ("snapshot", "gap")
-        for ns, f in read_back(bn_file)
-    )
-    assert lead > 100 and s["events"] >= replayable + lead
+    market = [ns // 1_000_000 for ns, f in hl if channel(f) in ("l2Book", "trades", "bbo")]
+    assert s["sim_duration_s"] == pytest.approx((max(market) - min(market)) / 1e3, abs=0.002)
+    # Exactly the recorded frames were replayed: every Hyperliquid book and trades frame, and
+    # every Binance stream frame up to the market's last frame; the bbo frames and the lead's
+    # REST snapshots read and counted as skipped; nothing else (blocks and the venue's own
+    # trades are in `events`, not here).
+    lead = [channel(f) for ns, f in read_back(bn_file) if ns // 1_000_000 <= max(market)]
+    lead_stream = sum(k not in ("snapshot", "gap") for k in lead)
+    assert lead_stream > 100
+    assert s["recorded_events"] == replayable + lead_stream
+    skipped = {"bbo": hl_kinds.count("bbo"), "rest_snapshot": lead.count("snapshot")}
+    assert s["recorded_skipped"] == skipped
+    assert s["events"] > s["recorded_events"]
 
 
 def _record(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import secrets
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mmfast import MarketMakerConfig, QuoteEngine, Signer
 from mmfast._core import OrderPath
+from mmfast.errors import MmfastError
 
 T0 = 1_700_000_000_000
 ASSET, COIN, MAXP = 0, "ETH", 1.0
@@ -130,3 +132,47 @@ def test_decide_is_the_cycle_and_its_sends_in_one_call() -> None:
     # Nothing to change a moment later: a cycle with no actions sends nothing.
     out, sent, _ = rig.p.decide(rig.e, T0 + 1, None)
     assert out.n_actions == 0 and sent == []
+
+
+def _bbo(bid: str, ask: str, t: int, coin: str = COIN) -> bytes:
+    level = lambda px: {"px": px, "sz": "2.0", "n": 1}  # noqa: E731
+    return orjson.dumps(
+        {"channel": "bbo", "data": {"coin": coin, "time": t, "bbo": [level(bid), level(ask)]}}
+    )
+
+
+def test_one_call_reads_a_market_frame_for_the_guard_and_the_engine() -> None:
+    """`OrderPath.on_hl_frame(frame, recv_ms, engine)`: a bbo's mid becomes the guard's band
+    reference and the engine's book in the same call; another coin's bbo moves neither; a frame
+    the engine refuses raises (the guard has taken its mid first, as when they were two calls)."""
+    rig = Rig()
+    assert rig.p.on_hl_frame(_bbo("3010.0", "3010.2", T0), T0 + 1, rig.e) == 3010.1
+    assert rig.p.mid == 3010.1
+    assert rig.e.cycle(T0 + 1).diagnostics["mid"] == 3010.1
+    assert rig.p.on_hl_frame(_bbo("10.0", "10.2", T0, coin="BTC"), T0 + 2, rig.e) is None
+    assert rig.p.mid == 3010.1
+    assert rig.e.cycle(T0 + 2).diagnostics["mid"] == 3010.1
+    # A market frame that is not a bbo: the engine reads it, the guard's mid stays.
+    book = orjson.dumps(
+        {
+            "channel": "l2Book",
+            "data": {
+                "coin": COIN,
+                "time": T0 + 3,
+                "levels": [
+                    [{"px": "3020.0", "sz": "1.0", "n": 1}],
+                    [{"px": "3020.2", "sz": "1.0", "n": 1}],
+                ],
+            },
+        }
+    )
+    assert rig.p.on_hl_frame(book, T0 + 3, rig.e) is None
+    assert rig.p.mid == 3010.1
+    assert rig.e.cycle(T0 + 3).diagnostics["mid"] == 3020.1
+    with pytest.raises(ValueError, match="recv_ms"):
+        rig.p.on_hl_frame(book, None, rig.e)
+    with pytest.raises(MmfastError):
+        rig.p.on_hl_frame(b'{"channel":"l2Book","data":{"coin":"ETH"', T0 + 4, rig.e)
+    # Without an engine it is the guard's read alone.
+    assert rig.p.on_hl_frame(_bbo("3030.0", "3030.2", T0)) == 3030.1
+    assert rig.e.cycle(T0 + 5).diagnostics["mid"] == 3020.1

@@ -16,6 +16,7 @@ import pytest
 import websocket
 from hyperliquid.exchange import Exchange
 from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
+from mmfast.live.venue_process import VenueProcess
 from mmfast.venue import VenueConfig, VenueThread
 
 pytestmark = pytest.mark.timeout(60)
@@ -263,3 +264,22 @@ def test_venue_as_its_own_process_prints_its_url_first_and_stops():
     finally:
         proc.terminate()
         assert proc.wait(15) == 0
+
+
+def test_venue_counts_a_usd_limit_at_its_own_mid():
+    """`--max-position-usd` (what `mmfast paper` passes for a `max_position_usd` config): the
+    venue holds the USD limit at its mid with the bot's 0.5% re-resolve lag, so at 3000 the
+    ceiling is 100 / (3000 * 0.995) = 0.0335 ETH, and an order the official SDK sends beyond it
+    is counted."""
+    addr = MAKER.address
+    venue_args = ["--market", "synthetic", "--seed", "3", "--fund", f"{addr}=5000",
+                  "--max-position-usd", f"{addr}:ETH=100"]  # fmt: skip
+    with VenueProcess(venue_args) as v:
+        ledger = v.ledger()["ledger"][addr.lower()]
+        eth = ledger["coins"]["ETH"]
+        assert (eth["maxPositionUsd"], eth["maxPosition"], ledger["breaches"]) == (100, 0.0335, 0)
+        ex = Exchange(MAKER, base_url=v.url, timeout=10)
+        r = ex.order("ETH", True, 0.04, 2500, {"limit": {"tif": "Alo"}})
+        assert "resting" in r["response"]["data"]["statuses"][0]
+        ledger = v.ledger()["ledger"][addr.lower()]
+        assert ledger["breaches"] == 1 and ledger["coins"]["ETH"]["restingBuy"] == 0.04

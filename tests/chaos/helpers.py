@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from mmfast.cli.paper import SYNTHETIC_ASSET, open_orders
+from mmfast.backtest.markets import synthetic_asset
+from mmfast.cli.paper import open_orders
 from mmfast.live.venue_process import VenueProcess
 
 
@@ -27,7 +28,7 @@ def new_key() -> tuple[str, str]:
 def venue(address: str, *extra: str, seed: int = 7) -> VenueProcess:
     return VenueProcess(
         ["--market", "synthetic", "--seed", str(seed),
-         "--sim", json.dumps({"assets": [SYNTHETIC_ASSET]}),
+         "--sim", json.dumps({"assets": [synthetic_asset("demo", "ETH")]}),
          "--fund", f"{address}=1000", "--no-ip-limit", *extra]
     )  # fmt: skip
 

@@ -28,7 +28,8 @@ SCOPES = ("market", "venue", "backtest")
 
 @dataclass(frozen=True)
 class Job:
-    """One backtest. `market` is `synthetic[:calm|default|toxic]` or `replay` (with `hl`)."""
+    """One backtest. `market` is `synthetic[:PRESET]` (`markets.PRESETS`), `replay` (with
+    `hl`) or `replay:FILE`."""
 
     market: str = "synthetic:default"
     seed: int = 1
@@ -48,6 +49,15 @@ class Job:
     #: Read recordings through the decoded-recording cache (`recording_cache_dir`); False
     #: decodes the gzipped JSON every run. Either way the summary is the same.
     cache: bool = True
+
+    def __post_init__(self) -> None:
+        # `replay:FILE` (the name `mmfast paper --market` takes) is `replay` with `hl=FILE`.
+        kind, _, path = self.market.partition(":")
+        if kind == "replay" and path:
+            if self.hl not in (None, path):
+                raise InputError(f"--market {self.market} and --hl {self.hl}: give one recording")
+            object.__setattr__(self, "hl", path)
+            object.__setattr__(self, "market", "replay")
 
 
 def recording_cache_dir() -> str:

@@ -1,7 +1,9 @@
-"""Market presets of `--market synthetic[:NAME]` (shared by `mmfast paper` and `mmfast backtest`).
+"""The markets of `--market` (shared by `mmfast paper` and `mmfast backtest`): the synthetic
+presets `synthetic:NAME` and `replay:FILE`.
 
-The presets themselves live in Rust (`mmfast._core.market_preset`), next to the synthetic market
-they parameterise; this module resolves market names and coins.
+The presets themselves live in Rust (`sim/presets.rs`: `mmfast._core.market_presets` and
+`market_preset`), next to the synthetic market they parameterise; this module resolves market
+names and coins.
 """
 
 from __future__ import annotations
@@ -10,9 +12,26 @@ from typing import Any
 
 import orjson
 
+from mmfast._core import market_presets
 from mmfast.errors import InputError
 
-PRESETS = ("calm", "default", "toxic")
+#: `calm`, `default`, `toxic` (calibrated to the recordings) and `demo` (not: a thin market where
+#: quotes a few bps out fill several times a minute; `mmfast paper`'s default).
+PRESETS = tuple(market_presets())
+#: The default market of `mmfast backtest` (strategy measurements) and of `mmfast paper` (a first
+#: look that fills within a minute).
+BACKTEST_MARKET = "synthetic:default"
+PAPER_MARKET = "synthetic:demo"
+#: What `--market` accepts, for help texts.
+MARKET_METAVAR = "synthetic[:" + "|".join(PRESETS) + "]|replay:FILE"
+MARKETS_HELP = (
+    "synthetic:calm, synthetic:default and synthetic:toxic are calibrated to the real "
+    "recordings (a one-tick spread, deep book: quotes at the paper floor fill a few times an "
+    "hour); synthetic:demo is not (a thin book whose takers reach a few bps: quotes fill several "
+    "times a minute), for a first look and for tests that need fills; plain synthetic is "
+    "synthetic:default; replay:FILE replays a Hyperliquid recording. The same names in "
+    "`mmfast paper` and `mmfast backtest`"
+)
 
 #: Coins of the synthetic market: `(sz_decimals, max_leverage, starting mid, Binance symbol)`.
 COINS: dict[str, tuple[int, int, float, str]] = {
@@ -22,21 +41,22 @@ COINS: dict[str, tuple[int, int, float, str]] = {
 
 
 def parse_market(market: str) -> tuple[str, str]:
-    """`("synthetic", preset)` or `("replay", "")`."""
-    kind, _, preset = market.partition(":")
+    """`("synthetic", preset)`, `("replay", FILE)` or `("replay", "")` (the file given apart,
+    as backtest's `--hl FILE`)."""
+    kind, _, rest = market.partition(":")
     if kind == "synthetic":
-        preset = preset or "default"
+        preset = rest or "default"
         if preset not in PRESETS:
             raise InputError(
                 f"--market {market}: unknown preset {preset!r}; expected one of "
                 + ", ".join(f"synthetic:{p}" for p in PRESETS)
             )
         return kind, preset
-    if kind == "replay" and not preset:
-        return kind, ""
+    if kind == "replay":
+        return kind, rest
     raise InputError(
         f"--market {market!r}: expected synthetic, synthetic:PRESET ({', '.join(PRESETS)}) "
-        "or replay (with --hl FILE)"
+        "or replay:FILE"
     )
 
 

@@ -350,9 +350,9 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
         t_ms += 200
         b0 = sys.getallocatedblocks()
         t0 = time.perf_counter_ns()
-        path.on_hl_frame(bbo)  # what the trader's market sink does with a bbo
-        eng.on_hl_frame(bbo, t_ms)
-        eng.on_hl_frame(frame, t_ms)
+        # What the trader's market sink does: one call per frame for the guard and the engine.
+        path.on_hl_frame(bbo, t_ms, eng)
+        path.on_hl_frame(frame, t_ms, eng)
         # What the trader's cycle does: one call for the cycle, the guard and the signer,
         # then the gateway's budget check up to the socket write.
         expires = int(time.time() * 1000) + 10_000

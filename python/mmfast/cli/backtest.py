@@ -1,6 +1,8 @@
 """`mmfast backtest`: the live quote engine over a synthetic or recorded market, through the
 venue's matching engine, with feed and order latency. No sockets, no signing, no
-key: deterministic, the same inputs and seed give the same summary.
+key: deterministic, the same inputs and seed give the same summary. The markets are those of
+`mmfast paper` (the same preset names, one definition); without --config the bot runs the paper
+profile, as in `mmfast paper`: run the same market in both with e.g. --market synthetic:demo.
 
     mmfast backtest --market synthetic:toxic --seed 3 --duration 600 --report out/
     mmfast backtest --hl hyperliquid_btcusd_20250126.gz --feed-latency 20
@@ -25,7 +27,9 @@ from typing import Any
 
 import orjson
 
+from mmfast.backtest.markets import BACKTEST_MARKET, MARKET_METAVAR, MARKETS_HELP, PAPER_MARKET
 from mmfast.cli.common import HelpFormatter
+from mmfast.cli.paper import PAPER_MIN_HALF_SPREAD_BPS
 from mmfast.errors import EngineError, MmfastError, VenueError
 from mmfast.research import compare
 
@@ -68,14 +72,16 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
     m = p.add_argument_group("market")
     m.add_argument(
         "--market",
-        default="synthetic:default",
-        metavar="synthetic[:calm|default|toxic]",
-        help="the synthetic market and its preset (default synthetic:default)",
+        default=BACKTEST_MARKET,
+        metavar=MARKET_METAVAR,
+        help=f"the market (default {BACKTEST_MARKET}; mmfast paper's default is "
+        f"{PAPER_MARKET}): {MARKETS_HELP}",
     )
     m.add_argument(
         "--hl",
         metavar="FILE",
-        help="replay this recording instead: Hyperliquid, or a Binance USD-M one as the market",
+        help="replay this recording instead (as --market replay:FILE): Hyperliquid, or a "
+        "Binance USD-M one as the market",
     )
     m.add_argument("--binance", metavar="FILE", help="Binance recording leading --hl")
     m.add_argument("--coin", help="coin of the synthetic market (ETH, BTC; default ETH)")
@@ -122,7 +128,15 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
         "--queue-power", type=float, help="queue model: exponent of the split (default 2)"
     )
     b = p.add_argument_group("bot")
-    b.add_argument("--config", metavar="FILE", help="bot config (TOML); default: paper profile")
+    b.add_argument(
+        "--config",
+        metavar="FILE",
+        help="bot config (TOML); default: the paper profile, as mmfast paper: the built-in "
+        f"defaults with ladder.min_half_spread_bps = {PAPER_MIN_HALF_SPREAD_BPS} (live default "
+        "8.01: --set ladder.min_half_spread_bps=8.01 or a config file for the live floor) and "
+        "limits from --capital. MMFAST_ variables are not read: a backtest is defined by its "
+        "arguments",
+    )
     b.add_argument(
         "--set",
         action="append",

@@ -1,12 +1,16 @@
 """`mmfast paper`: the real bot against the local venue, nothing at risk.
 
-It starts the venue in its own process (synthetic market by default, or `--market
-replay:FILE`), funds a throwaway key there, and runs the bot, feeds, engine, signer and
-gateway, over real sockets on 127.0.0.1. The terminal shows a live dashboard (plain progress
-lines without a terminal). On Ctrl-C or after `--duration S` the bot cancels everything, the
-summary is printed and, with `--summary FILE`, written as JSON; `invariant_breaches` is the
-venue's own count, not the bot's. `MMFAST_*` variables override config fields exactly as for
-`mmfast run`.
+It starts the venue in its own process (the synthetic market `synthetic:demo` by default, any
+preset of `mmfast backtest`, or `--market replay:FILE`), funds a throwaway key there, and runs the
+bot, feeds, engine, signer and gateway, over real sockets on 127.0.0.1. The terminal shows a live
+dashboard (plain progress lines without a terminal). On Ctrl-C or after `--duration S` the bot
+cancels everything, the summary is printed and, with `--summary FILE`, written as JSON;
+`invariant_breaches` is the venue's own count, not the bot's.
+
+Without --config the bot runs the paper profile: the built-in defaults with the quote floor
+ladder.min_half_spread_bps = 2.5 (live default 8.01) and limits sized from --capital, the
+profile `mmfast backtest` uses without --config; with --config FILE, the file's values.
+`MMFAST_*` variables override config fields exactly as for `mmfast run`.
 
 Exit status: 0 done, 1 runtime failure (errors or invariant breaches), 2 usage or config error.
 """
@@ -23,6 +27,13 @@ from typing import Any
 
 import orjson
 
+from mmfast.backtest.markets import (
+    MARKET_METAVAR,
+    MARKETS_HELP,
+    PAPER_MARKET,
+    parse_market,
+    synthetic_asset,
+)
 from mmfast.cli.common import (
     HelpFormatter,
     add_run_options,
@@ -35,18 +46,8 @@ from mmfast.errors import ConfigError, MmfastError
 
 log = logging.getLogger("mmfast.paper")
 
-#: The venue's asset for the synthetic market: set here so the bot and the venue agree on it.
-#: Trade depths decay with kappa 0.25 per bps, the engine's own prior (SPEC 7), so that a
-#: quote a few bps out gets filled now and then, as on a liquid Hyperliquid perp.
-SYNTHETIC_ASSET = {
-    "coin": "ETH",
-    "sz_decimals": 4,
-    "max_leverage": 25,
-    "mid": 3000.0,
-    "binance_symbol": "ETHUSDT",
-    "synthetic": {"kappa": 0.25},
-}
-#: The paper profile's floor (SPEC 7): 2.5 bps instead of the live 8.01.
+#: The paper profile's floor (SPEC 7): 2.5 bps instead of the live 8.01. `mmfast backtest` uses
+#: the same profile without --config.
 PAPER_MIN_HALF_SPREAD_BPS = 2.5
 
 
@@ -59,16 +60,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument(
         "--market",
-        default="synthetic",
-        metavar="synthetic[:calm|default|toxic]|replay:FILE",
-        help="the venue's market: the seeded synthetic one (a calibrated preset with :NAME), "
-        "or a recording to replay",
+        default=PAPER_MARKET,
+        metavar=MARKET_METAVAR,
+        help=f"the venue's market (default {PAPER_MARKET}): {MARKETS_HELP}",
     )
     p.add_argument(
         "--config",
         metavar="FILE",
-        help="bot config (TOML); its endpoints are replaced by the venue's (default: built-in "
-        "defaults with the paper spread floor and --capital)",
+        help="bot config (TOML); its endpoints are replaced by the venue's (default: the paper "
+        f"profile, the built-in defaults with ladder.min_half_spread_bps = "
+        f"{PAPER_MIN_HALF_SPREAD_BPS} and limits from --capital, as mmfast backtest)",
     )
     p.add_argument("--seed", type=non_negative_int, default=7, help="seed of the synthetic market")
     p.add_argument(
@@ -226,14 +227,10 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
     from mmfast.ops.session import run_session
 
     market = args.market
-    if market == "synthetic" or market.startswith("synthetic:"):
-        if market == "synthetic":
-            asset = dict(SYNTHETIC_ASSET)
-        else:
-            # The calibrated presets, the same as `mmfast backtest --market synthetic:NAME`.
-            from mmfast.backtest.markets import parse_market, synthetic_asset
-
-            asset = synthetic_asset(parse_market(market)[1], "ETH")
+    kind, name = parse_market(market)
+    if kind == "synthetic":
+        # The presets of `mmfast backtest --market synthetic:NAME` (sim/presets.rs).
+        asset = synthetic_asset(name, "ETH")
         venue_args = [
             "--market",
             "synthetic",
@@ -242,17 +239,12 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
             "--sim",
             orjson.dumps({"assets": [asset]}).decode(),
         ]
-    elif market.startswith("replay:"):
-        path = market[len("replay:") :]
-        if not Path(path).is_file():
+    else:
+        path = name
+        if not path or not Path(path).is_file():
             raise ConfigError(f"--market {market}: file not found")
         asset = replay_asset(path)
         venue_args = ["--replay", path, "--replay-loop"]
-    else:
-        raise ConfigError(
-            f"--market {market!r}: expected synthetic, synthetic:PRESET "
-            "(calm, default, toxic) or replay:FILE"
-        )
 
     pre = build_config(args, asset, None, None)
     if args.key_env:
@@ -270,11 +262,17 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
         )
     address = ident.account
     max_position = max_position_for(pre, asset, args.capital)
+    # The venue counts breaches against the configured limit: a USD one (SPEC 2: the source of
+    # truth) at its own mid, as the bot re-resolves it; else the coin max.
+    limit = (
+        ["--max-position-usd", f"{address}:{asset['coin']}={pre.max_position_usd}"]
+        if pre.max_position_usd is not None
+        else ["--max-position", f"{address}:{asset['coin']}={max_position}"]
+    )
     venue_args += [
         "--fund",
         f"{address}={args.capital}",
-        "--max-position",
-        f"{address}:{asset['coin']}={max_position}",
+        *limit,
         "--log-level",
         args.log_level,
     ]

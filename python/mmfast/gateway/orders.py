@@ -135,12 +135,43 @@ class OrderGateway:
 
     def send(self, out: Any, tag: Any = None, via_rest: bool = False) -> Sent:
         """Sends one `Outgoing` of the order path. `via_rest` skips the websocket (for a cancel
-        when that socket may be the thing that is broken)."""
+        when that socket may be the thing that is broken).
+
+        On the websocket path the bytes are written first and the bookkeeping (the `Sent`
+        record, the counters) follows: the answer cannot be read before this returns to the
+        loop, and the write is what the tick-to-order time waits for."""
         n = out.n_items
+        kind = out.kind
+        why = out.refused
+        budget = self.budget
+        if why is None and not budget.allows(kind, n):
+            self.path.forget(out.id)
+            why = (
+                f"address budget: {budget.headroom} actions left "
+                f"(used {budget.used} of {budget.cap})"
+            )
+        ws = self.ws
+        written = (
+            why is None
+            and not via_rest
+            and ws is not None
+            and ws.connected
+            and len(self.inflight) < self.max_inflight
+            and self.ws_bucket.take(1)
+        )
+        if written:
+            try:
+                ws.send(  # type: ignore[union-attr]
+                    b'{"method":"post","id":%d,"request":{"type":"action","payload":%b}}'
+                    % (out.id, out.body)
+                )
+            except Exception as e:  # REST then: the same body and nonce can land only once
+                log.warning("order socket write failed (%r): %s #%d by REST", e, kind, out.id)
+                written = False
         s = Sent(
             out.id,
             out.body,
-            out.kind,
+            kind,
             n,
             mono_ms(),
             out.expires_after,
@@ -148,17 +179,10 @@ class OrderGateway:
             nonce=out.nonce,
             refs=out.refs,
         )
-        why = out.refused
-        if why is None and not self.budget.allows(s.kind, n):
-            self.path.forget(s.id)
-            why = (
-                f"address budget: {self.budget.headroom} actions left "
-                f"(used {self.budget.used} of {self.budget.cap})"
-            )
         if why is not None:
             self.refused += 1
-            self._count(s.kind, "refused")
-            log.warning("refused %s (%d items): %s", s.kind, n, why)
+            self._count(kind, "refused")
+            log.warning("refused %s (%d items): %s", kind, n, why)
             self._finish(
                 s,
                 error_bytes(f"refused before sending: {why}"),
@@ -167,23 +191,11 @@ class OrderGateway:
                 sent=False,
             )
             return s
-        self.budget.spend(n)
+        budget.spend(n)
         self.inflight[s.id] = s
         self.sent += 1
-        self._count(s.kind, "sent")
-        ws = self.ws
-        if (
-            not via_rest
-            and ws is not None
-            and ws.connected
-            and len(self.inflight) <= self.max_inflight
-            and self.ws_bucket.take(1)
-        ):
-            ws.send(
-                b'{"method":"post","id":%d,"request":{"type":"action","payload":%b}}'
-                % (s.id, s.body)
-            )
-        else:
+        self._count(kind, "sent")
+        if not written:
             self._rest_send(s)
         return s
 
@@ -331,6 +343,7 @@ class OrderGateway:
                 if lost:
                     self._count(s.kind, "lost", lost)
                 data = answer_bytes(statuses, rtype)
+                log.info("%s #%d settled by lookup: %s", s.kind, s.id, data[:400])
                 self._answer(s.id, data, parse_exchange(orjson.loads(data), s.n_items))
                 return
             await asyncio.sleep(min(2.0, 0.25 * s.lookups))

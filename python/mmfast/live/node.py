@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -125,6 +126,7 @@ class Node:
         self.guardian = guardian
         self._forced = False
         self._shutdown_task: asyncio.Future[None] | None = None
+        self._gc_frozen = False
 
     @property
     def quoting(self) -> bool:
@@ -180,6 +182,7 @@ class Node:
                     raise
                 await self._close_quietly()
             finally:
+                self._thaw()
                 if install_signals:
                     for sig in (signal.SIGINT, signal.SIGTERM):
                         loop.remove_signal_handler(sig)
@@ -459,7 +462,24 @@ class Node:
                 self._resync_task = asyncio.ensure_future(self._resync(f"{conn.name} reconnected"))
         elif all(c.connects >= 1 for n, c in self.conns.items() if not n.startswith("binance")):
             self.synced = True
+            self._freeze_startup_objects()
             self.trader.want_cycle()
+
+    def _freeze_startup_objects(self) -> None:
+        """Moves every object alive at the start (modules, config, the engine's wrappers: ~46k)
+        out of the collector's sight, so that the full collections of a long run no longer walk
+        them (12.7 ms a full collection without, ~0 with, on this machine; steady ticks make
+        only ~5 young collections a 1000 ticks, so the figure is a long run's rare stall, not
+        the bench's p50). `_thaw` gives them back at exit, so a process that runs several
+        nodes (the tests) does not keep a finished node's cycles forever."""
+        if not self._gc_frozen:
+            self._gc_frozen = True
+            gc.freeze()
+
+    def _thaw(self) -> None:
+        if self._gc_frozen:
+            self._gc_frozen = False
+            gc.unfreeze()
 
     def _on_watchdog_resume(self, why: str) -> None:
         """A stale or stalled spell ended: prove the order path and re-read the exchange

@@ -251,12 +251,21 @@ class Trader:
     # ================= frames =================
 
     def on_market(self, frame: bytes, recv_ms: int) -> None:
-        if frame.startswith(b'{"channel":"bbo"') and self.path is not None:
-            # The guard's price band is read from the feed itself, not from the engine's book.
-            mid = self.path.on_hl_frame(frame)
+        path = self.path
+        native = self.native_engine
+        if path is not None:
+            # The guard's price band is read from the feed itself (a bbo's mid), not from the
+            # engine's book; the core's engine reads the frame in the same call.
+            try:
+                mid = path.on_hl_frame(frame, recv_ms, native)
+            except MmfastError:
+                # The engine refused a frame the guard may have read a bbo's mid from first.
+                if frame.startswith(b'{"channel":"bbo"') and path.mid is not None:
+                    self.mid = path.mid
+                raise
             if mid is not None:
                 self.mid = mid
-        if self.engine is not None:
+        if self.engine is not None and (native is None or path is None):
             self.engine.on_hl_frame(frame, recv_ms)
         if frame.startswith((b'{"channel":"bbo"', b'{"channel":"l2Book"')):
             if self._tick_ns is None:

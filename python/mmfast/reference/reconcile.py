@@ -18,8 +18,13 @@ class Order:
     state: str = "resting"
 
 
-# Decisions: ("keep", order, quote), ("modify", order, quote), ("cancel", order), ("place", quote)
+# Decisions: ("keep", order, quote), ("modify", order, quote), ("cancel", order), ("place", quote),
+# ("hold", quote)
 Decision = tuple
+
+
+def same_px(a: float, b: float) -> bool:
+    return abs(a - b) <= EPS * max(abs(a), abs(b))
 
 
 def within_tolerance(
@@ -45,6 +50,7 @@ def reconcile_side(
 
     out: list[Decision] = []
     order_used = [False] * len(orders)
+    order_kept = [False] * len(orders)
     quote_used = [False] * len(desired)
     for qi, (q_px, q_sz) in enumerate(desired):
         best = None
@@ -59,30 +65,50 @@ def reconcile_side(
                 best, best_diff = oi, diff
         if best is not None:
             order_used[best] = True
+            order_kept[best] = True
             quote_used[qi] = True
             out.append(("keep", best, qi))
+
+    def at_px(q_px: float, oi: int, o: Order) -> bool:
+        return o.side == side and not order_kept[oi] and same_px(o.px, q_px)
+
+    # one order per price: first the in-place modifies, then holds, modifies, places
+    if use_modify:
+        for qi, (q_px, _) in enumerate(desired):
+            if quote_used[qi]:
+                continue
+            here = [oi for oi, o in enumerate(orders) if at_px(q_px, oi, o)]
+            if (
+                len(here) == 1
+                and orders[here[0]].state == "resting"
+                and not order_used[here[0]]
+            ):
+                order_used[here[0]] = True
+                quote_used[qi] = True
+                out.append(("modify", here[0], qi))
 
     def better(a: float, b: float) -> bool:
         return a > b if side == "bid" else a < b
 
-    if use_modify:
-        qi = 0
-        while True:
-            while qi < len(desired) and quote_used[qi]:
-                qi += 1
-            if qi >= len(desired):
-                break
-            pick = None
-            for oi, o in enumerate(orders):
-                if (
-                    live(o)
-                    and not order_used[oi]
-                    and o.state == "resting"
-                    and (pick is None or better(o.px, orders[pick].px))
-                ):
-                    pick = oi
-            if pick is None:
-                break
+    held = [False] * len(desired)
+    for qi, (q_px, _) in enumerate(desired):
+        if quote_used[qi]:
+            continue
+        if any(at_px(q_px, oi, o) for oi, o in enumerate(orders)):
+            quote_used[qi] = held[qi] = True
+            continue
+        if not use_modify:
+            continue
+        pick = None
+        for oi, o in enumerate(orders):
+            if (
+                live(o)
+                and not order_used[oi]
+                and o.state == "resting"
+                and (pick is None or better(o.px, orders[pick].px))
+            ):
+                pick = oi
+        if pick is not None:
             order_used[pick] = True
             quote_used[qi] = True
             out.append(("modify", pick, qi))
@@ -90,6 +116,8 @@ def reconcile_side(
         if live(o) and not order_used[oi]:
             out.append(("cancel", oi))
     for i, used in enumerate(quote_used):
-        if not used:
+        if held[i]:
+            out.append(("hold", i))
+        elif not used:
             out.append(("place", i))
     return out

@@ -57,14 +57,18 @@ def agent(text: str) -> tuple[str, str]:
     return _address(a, "--agent"), _address(m, "--agent")
 
 
-def max_position(text: str) -> tuple[str, str, float]:
-    key, size = _pair(text, "--max-position")
+def max_position(
+    text: str, flag: str = "--max-position", what: str = "SIZE"
+) -> tuple[str, str, float]:
+    key, size = _pair(text, flag)
     addr, _, coin = key.partition(":")
     if not coin:
-        raise argparse.ArgumentTypeError(
-            f"--max-position: expected ADDRESS:COIN=SIZE, got {text!r}"
-        )
-    return _address(addr, "--max-position"), coin, _number(size, "--max-position")
+        raise argparse.ArgumentTypeError(f"{flag}: expected ADDRESS:COIN={what}, got {text!r}")
+    return _address(addr, flag), coin, _number(size, flag)
+
+
+def max_position_usd(text: str) -> tuple[str, str, float]:
+    return max_position(text, "--max-position-usd", "USD")
 
 
 def _seed(text: str) -> int:
@@ -95,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=max_position,
         metavar="ADDRESS:COIN=SIZE",
         help="the bot's max position, for the venue's own breach count",
+    )
+    p.add_argument(
+        "--max-position-usd",
+        action="append",
+        default=[],
+        type=max_position_usd,
+        metavar="ADDRESS:COIN=USD",
+        help="the bot's max_position_usd instead: counted at the venue's own mid, allowing the "
+        "bot's 0.5%% re-resolve lag",
     )
     p.add_argument("--replay", action="append", default=[], metavar="FILE.gz")
     p.add_argument("--replay-speed", type=float, default=None)
@@ -137,6 +150,7 @@ def config_from_args(args: argparse.Namespace) -> VenueConfig:
     cfg.accounts.extend(args.fund)
     cfg.agents.extend(args.agent)
     cfg.max_positions.extend(args.max_position)
+    cfg.max_positions_usd.extend(args.max_position_usd)
     if args.chaos:
         cfg.chaos = args.chaos
     cfg.__post_init__()

@@ -38,6 +38,9 @@ class VenueConfig:
     vaults: list[tuple[str, str]] = field(default_factory=list)
     # (address, coin, max_position): the bot's hard ceiling, for the venue's breach count.
     max_positions: list[tuple[str, str, float]] = field(default_factory=list)
+    # (address, coin, usd): a max_position_usd limit instead, held at the venue's own mid with the
+    # bot's re-resolve tolerance (`MatchingEngine.set_max_position_usd`).
+    max_positions_usd: list[tuple[str, str, float]] = field(default_factory=list)
     # Minimum ms between l2Book pushes of one subscription with and without `fast`.
     l2_fast_ms: int = 500
     l2_ms: int = 5000
@@ -78,7 +81,7 @@ class VenueConfig:
         if unknown:
             raise InputError(f"unknown venue config keys: {', '.join(unknown)}")
         d = dict(d)
-        for k in ("accounts", "agents", "vaults", "max_positions"):
+        for k in ("accounts", "agents", "vaults", "max_positions", "max_positions_usd"):
             if k in d:
                 d[k] = [tuple(x) for x in d[k]]
         return cls(**d)

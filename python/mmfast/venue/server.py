@@ -98,6 +98,8 @@ class Venue:
             self.engine.add_vault(vault, leader)
         for address, coin, mx in self.config.max_positions:
             self.engine.set_max_position(address, coin, float(mx))
+        for address, coin, usd in self.config.max_positions_usd:
+            self.engine.set_max_position_usd(address, coin, float(usd))
         self.port = 0
         self.breaches: list[dict[str, Any]] = []
         self.blocks = 0

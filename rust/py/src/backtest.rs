@@ -106,7 +106,14 @@ impl PyBacktest {
     }
 }
 
-/// The synthetic market parameters of preset `name` (calm, default, toxic) for `coin`, JSON.
+/// The names of the synthetic market presets (`sim::presets::PRESETS`).
+#[pyfunction]
+fn market_presets() -> Vec<&'static str> {
+    mmfast_core::sim::presets::PRESETS.to_vec()
+}
+
+/// The synthetic market parameters of preset `name` (calm, default, toxic, demo) for `coin`,
+/// JSON.
 #[pyfunction]
 fn market_preset(name: &str, coin: &str) -> PyResult<String> {
     let p = SyntheticParams::preset(name, coin).py()?;
@@ -192,5 +199,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(synthetic_stats, m)?)?;
     m.add_class::<PyBacktest>()?;
     m.add_function(wrap_pyfunction!(market_preset, m)?)?;
+    m.add_function(wrap_pyfunction!(market_presets, m)?)?;
     Ok(())
 }

@@ -457,6 +457,7 @@ impl PyCycleOutput {
         out.set_item("deferred", d.deferred)?;
         out.set_item("deferred_bid", d.deferred_bid)?;
         out.set_item("deferred_ask", d.deferred_ask)?;
+        out.set_item("held", d.held)?;
         out.set_item("bid_empty", d.bid_empty.as_str())?;
         out.set_item("ask_empty", d.ask_empty.as_str())?;
         out.set_item("lead_stale", d.lead_stale)?;
@@ -857,6 +858,7 @@ fn reconcile_side(
                 Decision::Modify { order, quote } => ("modify", order, quote).into_pyobject(py)?,
                 Decision::Cancel { order } => ("cancel", order).into_pyobject(py)?,
                 Decision::Place { quote } => ("place", quote).into_pyobject(py)?,
+                Decision::Hold { quote } => ("hold", quote).into_pyobject(py)?,
             }
             .into_any()
             .unbind())

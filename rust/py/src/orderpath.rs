@@ -174,6 +174,28 @@ pub struct PyOrderPath {
 }
 
 impl PyOrderPath {
+    /// The guard's mid from a `bbo` frame of our coin (None for any other frame).
+    fn guard_mid(&mut self, frame: &[u8]) -> Option<f64> {
+        if !frame.starts_with(b"{\"channel\":\"bbo\"") {
+            return None;
+        }
+        if let Ok(HlMessage::Bbo(b)) = parse_hl_frame(frame) {
+            if b.coin != self.coin {
+                return None;
+            }
+            if let (Some(bid), Some(ask)) = (b.bid, b.ask) {
+                if let (Ok(bp), Ok(ap)) = (bid.px.parse::<f64>(), ask.px.parse::<f64>()) {
+                    let mid = (bp + ap) / 2.0;
+                    if mid.is_finite() && mid > 0.0 {
+                        self.st.guard.mid = Some(mid);
+                        return Some(mid);
+                    }
+                }
+            }
+        }
+        None
+    }
+
     fn take_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -414,26 +436,24 @@ impl PyOrderPath {
     }
 
     /// A market frame: when it is a `bbo` of our coin, its mid becomes the guard's reference for
-    /// the price band (read from the feed, not from the engine). Returns the mid, if any.
-    fn on_hl_frame(&mut self, frame: &[u8]) -> Option<f64> {
-        if !frame.starts_with(b"{\"channel\":\"bbo\"") {
-            return None;
+    /// the price band (read from the feed, not from the engine). With `engine` (and `recv_ms`),
+    /// the engine reads the same frame in the same call (one crossing per frame); its error,
+    /// if any, is raised after the guard has taken the mid. Returns the mid, if any.
+    #[pyo3(signature = (frame, recv_ms = None, engine = None))]
+    fn on_hl_frame(
+        &mut self,
+        frame: &[u8],
+        recv_ms: Option<u64>,
+        engine: Option<PyRefMut<'_, PyQuoteEngine>>,
+    ) -> PyResult<Option<f64>> {
+        let mid = self.guard_mid(frame);
+        if let Some(mut engine) = engine {
+            let recv_ms = recv_ms.ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err("recv_ms: required with an engine")
+            })?;
+            engine.inner.on_hl_frame(frame, recv_ms).py()?;
         }
-        if let Ok(HlMessage::Bbo(b)) = parse_hl_frame(frame) {
-            if b.coin != self.coin {
-                return None;
-            }
-            if let (Some(bid), Some(ask)) = (b.bid, b.ask) {
-                if let (Ok(bp), Ok(ap)) = (bid.px.parse::<f64>(), ask.px.parse::<f64>()) {
-                    let mid = (bp + ap) / 2.0;
-                    if mid.is_finite() && mid > 0.0 {
-                        self.st.guard.mid = Some(mid);
-                        return Some(mid);
-                    }
-                }
-            }
-        }
-        None
+        Ok(mid)
     }
 
     /// Marks a fill id as counted (a previous run's, from the checkpoint).

@@ -81,6 +81,22 @@ impl PyMatchingEngine {
             .py()
     }
 
+    /// A `max_position_usd` limit, held at the venue's own mid with `tolerance` (default: the
+    /// engine's re-resolve threshold, `risk::LIMITS_REFRESH_FRAC`).
+    #[pyo3(signature = (address, coin, usd, tolerance=None))]
+    fn set_max_position_usd(
+        &mut self,
+        address: &str,
+        coin: &str,
+        usd: f64,
+        tolerance: Option<f64>,
+    ) -> PyResult<()> {
+        let tol = tolerance.unwrap_or(mmfast_core::risk::LIMITS_REFRESH_FRAC);
+        self.inner
+            .set_max_position_usd(address, coin, finite("max_position_usd", usd)?, tol)
+            .py()
+    }
+
     fn add_agent(&mut self, agent: &str, master: &str) -> PyResult<()> {
         self.inner.add_agent(agent, master).py()
     }

@@ -83,6 +83,13 @@ pub struct Accounting {
     pub breaches: u64,
     pub cycles: u64,
     pub events: u64,
+    /// Frames of the recordings replayed: market frames into the venue, lead frames to the bot
+    /// (a subset of `events`, which also counts simulated blocks and venue trades).
+    pub recorded_events: u64,
+    /// Recorded frames read but not replayed: Hyperliquid `bbo`, Binance REST snapshots of a
+    /// lead recording (see `Backtest::replay_until`).
+    pub recorded_skipped_bbo: u64,
+    pub recorded_skipped_snapshots: u64,
     next_markout: [usize; 2],
     next_funding: u64,
     funding_rate_per_h: f64,
@@ -119,6 +126,9 @@ impl Accounting {
             breaches: 0,
             cycles: 0,
             events: 0,
+            recorded_events: 0,
+            recorded_skipped_bbo: 0,
+            recorded_skipped_snapshots: 0,
             next_markout: [0; 2],
             next_funding: start_ms + FUNDING_MS,
             funding_rate_per_h,
@@ -288,6 +298,11 @@ impl Accounting {
             "invariant_breaches": self.breaches,
             "cycles": self.cycles,
             "events": self.events,
+            "recorded_events": self.recorded_events,
+            "recorded_skipped": {
+                "bbo": self.recorded_skipped_bbo,
+                "rest_snapshot": self.recorded_skipped_snapshots,
+            },
             "sim_duration_s": span / 1000.0,
             "mid_end": if self.mid.is_finite() { Some(self.mid) } else { None },
         })

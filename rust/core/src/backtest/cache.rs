@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"MMFBT\0\0\0";
 /// Bump when the records or their meaning change.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const REC: usize = 32;
 
 /// How a recording was obtained, for the speed report.

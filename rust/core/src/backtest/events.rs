@@ -37,6 +37,9 @@ pub enum Kind {
     BnDepth = 7,
     /// Binance REST depth snapshot: as `BnDepth`, replacing the book.
     BnSnapshot = 8,
+    /// Hyperliquid `bbo`: `a` bid px, `b` ask px (0: side empty). Kept so the replay can count
+    /// it (the replay does not apply it: see `Backtest::replay_until`).
+    HlBbo = 9,
 }
 
 impl Kind {
@@ -50,6 +53,7 @@ impl Kind {
             6 => Kind::BnAggTrade,
             7 => Kind::BnDepth,
             8 => Kind::BnSnapshot,
+            9 => Kind::HlBbo,
             _ => return None,
         })
     }
@@ -72,6 +76,11 @@ pub struct Rec {
 }
 
 impl Rec {
+    /// A level, trade or top the replay steps (not a book header, not a skipped `bbo`).
+    pub fn is_market_event(&self) -> bool {
+        !self.kind.is_book() && self.kind != Kind::HlBbo
+    }
+
     /// A header's level count.
     pub fn levels(&self) -> usize {
         self.n as usize + self.a as usize
@@ -100,7 +109,7 @@ pub struct Decoded {
 impl Decoded {
     /// Market records (levels, trades, tops): the unit of the replay's events per second.
     pub fn market_events(&self) -> u64 {
-        self.recs.iter().filter(|r| !r.kind.is_book()).count() as u64
+        self.recs.iter().filter(|r| r.is_market_event()).count() as u64
     }
 }
 
@@ -171,6 +180,11 @@ impl Decoder {
                         self.first_mid = (to_f64(bp) + to_f64(ap)) / 2.0;
                     }
                 }
+            }
+            HlMessage::Bbo(b) if self.ours(b.coin) => {
+                let px = |l: Option<crate::book::HlLevel<'_>>| l.map_or(Ok(0), |l| unit(l.px));
+                let (bid, ask) = (px(b.bid)?, px(b.ask)?);
+                self.push(t, Kind::HlBbo, false, 0, bid, ask);
             }
             HlMessage::Trades(trades) => {
                 let mut first = 1;

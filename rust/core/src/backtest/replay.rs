@@ -114,14 +114,14 @@ impl RecordedMarket {
                     r.a = rescale(r.a, px_dec, "px", market)?;
                     r.b = rescale(r.b, sz_decimals, "sz", market)?;
                 }
-                Kind::BnTop => {
+                Kind::BnTop | Kind::HlBbo => {
                     r.a = rescale(r.a, px_dec, "px", market)?;
                     r.b = rescale(r.b, px_dec, "px", market)?;
                 }
                 Kind::HlBook | Kind::BnDepth | Kind::BnSnapshot => {}
             }
         }
-        let market_events = recs.iter().filter(|r| !r.kind.is_book()).count() as u64;
+        let market_events = recs.iter().filter(|r| r.is_market_event()).count() as u64;
         let start_ms = recs.first().map_or(0, |r| r.t_ms);
         let end_ms = recs.last().map_or(start_ms, |r| r.t_ms);
         let mut sources = vec![src];

@@ -56,7 +56,8 @@ pub struct BacktestSpec {
     /// Seed of the latency draws (the market's seed is `sim.seed`).
     pub seed: u64,
     pub capital_usd: f64,
-    /// The bot's hard max position, coins (the venue counts breaches against it).
+    /// The bot's hard max position, coins (the venue counts breaches against it; a config with
+    /// `max_position_usd` has the venue count against that instead).
     pub max_position: f64,
     /// Period of the per-time series, ms.
     pub series_ms: u64,
@@ -314,7 +315,16 @@ impl Backtest {
         let mut venue = MatchingEngine::new(spec.sim.clone())?;
         let user = venue.add_account(BACKTEST_ADDRESS, spec.capital_usd)?;
         let coin = spec.sim.assets[0].coin.clone();
-        if spec.max_position > 0.0 {
+        if let Some(usd) = cfg.max_position_usd {
+            // The configured USD limit itself, held at the venue's own mid (SPEC 2: the source
+            // of truth), not the bot's coin ceiling of the moment.
+            venue.set_max_position_usd(
+                BACKTEST_ADDRESS,
+                &coin,
+                usd,
+                crate::risk::LIMITS_REFRESH_FRAC,
+            )?;
+        } else if spec.max_position > 0.0 {
             venue.set_max_position(BACKTEST_ADDRESS, &coin, spec.max_position)?;
         }
         let spec_asset = venue.assets()[0].clone();
@@ -450,7 +460,12 @@ impl Backtest {
                 let _ = self.venue.end_block(tb);
             }
             self.next_block += self.spec.block_ms;
-            if self.next_block > self.end {
+            if self.replay.is_some() && tb < self.end && self.next_block > self.end {
+                // A last, shorter block at the end, so that every recorded frame up to the end
+                // is replayed (the synthetic market keeps whole blocks: its summaries stay as
+                // they were).
+                self.next_block = self.end;
+            } else if self.next_block > self.end {
                 self.done = true;
             }
         }
@@ -673,10 +688,23 @@ impl Backtest {
             i += 1 + body;
             if !market && h.kind == Kind::BnSnapshot {
                 // A REST depth snapshot taken during the recording is not a stream frame.
+                self.acct.recorded_skipped_snapshots += 1;
+                continue;
+            }
+            if h.kind == Kind::HlBbo {
+                // Not applied, as the paper venue's replay (venue/replay.py) does not apply it:
+                // the replayed market is the venue's book, rebuilt from each recorded l2Book and
+                // traded by the recorded trades, and the bot reads the venue's own book and bbo
+                // (live, the engine overlays bbo frames on its book: SPEC 9). Overlaying a
+                // recorded top on the venue's book between snapshots would move our queue
+                // position by levels the recording never showed in depth.
+                self.acct.recorded_skipped_bbo += 1;
                 continue;
             }
             // The summary counts frames (a trades frame once).
-            self.acct.events += u64::from(h.kind != Kind::HlTrade || h.n == 1);
+            let frame = u64::from(h.kind != Kind::HlTrade || h.n == 1);
+            self.acct.events += frame;
+            self.acct.recorded_events += frame;
             if market {
                 self.venue.set_time(h.t_ms);
                 self.replay_market(h, levels);
@@ -755,7 +783,7 @@ impl Backtest {
                     Some(h.a),
                 );
             }
-            Kind::BnTop | Kind::Level => {}
+            Kind::BnTop | Kind::Level | Kind::HlBbo => {}
         }
     }
 

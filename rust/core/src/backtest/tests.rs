@@ -264,6 +264,68 @@ fn a_fill_needs_the_queue_ahead_consumed() {
     let _ = std::fs::remove_file(&path);
 }
 
+/// `max_position_usd` in a backtest: the venue holds the USD limit at its own mid
+/// (`MatchingEngine::set_max_position_usd`), not the coin max at the starting mid, which the bot
+/// outgrows as the price falls (it re-resolves its ceiling at its mark, SPEC 2). Before, this run
+/// (the demo market, seed 1: the price falls 0.5%) counted 48 breaches the bot did not make;
+/// an order beyond the limit at the venue's mid is still one.
+#[test]
+fn a_usd_limit_is_held_at_the_venues_mid() {
+    let c = cfg("ETH", &[("max_position_usd", "100")]);
+    let mut spec = synthetic(1, 600.0);
+    spec.max_position = 0.0333; // what Python's build passes: the USD limit at the start mid
+    let s = Backtest::new(c, spec).unwrap().run().unwrap();
+    assert_eq!(s["invariant_breaches"], serde_json::json!(0), "{s}");
+    assert!(s["fills"].as_u64().unwrap() >= 10, "{s}");
+    let moved = s["mid_end"].as_f64().unwrap() / 3000.0 - 1.0;
+    assert!(
+        moved < -0.004,
+        "the price must fall for the case to bite: {s}"
+    );
+
+    // No bot: orders by hand. At mid ~3000 the venue's ceiling is 100 / (3000 * 0.995) =
+    // 0.0335: 0.0334 (over 100 USD at 3000, under the tolerance) is no breach; 0.0035 more (the
+    // smallest order over the 10 USD min notional) is.
+    let mut spec = synthetic(1, 5.0);
+    spec.quote = false;
+    let mut bt = Backtest::new(cfg("ETH", &[("max_position_usd", "100")]), spec).unwrap();
+    let t0 = bt.start_ms();
+    bt.run_until(t0).unwrap();
+    let buy = |sz: &str| {
+        format!(
+            r#"{{"type":"order","orders":[{{"a":0,"b":true,"p":"2900","s":"{sz}","r":false,"t":{{"limit":{{"tif":"Alo"}}}}}}],"grouping":"na"}}"#
+        )
+    };
+    let user = bt.user();
+    let breaches = |bt: &Backtest| bt.venue().account_state(user, 0).breaches;
+    bt.venue_mut()
+        .submit(
+            BACKTEST_ADDRESS,
+            buy("0.0334").as_bytes(),
+            t0 + 1,
+            None,
+            None,
+            t0,
+        )
+        .unwrap();
+    bt.run_until(t0 + 500).unwrap();
+    assert_eq!(bt.venue().account_state(user, 0).resting_buy, 334); // lots
+    assert_eq!(breaches(&bt), 0);
+    bt.venue_mut()
+        .submit(
+            BACKTEST_ADDRESS,
+            buy("0.0035").as_bytes(),
+            t0 + 501,
+            None,
+            None,
+            t0 + 500,
+        )
+        .unwrap();
+    bt.run_until(t0 + 1000).unwrap();
+    assert_eq!(bt.venue().account_state(user, 0).resting_buy, 369);
+    assert_eq!(breaches(&bt), 1);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 16,

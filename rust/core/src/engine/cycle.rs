@@ -100,7 +100,9 @@ impl QuoteEngine {
         let gate_open = self.market.has_top() && !hl_stale && self.account.known;
         if gate_open {
             let mid = self.market.mid();
-            if self.limits_dirty || (mid / self.limits_mid - 1.0).abs() > 0.005 {
+            if self.limits_dirty
+                || (mid / self.limits_mid - 1.0).abs() > crate::risk::LIMITS_REFRESH_FRAC
+            {
                 self.refresh_limits(mid);
             }
         }

@@ -101,10 +101,10 @@ impl QuoteEngine {
                 Side::Bid => room_bid,
                 Side::Ask => room_ask,
             };
-            let desired = *self.out.quotes.side(side);
-            let desired = desired.as_slice();
+            // Borrowed field by field, not copied: the quotes are ~2 KB a side.
             let dec = &mut self.scratch.decisions[s];
             dec.clear();
+            let desired = self.out.quotes.side(side).as_slice();
             reconcile_side(mid, side, desired, self.orders.as_slice(), &params, dec);
             // Kept orders must fit in the room: cancel the deepest keeps that do not.
             let n = self.scratch.decisions[s].as_slice().len();
@@ -125,10 +125,12 @@ impl QuoteEngine {
                     }
                     Decision::Place { quote } | Decision::Modify { quote, .. } => {
                         if n_requotes[s] < MAX_LEVELS {
-                            requotes[s][n_requotes[s]] = (desired[quote].level, k);
+                            let level = self.out.quotes.side(side).as_slice()[quote].level;
+                            requotes[s][n_requotes[s]] = (level, k);
                             n_requotes[s] += 1;
                         }
                     }
+                    Decision::Hold { .. } => self.out.diagnostics.held += 1,
                     Decision::Keep { .. } => {}
                 }
             }

@@ -34,10 +34,25 @@ impl QuoteEngine {
         check::non_negative("bid_sz", bid_sz)?;
         check::non_negative("ask_px", ask_px)?;
         check::non_negative("ask_sz", ask_sz)?;
+        self.set_hl_top(bid_px, bid_sz, ask_px, ask_sz, recv_ms)?;
+        Ok(())
+    }
+
+    /// The top of book and the mid the signals see, from a checked top or the book's; whether
+    /// the top changed.
+    fn set_hl_top(
+        &mut self,
+        bid: f64,
+        bid_sz: f64,
+        ask: f64,
+        ask_sz: f64,
+        recv_ms: u64,
+    ) -> Result<bool> {
         let m = &mut self.market;
-        m.best_bid = bid_px;
+        let changed = (bid, bid_sz, ask, ask_sz) != (m.best_bid, m.bid_sz, m.best_ask, m.ask_sz);
+        m.best_bid = bid;
         m.bid_sz = bid_sz;
-        m.best_ask = ask_px;
+        m.best_ask = ask;
         m.ask_sz = ask_sz;
         m.remember_sides(recv_ms);
         self.note_hl_alive(recv_ms);
@@ -45,7 +60,7 @@ impl QuoteEngine {
             let mid = self.market.mid();
             self.integrator.on_hl_mid(mid, recv_ms as i64)?;
         }
-        Ok(())
+        Ok(changed)
     }
 
     /// Any sign of life from Hyperliquid market data (book, bbo, pong).
@@ -126,20 +141,7 @@ impl QuoteEngine {
             HlApplied::Snapshot | HlApplied::Bbo => {
                 let (bid, bid_sz) = self.hl_book.best_bid_f64().unwrap_or((0.0, 0.0));
                 let (ask, ask_sz) = self.hl_book.best_ask_f64().unwrap_or((0.0, 0.0));
-                let m = &mut self.market;
-                let changed =
-                    (bid, bid_sz, ask, ask_sz) != (m.best_bid, m.bid_sz, m.best_ask, m.ask_sz);
-                m.best_bid = bid;
-                m.bid_sz = bid_sz;
-                m.best_ask = ask;
-                m.ask_sz = ask_sz;
-                m.remember_sides(recv_ms);
-                self.note_hl_alive(recv_ms);
-                if self.market.has_top() {
-                    let mid = self.market.mid();
-                    self.integrator.on_hl_mid(mid, recv_ms as i64)?;
-                }
-                Ok(changed)
+                self.set_hl_top(bid, bid_sz, ask, ask_sz, recv_ms)
             }
             HlApplied::Stale => {
                 self.note_hl_alive(recv_ms);

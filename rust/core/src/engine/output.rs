@@ -238,6 +238,9 @@ pub struct CycleDiagnostics {
     /// The same, per side (the budget is shared fairly: `reconcile::fair_order`).
     pub deferred_bid: u32,
     pub deferred_ask: u32,
+    /// Desired quotes held this cycle because an order of ours at their price may still rest
+    /// (its cancel or modify unconfirmed): one order per price (`reconcile`, issue 13).
+    pub held: u32,
     /// Why a side has no desired quote this cycle (`Quoted` when it has): a Maker cycle with room
     /// and no quote on a side says why here (issue 13 item 4).
     pub bid_empty: EmptySide,

@@ -8,6 +8,15 @@
 //! of the desired size (queue priority is worth keeping). Unmatched desired quotes are then paired
 //! with unmatched resting orders, best price first, as modifies (one action instead of two);
 //! whatever is left is cancelled or placed.
+//!
+//! One order per price: a desired quote is never sent to a price where another order of ours
+//! on that side may still rest (an order whose cancel or modify is unconfirmed, an
+//! unacknowledged one, or one this cycle moves away or cancels), since if that cancel fails
+//! both rest and the level is doubled. Such a quote is held (`Hold`) until the answer settles
+//! it, unless the order at its price can be modified in place. Normally that is one round trip;
+//! when an answer is lost it is the post timeout and the lookup (issue 13: a rejected
+//! batchModify whose ack was lost left the old bid resting at 2999.3 while the next cycle,
+//! counting it gone, moved another order there: two bids at one price for 5 s).
 
 use crate::strategy::Quote;
 use crate::types::Side;
@@ -29,10 +38,24 @@ pub struct ReconcileParams {
 /// to `reconcile_side`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    Keep { order: usize, quote: usize },
-    Modify { order: usize, quote: usize },
-    Cancel { order: usize },
-    Place { quote: usize },
+    Keep {
+        order: usize,
+        quote: usize,
+    },
+    Modify {
+        order: usize,
+        quote: usize,
+    },
+    Cancel {
+        order: usize,
+    },
+    Place {
+        quote: usize,
+    },
+    /// Not sent this cycle: an order of ours at its price may still rest (one order per price).
+    Hold {
+        quote: usize,
+    },
 }
 
 /// A fixed-capacity list of decisions.
@@ -77,6 +100,11 @@ impl Decisions {
 
 const EPS: f64 = 1e-9;
 
+/// Two prices are one level. Prices are tick-rounded; this only absorbs float noise.
+fn same_px(a: f64, b: f64) -> bool {
+    (a - b).abs() <= EPS * a.abs().max(b.abs())
+}
+
 /// True when a live order at (`px`, `sz`) may stay for the desired quote `q`.
 pub fn within_tolerance(mid: f64, px: f64, sz: f64, q: &Quote, p: &ReconcileParams) -> bool {
     let diff_bps = (px - q.px).abs() / mid * 1e4;
@@ -96,6 +124,7 @@ pub fn reconcile_side(
 ) {
     let live = |o: &TrackedOrder| o.side == side && o.state != OrderState::PendingCancel;
     let mut order_used = [false; super::orders::MAX_ORDERS];
+    let mut order_kept = [false; super::orders::MAX_ORDERS];
     let mut quote_used = [false; crate::strategy::MAX_LEVELS];
     for (qi, q) in desired.iter().enumerate() {
         let mut best: Option<(usize, f64)> = None;
@@ -110,6 +139,7 @@ pub fn reconcile_side(
         }
         if let Some((oi, _)) = best {
             order_used[oi] = true;
+            order_kept[oi] = true;
             quote_used[qi] = true;
             out.push(Decision::Keep {
                 order: oi,
@@ -117,32 +147,67 @@ pub fn reconcile_side(
             });
         }
     }
-    // Pair the leftovers: unmatched desired quotes (nearest first) with unmatched resting orders
-    // (best price first) as modifies.
+    // The leftovers, nearest the touch first. First the quotes whose price has one resting order
+    // of ours left unmatched and nothing else: that order is modified in place. Then the rest:
+    // held while an order of ours may still rest at the quote's price, else paired with the
+    // unmatched resting orders (best price first) as modifies, else placed.
+    let at_px = |q: &Quote, oi: usize, o: &TrackedOrder, kept: &[bool]| {
+        o.side == side && !kept[oi] && same_px(o.px, q.px)
+    };
+    if p.use_modify {
+        for (qi, q) in desired.iter().enumerate() {
+            if quote_used[qi] {
+                continue;
+            }
+            let (mut in_place, mut others) = (None, 0usize);
+            for (oi, o) in orders.iter().enumerate() {
+                if !at_px(q, oi, o, &order_kept) {
+                    continue;
+                }
+                if in_place.is_none() && o.state == OrderState::Resting && !order_used[oi] {
+                    in_place = Some(oi);
+                } else {
+                    others += 1;
+                }
+            }
+            if let (Some(oi), 0) = (in_place, others) {
+                order_used[oi] = true;
+                quote_used[qi] = true;
+                out.push(Decision::Modify {
+                    order: oi,
+                    quote: qi,
+                });
+            }
+        }
+    }
     let better = |a: f64, b: f64| match side {
         Side::Bid => a > b,
         Side::Ask => a < b,
     };
-    let mut qi = 0usize;
-    if p.use_modify {
-        loop {
-            while qi < desired.len() && quote_used[qi] {
-                qi += 1;
+    let mut held = [false; crate::strategy::MAX_LEVELS];
+    for (qi, q) in desired.iter().enumerate() {
+        if quote_used[qi] {
+            continue;
+        }
+        if (0..orders.len()).any(|oi| at_px(q, oi, &orders[oi], &order_kept)) {
+            quote_used[qi] = true;
+            held[qi] = true;
+            continue;
+        }
+        if !p.use_modify {
+            continue;
+        }
+        let mut pick: Option<usize> = None;
+        for (oi, o) in orders.iter().enumerate() {
+            if live(o)
+                && !order_used[oi]
+                && o.state == OrderState::Resting
+                && pick.is_none_or(|j| better(o.px, orders[j].px))
+            {
+                pick = Some(oi);
             }
-            if qi >= desired.len() {
-                break;
-            }
-            let mut pick: Option<usize> = None;
-            for (oi, o) in orders.iter().enumerate() {
-                if live(o)
-                    && !order_used[oi]
-                    && o.state == OrderState::Resting
-                    && pick.is_none_or(|j| better(o.px, orders[j].px))
-                {
-                    pick = Some(oi);
-                }
-            }
-            let Some(oi) = pick else { break };
+        }
+        if let Some(oi) = pick {
             order_used[oi] = true;
             quote_used[qi] = true;
             out.push(Decision::Modify {
@@ -157,7 +222,9 @@ pub fn reconcile_side(
         }
     }
     for (i, used) in quote_used.iter().enumerate().take(desired.len()) {
-        if !used {
+        if held[i] {
+            out.push(Decision::Hold { quote: i });
+        } else if !used {
             out.push(Decision::Place { quote: i });
         }
     }

@@ -19,12 +19,14 @@ const POW10: [f64; 13] = [
     1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 ];
 
+#[inline]
 fn pow10(n: u32) -> f64 {
     POW10[(n as usize).min(POW10.len() - 1)]
 }
 
 /// Decimals a price of this magnitude may carry: `min(6 - szDecimals, 5 - integer digits)`,
 /// never negative (prices of 100000 and above are integers).
+#[inline]
 pub fn price_decimals(px: f64, sz_decimals: u32) -> u32 {
     let max_dec = MAX_PERP_DECIMALS.saturating_sub(sz_decimals) as i32;
     // Digits before the point: 1 for [1, 10), 0 for [0.1, 1), -1 for [0.01, 0.1), ...
@@ -37,10 +39,12 @@ pub fn price_decimals(px: f64, sz_decimals: u32) -> u32 {
 }
 
 /// The price grid step at `px`: `10^-price_decimals(px)`.
+#[inline]
 pub fn price_tick(px: f64, sz_decimals: u32) -> f64 {
     1.0 / pow10(price_decimals(px, sz_decimals))
 }
 
+#[inline]
 fn round_scaled(x: f64, dec: u32, up: bool) -> f64 {
     let s = pow10(dec);
     let v = x * s;
@@ -58,6 +62,7 @@ fn round_scaled(x: f64, dec: u32, up: bool) -> f64 {
 
 /// Rounds a bid price down (`up = false`) or an ask price up (`up = true`) to the nearest valid
 /// Hyperliquid perp price. Values already valid are returned unchanged.
+#[inline]
 pub fn round_price(px: f64, sz_decimals: u32, up: bool) -> f64 {
     if !(px.is_finite() && px > 0.0) {
         return px;

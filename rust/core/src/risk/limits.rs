@@ -8,6 +8,12 @@ use serde::{Deserialize, Serialize};
 use crate::config::MarketMakerConfig;
 use crate::params::{auto_derive, round_down, ExchangeContext};
 
+/// The engine re-resolves its limits when its mid has moved more than this fraction since the
+/// last resolve (and after account changes): a `max_position_usd` limit's coin ceiling follows
+/// the mark with up to this lag. The venue's own check of a USD limit allows as much
+/// (`MatchingEngine::set_max_position_usd`).
+pub const LIMITS_REFRESH_FRAC: f64 = 0.005;
+
 /// Concrete limits for one mark price, whichever way the config stated them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedLimits {

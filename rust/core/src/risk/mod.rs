@@ -17,7 +17,7 @@ pub mod sent;
 
 pub use guard::{Guard, GuardLimits, GuardOrder};
 pub use ledger::{Ledger, LedgerOrder, LedgerState, NewOrder, OpenOrder, SentItem, Target};
-pub use limits::{resolve_limits, ResolvedLimits};
+pub use limits::{resolve_limits, ResolvedLimits, LIMITS_REFRESH_FRAC};
 pub use sent::read_action;
 
 #[cfg(test)]

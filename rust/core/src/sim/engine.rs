@@ -378,13 +378,46 @@ impl MatchingEngine {
         Ok(u)
     }
 
-    /// Tells the venue an account's max position on one coin (the bot's hard ceiling), so that
-    /// it counts safety-invariant breaches itself.
+    /// Tells the venue an account's limit in USD on one coin (`max_position_usd`, SPEC 2: the
+    /// source of truth, the coin ceiling recomputed at the mark), so that it counts breaches
+    /// itself. The venue holds it to the notional at its own mid (the market's liquidity, our
+    /// orders left out), with `tolerance` for a bot that re-resolves its coin ceiling only when
+    /// the mark moved more than that fraction: the ceiling is `usd / (mid * (1 - tolerance))`
+    /// rounded down to a lot, recomputed at every check of the account. Exposure at or under
+    /// it is never a breach whatever mark within the tolerance the bot resolved at; above it is.
     ///
     /// # Errors
-    /// `Error::Invalid` for an unknown account or coin, or a negative size.
-    pub fn set_max_position(&mut self, address: &str, coin: &str, max_position: f64) -> Result<()> {
-        crate::check::non_negative("max_position", max_position)?;
+    /// `Error::Invalid` for an unknown account or coin, a non-positive USD limit or a tolerance
+    /// outside [0, 1).
+    pub fn set_max_position_usd(
+        &mut self,
+        address: &str,
+        coin: &str,
+        usd: f64,
+        tolerance: f64,
+    ) -> Result<()> {
+        crate::check::positive("max_position_usd", usd)?;
+        if !(0.0..1.0).contains(&tolerance) {
+            return Err(Error::invalid("tolerance", tolerance, "must be in [0, 1)"));
+        }
+        let (u, i) = self.account_asset(address, coin)?;
+        let lots = self.usd_ceiling(i, usd, tolerance);
+        let p = &mut self.accounts[u as usize].positions[i];
+        p.max_position_usd = Some((usd, tolerance));
+        p.max_position = Some(lots);
+        p.check_invariant();
+        Ok(())
+    }
+
+    /// The coin ceiling of a USD limit at the market's mid now, lots.
+    fn usd_ceiling(&self, asset: usize, usd: f64, tolerance: f64) -> i64 {
+        let mid = self.market_mid(asset);
+        let lots =
+            usd / (mid * (1.0 - tolerance)) * 10f64.powi(self.assets[asset].sz_decimals as i32);
+        (lots * (1.0 + 1e-12)).floor() as i64
+    }
+
+    fn account_asset(&self, address: &str, coin: &str) -> Result<(u32, usize)> {
         let u = *self
             .by_address
             .get(&lower(address))
@@ -392,9 +425,21 @@ impl MatchingEngine {
         let i = self
             .asset_index(coin)
             .ok_or_else(|| Error::invalid("coin", coin, "is not listed"))?;
+        Ok((u, i))
+    }
+
+    /// Tells the venue an account's max position on one coin (the bot's hard ceiling), so that
+    /// it counts safety-invariant breaches itself.
+    ///
+    /// # Errors
+    /// `Error::Invalid` for an unknown account or coin, or a negative size.
+    pub fn set_max_position(&mut self, address: &str, coin: &str, max_position: f64) -> Result<()> {
+        crate::check::non_negative("max_position", max_position)?;
+        let (u, i) = self.account_asset(address, coin)?;
         let lots = self.assets[i].sz_from_f64(max_position);
         let p = &mut self.accounts[u as usize].positions[i];
         p.max_position = Some(lots);
+        p.max_position_usd = None;
         p.check_invariant();
         Ok(())
     }
@@ -902,6 +947,12 @@ impl MatchingEngine {
 
     fn check_user(&mut self, u: u32) {
         let now = self.now;
+        for i in 0..self.accounts[u as usize].positions.len() {
+            if let Some((usd, tol)) = self.accounts[u as usize].positions[i].max_position_usd {
+                let lots = self.usd_ceiling(i, usd, tol);
+                self.accounts[u as usize].positions[i].max_position = Some(lots);
+            }
+        }
         let acct = &mut self.accounts[u as usize];
         for (i, p) in acct.positions.iter_mut().enumerate() {
             if p.check_invariant() {

@@ -464,6 +464,7 @@ impl MatchingEngine {
                         "restingBuy": spec.sz_to_f64(p.resting_buy),
                         "restingSell": spec.sz_to_f64(p.resting_sell),
                         "maxPosition": p.max_position.map(|m| spec.sz_to_f64(m)),
+                        "maxPositionUsd": p.max_position_usd.map(|(usd, _)| usd),
                         "breaches": p.breaches,
                         "maxExcess": spec.sz_to_f64(p.max_excess),
                         "leverage": p.leverage,

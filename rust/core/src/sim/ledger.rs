@@ -18,8 +18,11 @@ pub struct Position {
     /// USD notional of the resting orders that need margin (all but reduce-only).
     pub resting_notional: f64,
     pub leverage: u32,
-    /// Configured max position in lots (the bot's hard ceiling), if the venue was told it.
+    /// Configured max position in lots (the bot's hard ceiling), if the venue was told it; under
+    /// a USD limit, its coin ceiling at the venue's mid of the last check.
     pub max_position: Option<i64>,
+    /// A USD limit `(usd, tolerance)` instead: see `MatchingEngine::set_max_position_usd`.
+    pub max_position_usd: Option<(f64, f64)>,
     /// Currently in breach on the long / short side.
     pub in_breach: [bool; 2],
     /// Breaches counted on this asset (each entry into breach, per direction).

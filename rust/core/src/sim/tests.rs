@@ -388,6 +388,56 @@ fn breaches_are_counted_from_resting_orders_and_position() {
     assert_eq!(l[A]["coins"]["ETH"]["maxExcess"], json!(0.1));
 }
 
+/// A USD limit (SPEC 2: the source of truth) is held at the venue's own mid, with the bot's
+/// re-resolve hysteresis (0.5%) as tolerance: ceiling = usd / (mid * 0.995), rounded down to a
+/// lot. Hand-computed for $1000 on ETH (lots of 0.0001), the market's book moved by hand.
+#[test]
+fn a_usd_limit_is_counted_at_the_venues_own_mid() {
+    let cfg = SimConfig {
+        market: MarketKind::External,
+        assets: vec![AssetConfig {
+            coin: "ETH".into(),
+            sz_decimals: 4,
+            mid: 1960.0,
+            ..AssetConfig::default()
+        }],
+        ..SimConfig::default()
+    };
+    let mut e = MatchingEngine::new(cfg).unwrap();
+    e.add_account(A, 100_000.0).unwrap();
+    // The market's own book, one coin a side 0.1 from `mid` (prices in cents).
+    let set_mid = |e: &mut MatchingEngine, cents: i64| {
+        e.apply_l2_levels(0, &[(cents - 10, 10_000, 1)], &[(cents + 10, 10_000, 1)]);
+    };
+    set_mid(&mut e, 196_000);
+    e.set_max_position_usd(A, "ETH", 1000.0, 0.005).unwrap();
+    let mut r = Run { nonce: 0 };
+    // At 1960 the ceiling is 1000 / (1960 * 0.995) = 0.51277 -> 0.5127: 0.51 of buys is within
+    // it (the coin max at a starting mid of 2000, 0.5, would have counted this).
+    r.send(&mut e, A, order(true, "1900", "0.3", "Alo"));
+    r.send(&mut e, A, order(true, "1899", "0.21", "Alo"));
+    assert_eq!(block(&mut e, T0 + 70)["breaches"], json!([]));
+    // +0.5% to 1969.8: a bot that resolved at 1960 keeps its 0.5102 and need not re-resolve;
+    // the venue's ceiling, 1000 / (1969.8 * 0.995) = 0.51022 -> 0.5102, still holds the 0.51.
+    set_mid(&mut e, 196_980);
+    r.send(&mut e, A, order(false, "2100", "0.01", "Alo"));
+    assert_eq!(block(&mut e, T0 + 140)["breaches"], json!([]));
+    // At 2000 the ceiling is 0.5025: buys kept at 0.51 once the mark rose 2% are a breach,
+    // counted at the account's next event.
+    set_mid(&mut e, 200_000);
+    r.send(&mut e, A, order(false, "2101", "0.01", "Alo"));
+    let b = block(&mut e, T0 + 210);
+    assert_eq!(b["breaches"].as_array().unwrap().len(), 1, "{b}");
+    let l = e.ledger_json();
+    assert_eq!(l[A]["breaches"], json!(1));
+    assert_eq!(l[A]["coins"]["ETH"]["maxExcess"], json!(0.0075));
+    // A coin limit replaces the USD one: 0.6 coin, whatever the mid.
+    e.set_max_position(A, "ETH", 0.6).unwrap();
+    set_mid(&mut e, 300_000);
+    r.send(&mut e, A, order(false, "3100", "0.01", "Alo"));
+    assert_eq!(block(&mut e, T0 + 280)["breaches"], json!([]));
+}
+
 #[test]
 fn hip3_assets_get_their_ids_and_meta() {
     let cfg = SimConfig {

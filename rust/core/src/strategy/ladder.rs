@@ -591,6 +591,9 @@ pub(super) fn toward_touch(inp: &LadderInput, side: Side, depth_bps: f64) -> f64
 
 /// The price `depth_bps` from mid on `side`, rounded away from the touch, and moved off the
 /// other side of the book if it would cross it (post-only).
+// Inlined into both ladders' level loops (once it had a second caller LLVM kept it out of
+// line: +1,000 instructions a steady cycle, callgrind).
+#[inline]
 pub(super) fn post_only_price(inp: &LadderInput, side: Side, depth_bps: f64) -> f64 {
     let (raw, up) = match side {
         Side::Bid => (inp.mid * (1.0 - depth_bps * 1e-4), false),
