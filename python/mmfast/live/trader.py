@@ -256,7 +256,13 @@ class Trader:
         if path is not None:
             # The guard's price band is read from the feed itself (a bbo's mid), not from the
             # engine's book; the core's engine reads the frame in the same call.
-            mid = path.on_hl_frame(frame, recv_ms, native)
+            try:
+                mid = path.on_hl_frame(frame, recv_ms, native)
+            except MmfastError:
+                # The engine refused a frame the guard may have read a bbo's mid from first.
+                if frame.startswith(b'{"channel":"bbo"') and path.mid is not None:
+                    self.mid = path.mid
+                raise
             if mid is not None:
                 self.mid = mid
         if self.engine is not None and (native is None or path is None):

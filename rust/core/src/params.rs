@@ -10,6 +10,11 @@ pub const MIN_NOTIONAL_BUFFER: f64 = 1.15;
 /// Share of the leveraged margin capacity the derivation is willing to use.
 pub const MARGIN_SAFETY: f64 = 0.5;
 
+/// Lowest maker fee accepted, bps: a maker rebate is a negative fee (`userFees.userAddRate`
+/// is negative for it). Hyperliquid's best published rebate is -0.3 bps (> 3% of 14-day maker
+/// volume, PROTOCOL 5.3); -1 leaves room for a schedule change without admitting a typo'd -15.
+pub const MIN_FEE_BPS: f64 = -1.0;
+
 /// What the exchange and the account say at startup.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ExchangeContext {
@@ -26,14 +31,15 @@ impl ExchangeContext {
     /// Checks every field's domain, naming the first field that is out of it.
     ///
     /// # Errors
-    /// Non-finite values; mark or min notional <= 0; negative margin, leverage, fee or account
-    /// value; more than 10 size decimals.
+    /// Non-finite values; mark or min notional <= 0; negative margin, leverage or account
+    /// value; a fee below `MIN_FEE_BPS` (a rebate tier's negative fee is valid) or above 100 bps;
+    /// more than 10 size decimals.
     pub fn validate(&self) -> Result<()> {
         check::positive("mark_px", self.mark_px)?;
         check::non_negative("available_margin", self.available_margin)?;
         check::non_negative("account_value", self.account_value)?;
         check::non_negative("max_leverage", self.max_leverage)?;
-        check::in_range("fee_bps", self.fee_bps, 0.0, 100.0)?;
+        check::in_range("fee_bps", self.fee_bps, MIN_FEE_BPS, 100.0)?;
         check::positive("min_notional", self.min_notional)?;
         check::in_range("sz_decimals", f64::from(self.sz_decimals), 0.0, 10.0)?;
         Ok(())
@@ -271,6 +277,20 @@ mod tests {
         c = ok;
         c.available_margin = f64::INFINITY;
         assert!(err(1.0, c).contains("available_margin = inf"));
+        c = ok;
+        c.fee_bps = -1.5;
+        assert!(err(1.0, c).contains("fee_bps = -1.5"));
+    }
+
+    #[test]
+    fn a_maker_rebate_is_a_valid_fee() {
+        // A rebate-tier account: userFees.userAddRate = -0.00003 -> -0.3 bps.
+        let mut c = ctx(2000.0, 1000.0, 25.0);
+        c.fee_bps = -0.3;
+        let d = auto_derive(1000.0, SpreadProfile::Default, &c).unwrap();
+        assert!(d.viable);
+        // The keep-or-replace tolerance stays at its 3 bps floor.
+        assert_eq!(d.max_bps_diff, 3.0);
     }
 
     proptest! {

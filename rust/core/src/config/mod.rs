@@ -101,7 +101,7 @@ pub struct MarketMakerConfig {
     pub target_liquidity: Option<f64>,
     /// GLFT gamma (bps units); the profile's when absent.
     pub risk_aversion: Option<f64>,
-    /// Maker fee in bps until `userFees` says otherwise.
+    /// Maker fee in bps until `userFees` says otherwise; negative at a rebate tier.
     pub fee_bps: f64,
     /// Leverage set with `updateLeverage` at startup.
     pub leverage: u32,
@@ -339,7 +339,13 @@ impl MarketMakerConfig {
                 "one of max_position, max_position_usd or capital_usd is required",
             );
         }
-        c.range("fee_bps", self.fee_bps, 0.0, 100.0, false);
+        c.range(
+            "fee_bps",
+            self.fee_bps,
+            crate::params::MIN_FEE_BPS,
+            100.0,
+            false,
+        );
         if self.leverage == 0 {
             c.fail("leverage", "0", "must be >= 1");
         }

@@ -257,3 +257,14 @@ fn testnet_is_the_default_network() {
         Network::Testnet
     );
 }
+
+#[test]
+fn a_maker_rebate_is_a_valid_fee_and_a_large_negative_one_is_not() {
+    // Hyperliquid pays its top makers -0.3 bps (PROTOCOL 5.3): a negative maker fee.
+    let c = load("asset = \"ETH\"\nmax_position = 1\nfee_bps = -0.3\n").unwrap();
+    assert_eq!(c.fee_bps, -0.3);
+    let e = load("asset = \"ETH\"\nmax_position = 1\nfee_bps = -15\n").unwrap_err();
+    let v = e.violations.iter().find(|v| v.field == "fee_bps").unwrap();
+    assert_eq!(v.value, "-15");
+    assert_eq!(v.reason, "must be in [-1, 100)");
+}
