@@ -466,6 +466,22 @@ def test_pnl_average_cost_realised_and_unrealised() -> None:
     assert p.net(80.0) == pytest.approx(40.0 - 0.05)
 
 
+def test_pnl_adopts_the_exchange_position_at_the_mark() -> None:
+    """Fills lost with a socket: the exchange's position is adopted as if traded at the mark,
+    so no phantom PnL appears (setting the position alone showed 0.0249 x 3000 = +74.70 USD
+    from flat, and its loss tripped the drawdown kill)."""
+    p = PnL()
+    p.adopt(0.0249, 3000.0)
+    assert p.position == 0.0249 and p.avg_px == pytest.approx(3000.0)
+    assert p.total(3000.0) == pytest.approx(0.0) and p.fills == 0 and p.volume_usd == 0.0
+    p.adopt(0.0, 3001.0)  # the position is gone again, one tick higher: +0.0249 realised
+    assert p.position == 0.0 and p.realised == pytest.approx(0.0249)
+    p.on_fill(False, 3000.0, 1.0, 0.0)  # short 1 @ 3000
+    p.adopt(-0.5, 2990.0)  # half of it bought back unseen, at 2990: +5
+    assert p.position == pytest.approx(-0.5) and p.avg_px == pytest.approx(3000.0)
+    assert p.realised == pytest.approx(0.0249 + 5.0) and p.max_abs_position == 1.0
+
+
 # ---- unanswered actions ----
 
 

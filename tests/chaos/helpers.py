@@ -10,6 +10,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,4 +59,25 @@ def start_bot(
     pytest.fail(f"the bot did not start quoting in 60 s: {err[-2000:]}")
 
 
-__all__ = ["new_key", "open_orders", "start_bot", "venue"]
+class Stderr:
+    """The bot's stderr, read as it comes: tests wait on what the bot says, not on sleeps."""
+
+    def __init__(self, p: subprocess.Popen[str]) -> None:
+        assert p.stderr is not None
+        self.fd = p.stderr.fileno()
+        self.text = ""
+
+    def wait(self, pred: Callable[[str], bool], timeout_s: float) -> bool:
+        """Reads until `pred(text so far)` holds, the stream ends or `timeout_s` passes."""
+        deadline = time.monotonic() + timeout_s
+        while not pred(self.text) and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.5)
+            if ready:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    break
+                self.text += chunk.decode(errors="replace")
+        return pred(self.text)
+
+
+__all__ = ["Stderr", "new_key", "open_orders", "start_bot", "venue"]

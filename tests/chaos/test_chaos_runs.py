@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import new_key, open_orders, start_bot, venue
+from .helpers import Stderr, new_key, open_orders, start_bot, venue
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
@@ -41,9 +41,11 @@ def wait_for(pred: Any, timeout_s: float, step_s: float = 0.1) -> float | None:
     return None
 
 
-def finish(p: Any, tmp_path: Path) -> dict[str, Any]:
+def finish(p: Any, tmp_path: Path, read: str = "") -> dict[str, Any]:
+    """SIGINT, then the summary; `read` is the stderr a test already read."""
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
+    err = read + err
     assert "Traceback" not in err, err[-3000:]
     return json.loads((tmp_path / "s.json").read_text())
 
@@ -126,17 +128,27 @@ def test_random_faults_leave_no_trace(tmp_path: Path) -> None:
 
 
 def test_frozen_sockets_are_found_and_replaced_then_quoting_resumes(tmp_path: Path) -> None:
-    """Issue 13 item 11: every Hyperliquid socket freezes for 10 s. The order and user sockets
-    are declared dead by their liveness check (idle ping + pong timeout, well inside the freeze)
-    and replaced, the bot resynchronises with the exchange, quotes again, and its position is
-    the venue's (fills sent while frozen were lost with the frames)."""
+    """Issue 13 item 11: every Hyperliquid socket freezes. The order and user sockets are
+    declared dead by their liveness check (idle ping after a third of the stale threshold, pong
+    timeout 4 s: ~5 s, well inside the freeze) and replaced, the bot resynchronises with the
+    exchange, quotes again, and its position is the venue's (fills sent while frozen were lost
+    with the frames). Each step is waited for as the bot reports it or the venue shows it,
+    never after a fixed sleep, so a slow machine only takes longer."""
+    freeze_s = 12.0
     with quoting_bot(tmp_path) as (v, address, p):
+        err = Stderr(p)
         try:
-            inject(v.url, "freeze_hl_ws", 10.0)
-            time.sleep(10.0)
-            back = wait_for(lambda: open_orders(v.url, address), 30)
-            assert back is not None, "quoting did not resume after the freeze"
+            inject(v.url, "freeze_hl_ws", freeze_s)
+            gone = wait_for(lambda: not open_orders(v.url, address), freeze_s)
+            assert gone is not None, "quotes still resting during the freeze"
+            dead = err.wait(
+                lambda t: all(f"ws: {n}: disconnected" in t for n in ("orders", "user", "market")),
+                freeze_s + 30,
+            )
+            assert dead, f"a frozen socket was not found dead: {err.text[-3000:]}"
+            back = wait_for(lambda: open_orders(v.url, address), 60)
+            assert back is not None, f"quoting did not resume after the freeze: {err.text[-3000:]}"
         finally:
-            s = finish(p, tmp_path)
+            s = finish(p, tmp_path, err.text)
         assert s["reconnects"] >= 3, s["reconnects"]  # orders, user and market sockets
         check_clean(s)

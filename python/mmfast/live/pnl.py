@@ -19,7 +19,23 @@ class PnL:
 
     def on_fill(self, is_buy: bool, px: float, sz: float, fee: float) -> None:
         """Applies one fill; `fee` in USD as the exchange reports it (negative = rebate)."""
-        signed = sz if is_buy else -sz
+        self._move(sz if is_buy else -sz, px)
+        self.fees += fee
+        self.volume_usd += px * sz
+        self.fills += 1
+
+    def adopt(self, position: float, px: float) -> None:
+        """Takes the exchange's position when fills were lost (a socket down): the difference
+        is booked as if traded at `px` (the mark: lost fills are recent), with no fee and no
+        fill counted. Setting the position alone kept the average price of another position
+        (0 when flat), so 0.0249 ETH adopted from flat showed +74.70 USD unrealised, and its
+        loss a moment later tripped the drawdown kill (issue 13, frozen-socket chaos test)."""
+        if abs(position - self.position) > 1e-12:
+            self._move(position - self.position, px)
+
+    def _move(self, signed: float, px: float) -> None:
+        """The position moves by `signed` at `px` (average-cost method)."""
+        sz = abs(signed)
         pos = self.position
         if pos == 0.0 or (pos > 0) == (signed > 0):
             new = pos + signed
@@ -34,9 +50,6 @@ class PnL:
             elif (new > 0) != (pos > 0):  # flipped: the rest opens at this price
                 self.avg_px = px
             self.position = new
-        self.fees += fee
-        self.volume_usd += px * sz
-        self.fills += 1
         self.max_abs_position = max(self.max_abs_position, abs(self.position))
 
     def unrealised(self, mark: float | None) -> float:

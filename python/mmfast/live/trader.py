@@ -372,7 +372,7 @@ class Trader:
                     path.position,
                 )
                 path.position = st.position
-                self.pnl.position = st.position
+                self.pnl.adopt(st.position, self.mid or st.entry_px or 0.0)
             else:
                 self._drift_seen = st.position  # confirm on the next reading: fills in transit
         else:
