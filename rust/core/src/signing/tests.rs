@@ -400,3 +400,27 @@ fn high_s_twin_of_a_valid_signature_is_refused() {
         assert!(err.to_string().contains("high-s"), "{err}");
     }
 }
+
+proptest::proptest! {
+    /// libsecp256k1 signs what k256 (the RustCrypto implementation the SDK vectors were first
+    /// matched with) signs, byte for byte, for any key and digest: the same RFC 6979 nonce, the
+    /// same low s, the same parity; and the per-call scalar signs as the key does.
+    #[test]
+    fn libsecp256k1_signs_as_k256_does(
+        secret in proptest::array::uniform32(proptest::prelude::any::<u8>()),
+        digest in proptest::array::uniform32(proptest::prelude::any::<u8>()),
+    ) {
+        let Ok(key) = PrivateKey::from_bytes(&secret) else {
+            return Ok(()); // zero or above the curve order: no key
+        };
+        let sig = key.sign_digest(&digest);
+        let k = k256::ecdsa::SigningKey::from_slice(&secret).unwrap();
+        let (want, recid) = k.sign_prehash_recoverable(&digest);
+        let (r, s) = want.split_bytes();
+        proptest::prop_assert_eq!(sig.r, <[u8; 32]>::from(r));
+        proptest::prop_assert_eq!(sig.s, <[u8; 32]>::from(s));
+        proptest::prop_assert_eq!(sig.v, 27 + (recid.to_byte() & 1));
+        proptest::prop_assert_eq!(SecretScalar::from_bytes(&secret).unwrap().sign_digest(&digest), sig);
+        proptest::prop_assert_eq!(recover_address(&digest, &sig).unwrap(), key.address());
+    }
+}
