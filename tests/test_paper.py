@@ -31,8 +31,13 @@ def paper(
     return r, json.loads(summary.read_text())
 
 
+#: The demo market with four times its takers and 40% of its book (as test_paper_vs_backtest):
+#: the plain demo market fills a few times a minute, so 20 s could end without a fill by chance.
+BUSY = ("--set", "market.trade_rate=20", "--set", "market.level_usd=1000")
+
+
 def test_paper_twenty_seconds(tmp_path: Path) -> None:
-    r, s = paper(tmp_path, "--duration", "20")
+    r, s = paper(tmp_path, "--duration", "20", *BUSY)
     assert r.returncode == 0, r.stderr[-3000:]
     assert s["fills"] > 0
     assert s["max_abs_position"] <= s["max_position"]
@@ -79,3 +84,24 @@ def test_the_key_never_appears_in_anything_a_run_produces(tmp_path: Path) -> Non
         text = data.decode("latin-1").lower()
         for n in needles:
             assert n.lower() not in text, f"key material in {name}"
+
+
+def test_market_overrides_are_checked_before_the_venue_starts(tmp_path: Path) -> None:
+    """`--set market.*` reaches the venue's market (paper and backtest take the same keys); a
+    key or value the market does not take is the user's mistake: one line naming it, exit 2."""
+    for bad, names in (
+        ("market.nonsense=1", "market.nonsense"),
+        ("market.trade_rate=-1", "must be >= 0"),
+        ("venue.maker_fee_bps=1", "venue.* and backtest.* are backtest settings"),
+        ("ladder.min_half_spread_bps", "expected PATH=VALUE"),
+    ):
+        cmd = [sys.executable, "-m", "mmfast.cli", "paper", "--plain", "--duration", "1"]
+        r = subprocess.run(
+            [*cmd, "--set", bad],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert r.returncode == 2, (bad, r.stderr[-2000:])
+        assert names in r.stderr and "Traceback" not in r.stderr, (bad, r.stderr[-2000:])

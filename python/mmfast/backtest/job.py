@@ -109,6 +109,17 @@ def _json_value(v: object) -> object:
         return v
 
 
+def parse_set(items: list[str]) -> list[tuple[str, str]]:
+    """`--set PATH=VALUE` items (backtest and paper) as (path, value) pairs."""
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        path, eq, value = item.partition("=")
+        if not eq or not path.strip():
+            raise InputError(f"--set {item!r}: expected PATH=VALUE, e.g. market.trade_rate=20")
+        pairs.append((path.strip(), value.strip()))
+    return pairs
+
+
 def split_overrides(
     overrides: tuple[tuple[str, object], ...],
 ) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]:

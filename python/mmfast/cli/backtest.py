@@ -152,13 +152,9 @@ def add_job_arguments(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
 
 def job_from_args(args: argparse.Namespace) -> Any:
     from mmfast.backtest import Job
+    from mmfast.backtest.job import parse_set
 
-    overrides: list[tuple[str, object]] = []
-    for item in args.set:
-        path, eq, value = item.partition("=")
-        if not eq or not path.strip():
-            raise MmfastUsage(f"--set {item!r}: expected PATH=VALUE")
-        overrides.append((path.strip(), value.strip()))
+    overrides: list[tuple[str, object]] = list(parse_set(args.set))
     for flag, path in (
         ("maker_fee_bps", "venue.maker_fee_bps"),
         ("taker_fee_bps", "venue.taker_fee_bps"),

@@ -42,7 +42,7 @@ from mmfast.cli.common import (
     non_negative_int,
     positive_float,
 )
-from mmfast.errors import ConfigError, MmfastError
+from mmfast.errors import ConfigError, InputError, MmfastError
 
 log = logging.getLogger("mmfast.paper")
 
@@ -72,6 +72,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         f"{PAPER_MIN_HALF_SPREAD_BPS} and limits from --capital, as mmfast backtest)",
     )
     p.add_argument("--seed", type=non_negative_int, default=7, help="seed of the synthetic market")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a bot config path, or a synthetic market parameter as market.NAME "
+        "(the same as `mmfast backtest --set`, e.g. market.trade_rate=20); repeatable",
+    )
     p.add_argument(
         "--capital",
         type=positive_float,
@@ -194,7 +202,9 @@ def build_config(
 
         args.metrics_port = metrics_port(args.metrics_port)  # 0: a free port, chosen once
         forced.append(("live.metrics_port", str(args.metrics_port)))
-    return load_config(args.config, overrides=forced, defaults=defaults)
+    # `--set` paths override the file and the environment; what paper must fix wins over them.
+    over = [*getattr(args, "bot_overrides", []), *forced]
+    return load_config(args.config, overrides=over, defaults=defaults)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -220,17 +230,41 @@ def run(args: argparse.Namespace) -> int:
     return 0 if summary.get("errors", 1) == 0 and summary.get("invariant_breaches", 1) == 0 else 1
 
 
+def check_market(asset: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Validates `--set market.*` by the venue's own parser before the venue starts (a bad key
+    or value is the user's mistake, named here, not the venue process's failure)."""
+    from mmfast._core import MatchingEngine
+
+    try:
+        MatchingEngine(orjson.dumps({"assets": [asset]}).decode())
+    except MmfastError as e:
+        names = ", ".join(f"market.{k}" for k in overrides)
+        raise InputError(f"--set {names}: {e}") from None
+
+
 def paper(args: argparse.Namespace) -> dict[str, Any]:
     from mmfast import Signer
+    from mmfast.backtest.job import parse_set, split_overrides
     from mmfast.keys import Identity
     from mmfast.live.venue_process import VenueProcess
     from mmfast.ops.session import run_session
 
+    args.bot_overrides, other = split_overrides(tuple(parse_set(getattr(args, "set", []))))
+    if other["venue"] or other["backtest"]:
+        raise InputError(
+            "--set: venue.* and backtest.* are backtest settings; paper takes bot config "
+            "paths and market.*: "
+            + ", ".join(f"{k}.{n}" for k in ("venue", "backtest") for n in other[k])
+        )
     market = args.market
     kind, name = parse_market(market)
     if kind == "synthetic":
-        # The presets of `mmfast backtest --market synthetic:NAME` (sim/presets.rs).
+        # The presets of `mmfast backtest --market synthetic:NAME` (sim/presets.rs), with the
+        # same market.* overrides.
         asset = synthetic_asset(name, "ETH")
+        if other["market"]:
+            asset["synthetic"].update(other["market"])
+            check_market(asset, other["market"])
         venue_args = [
             "--market",
             "synthetic",
@@ -240,6 +274,10 @@ def paper(args: argparse.Namespace) -> dict[str, Any]:
             orjson.dumps({"assets": [asset]}).decode(),
         ]
     else:
+        if other["market"]:
+            raise InputError(
+                "--set market.*: a replay has no market parameters: " + ", ".join(other["market"])
+            )
         path = name
         if not path or not Path(path).is_file():
             raise ConfigError(f"--market {market}: file not found")
