@@ -72,6 +72,19 @@ fn ack_all(e: &mut QuoteEngine, out_actions: &[OrderStep], next_oid: &mut u64) {
     }
 }
 
+/// A warm engine (requote tolerance 2 bps) whose first ladder is placed and acknowledged at
+/// T0; the next oid to hand out.
+fn acked_ladder() -> (QuoteEngine, u64) {
+    let mut c = cfg();
+    c.reconcile.max_bps_diff = 2.0;
+    let mut e = engine_with(c);
+    warm(&mut e);
+    let mut oid = 0;
+    let (_, acts) = run_cycle(&mut e, T0);
+    ack_all(&mut e, &acts, &mut oid);
+    (e, oid)
+}
+
 fn run_cycle(e: &mut QuoteEngine, now: u64) -> (CycleOutput, Vec<OrderStep>) {
     let out = e.cycle(now).clone();
     let acts = out.actions.as_slice().to_vec();
@@ -249,13 +262,7 @@ fn red_zone_is_reduce_only() {
 
 #[test]
 fn reconcile_keeps_1bp_and_replaces_3bp_with_max_bps_diff_2() {
-    let mut c = cfg();
-    c.reconcile.max_bps_diff = 2.0;
-    let mut e = engine_with(c);
-    warm(&mut e);
-    let mut oid = 0;
-    let (_, acts) = run_cycle(&mut e, T0);
-    ack_all(&mut e, &acts, &mut oid);
+    let (mut e, _) = acked_ladder();
     let before: Vec<(u128, f64)> = e.orders().iter().map(|o| (o.cloid, o.px)).collect();
     // Mid up 0.3 = 1 bp: desired quotes move ~1 bp, every order is kept.
     e.on_hl_top(3000.2, 2.0, 3000.4, 2.0, T0 + 500).unwrap();
@@ -279,13 +286,7 @@ fn reconcile_keeps_1bp_and_replaces_3bp_with_max_bps_diff_2() {
 
 #[test]
 fn modify_ack_before_old_cancel_and_exposure_counts_both_in_flight() {
-    let mut c = cfg();
-    c.reconcile.max_bps_diff = 2.0;
-    let mut e = engine_with(c);
-    warm(&mut e);
-    let mut oid = 0;
-    let (_, acts) = run_cycle(&mut e, T0);
-    ack_all(&mut e, &acts, &mut oid);
+    let (mut e, mut oid) = acked_ladder();
     let exp0 = e.exposure();
     e.on_hl_top(3000.8, 2.0, 3001.0, 2.0, T0 + 1_000).unwrap();
     let (_, acts) = run_cycle(&mut e, T0 + 1_000);
@@ -478,13 +479,7 @@ fn overlay_multipliers_stack_on_the_increasing_side_capped_at_3() {
 #[test]
 fn quota_pressure_widens_tolerance_and_slows_requotes_not_spreads() {
     let run = |quota: Option<(u64, u64)>| {
-        let mut c = cfg();
-        c.reconcile.max_bps_diff = 2.0;
-        let mut e = engine_with(c);
-        warm(&mut e);
-        let mut oid = 0;
-        let (_, acts) = run_cycle(&mut e, T0);
-        ack_all(&mut e, &acts, &mut oid);
+        let (mut e, _) = acked_ladder();
         if let Some((used, cap)) = quota {
             e.set_quota(used, cap);
         }
@@ -1164,13 +1159,7 @@ fn assert_one_order_per_price(before: &[TrackedOrder], acts: &[OrderStep]) {
 /// order is kept for it, and nothing was ever doubled.
 #[test]
 fn a_price_where_our_order_may_still_rest_is_held_until_the_answer() {
-    let mut c = cfg();
-    c.reconcile.max_bps_diff = 2.0;
-    let mut e = engine_with(c);
-    warm(&mut e);
-    let mut oid = 0;
-    let (_, acts) = run_cycle(&mut e, T0);
-    ack_all(&mut e, &acts, &mut oid);
+    let (mut e, _) = acked_ladder();
     let placed: Vec<(Side, f64)> = e.orders().iter().map(|o| (o.side, o.px)).collect();
     // Mid up 3 bps: the ladder moves by modify, and the answer does not come.
     e.on_hl_top(3000.8, 2.0, 3001.0, 2.0, T0 + 1_000).unwrap();
