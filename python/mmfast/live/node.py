@@ -601,6 +601,7 @@ class Node:
         if late_only:
             targets = [t for t in targets if t[1] not in self._cancel_asked]
         if not targets:
+            log.info("cancel all (%s): no order known by oid", reason)
             return
         self._cancel_asked.update(oid for _, oid in targets)
         log.warning("cancel all (%s): %d order(s)", reason, len(targets))
@@ -608,9 +609,12 @@ class Node:
         try:
             # The operator's pauses and kills go by REST too: a dead feed may mean dead sockets.
             rest = reason in ("stale", "stall") or reason.startswith(("pause", "kill"))
-            await self._call(body, via_rest=rest)
+            r = await self._call(body, via_rest=rest)
         except (asyncio.TimeoutError, MmfastError) as e:
             log.error("cancel-all (%s) got no answer: %s", reason, e)
+            return
+        gone = sum(st.ok or st.error_kind is ErrorKind.MISSING_ORDER for st in r.statuses)
+        log.info("cancel all (%s): %d of %d gone %s", reason, gone, len(targets), r.error or "")
 
     def _emergency_cancel(self, reason: str) -> None:
         """From the watchdog thread while the loop is stuck: a blocking REST cancel."""

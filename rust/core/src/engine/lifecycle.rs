@@ -15,7 +15,7 @@ use super::output::ActionKind;
 use super::{EngineError, QuoteEngine, SIZE_EPS};
 use crate::error::Result;
 use crate::types::Side;
-use crate::protocol::errors::is_missing_order;
+use crate::protocol::errors::{classify, ErrorKind};
 
 /// Batches awaiting the exchange's answer; the oldest is forgotten beyond this (its orders stay
 /// tracked and counted until order updates settle them).
@@ -340,7 +340,7 @@ impl QuoteEngine {
                     // freeze whose cancel answers were lost).
                     let new = self.orders.remove(i);
                     if let Some(j) = new.replaces.and_then(|c| self.orders.position_by_cloid(c)) {
-                        if is_missing_order(&e) {
+                        if classify(&e) == ErrorKind::MissingOrder {
                             self.order_gone(j, false);
                         } else {
                             self.orders.get_mut(j).state = OrderState::Resting;

@@ -19,7 +19,6 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::engine::frames::{ActionStatus, ExchangeReply, Fill, OrderUpdate, UpdateStatus};
-use crate::protocol::errors::is_missing_order;
 use crate::types::Side;
 
 /// Size below which two sizes are equal (coin).
@@ -132,6 +131,11 @@ impl Default for Ledger {
     fn default() -> Self {
         Self::new(10_000)
     }
+}
+
+fn is_missing_order(msg: &str) -> bool {
+    msg.contains("Order was never placed, already canceled, or filled")
+        || msg.contains("Cannot modify canceled or filled order")
 }
 
 impl Ledger {

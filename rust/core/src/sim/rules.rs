@@ -11,8 +11,20 @@ use serde::{Deserialize, Serialize};
 pub use crate::protocol::decimal::{fmt_f64, fmt_scaled, parse_scaled, DecimalError};
 pub use crate::protocol::rules::{price_valid, round_to_tick, step_px, tick_at};
 
-/// Per-order error strings (the protocol's: one wording for simulator, engine and ledger).
-pub use crate::protocol::errors as msg;
+/// Per-order error strings, as production sends them before the ` asset=<id>` suffix.
+pub mod msg {
+    pub const TICK: &str = "Price must be divisible by tick size.";
+    pub const MARGIN: &str = "Insufficient margin to place order.";
+    pub const REDUCE_ONLY: &str = "Reduce only order would increase position.";
+    pub const IOC_CANCEL: &str = "Order could not immediately match against any resting orders.";
+    pub const CANCEL_MISSING: &str = "Order was never placed, already canceled, or filled.";
+    pub const MODIFY_MISSING: &str = "Cannot modify canceled or filled order";
+    pub const TRIGGER_PX: &str = "Invalid TP/SL price.";
+    /// Not documented; the simulator's wording for a size that is not a whole number of lots.
+    pub const BAD_SIZE: &str = "Order has invalid size.";
+    /// Not documented; the simulator's wording for the open-order cap of PROTOCOL 5.2.
+    pub const TOO_MANY_ORDERS: &str = "Too many open orders.";
+}
 
 /// One tradable perp as the simulator sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
