@@ -175,7 +175,6 @@ fn fills_dedup_by_tid_and_both_streams_count_once() {
     // order side first: 0.2 of it filled
     let upd = OrderUpdate {
         oid: 10,
-        cloid: None,
         cloid: Some(1),
         side: Side::Bid,
         px: 2000.0,
