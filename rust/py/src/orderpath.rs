@@ -13,7 +13,8 @@ use mmfast_core::engine::frames::{
 use mmfast_core::engine::EngineError;
 use mmfast_core::engine::{cloid_hex, parse_cloid, BatchWire, UserFrame};
 use mmfast_core::risk::{
-    read_action, AnswerRead, Guard, GuardLimits, GuardOrder, LedgerState, OpenOrder, SentItem, Target,
+    read_action, AnswerRead, Guard, GuardLimits, GuardOrder, LedgerState, OpenOrder, SentItem,
+    Target,
 };
 use mmfast_core::signing::{Action, Envelope};
 use mmfast_core::types::Side;

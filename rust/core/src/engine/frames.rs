@@ -585,7 +585,10 @@ mod tests {
         assert_eq!(
             parse_exchange_response(r).unwrap(),
             ExchangeReply::Statuses(vec![
-                ActionStatus::Resting { oid: 77, cloid: None },
+                ActionStatus::Resting {
+                    oid: 77,
+                    cloid: None
+                },
                 ActionStatus::Error("Order must have minimum value of $10. asset=4".into()),
                 ActionStatus::Filled {
                     oid: 78,

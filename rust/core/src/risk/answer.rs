@@ -204,7 +204,10 @@ mod tests {
             r#"{"status":"ok","response":{"type":"cancel","data":{"statuses":["success"]}}}"#,
             2,
         );
-        assert_eq!((r.rejected(), r.items[1].error_kind), (1, Some(ErrorKind::Other)));
+        assert_eq!(
+            (r.rejected(), r.items[1].error_kind),
+            (1, Some(ErrorKind::Other))
+        );
         let r = read(r#"{"status":"ok","response":{"type":"default"}}"#, 0);
         assert!(r.ok && r.items.is_empty());
         let r = AnswerRead::failed("budget", 2, Some(ErrorKind::Local));

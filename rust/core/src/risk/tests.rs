@@ -78,7 +78,10 @@ fn ledger_modify_counts_old_and_new_until_answered() {
     lg.on_send(1, &[place(true, 0.6, 1)]);
     lg.on_reply(
         1,
-        &ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 10, cloid: None }]),
+        &ExchangeReply::Statuses(vec![ActionStatus::Resting {
+            oid: 10,
+            cloid: None,
+        }]),
         1,
     );
     let mut m = place(true, 0.4, 2);
@@ -87,7 +90,10 @@ fn ledger_modify_counts_old_and_new_until_answered() {
     assert!((lg.exposure().0 - 1.0).abs() < 1e-12);
     lg.on_reply(
         2,
-        &ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 11, cloid: None }]),
+        &ExchangeReply::Statuses(vec![ActionStatus::Resting {
+            oid: 11,
+            cloid: None,
+        }]),
         2,
     );
     assert!((lg.exposure().0 - 0.4).abs() < 1e-12);
@@ -102,7 +108,10 @@ fn ledger_refused_batch_and_missing_order() {
     lg.on_send(2, &[place(true, 0.5, 3)]);
     lg.on_reply(
         2,
-        &ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 7, cloid: None }]),
+        &ExchangeReply::Statuses(vec![ActionStatus::Resting {
+            oid: 7,
+            cloid: None,
+        }]),
         1,
     );
     let cancel = SentItem {
@@ -139,7 +148,10 @@ fn a_cancel_that_overtook_its_place_leaves_the_order_counted() {
         status: UpdateStatus::Open,
     };
     let missing = ExchangeReply::Statuses(vec![ActionStatus::Error(gone.into())]);
-    let resting = ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 7, cloid: None }]);
+    let resting = ExchangeReply::Statuses(vec![ActionStatus::Resting {
+        oid: 7,
+        cloid: None,
+    }]);
     // The place's update arrives before the cancel's answer.
     let mut lg = Ledger::default();
     lg.on_send(1, &[place(true, 0.5, 1)]);
@@ -169,7 +181,10 @@ fn fills_dedup_by_tid_and_both_streams_count_once() {
     lg.on_send(1, &[place(true, 0.5, 1)]);
     lg.on_reply(
         1,
-        &ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 10, cloid: None }]),
+        &ExchangeReply::Statuses(vec![ActionStatus::Resting {
+            oid: 10,
+            cloid: None,
+        }]),
         1,
     );
     // order side first: 0.2 of it filled
