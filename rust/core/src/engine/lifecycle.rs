@@ -14,8 +14,8 @@ use super::orders::{OrderState, TrackedOrder};
 use super::output::ActionKind;
 use super::{EngineError, QuoteEngine, SIZE_EPS};
 use crate::error::Result;
-use crate::types::Side;
 use crate::protocol::errors::{classify, ErrorKind};
+use crate::types::Side;
 
 /// Batches awaiting the exchange's answer; the oldest is forgotten beyond this (its orders stay
 /// tracked and counted until order updates settle them).

@@ -1229,7 +1229,10 @@ fn a_modify_answered_cannot_modify_drops_the_old_order_and_the_next_cycle_places
     }
     let left: Vec<u128> = e.orders().iter().map(|o| o.cloid).collect();
     for c in &modified {
-        assert!(!left.contains(c), "the refused modify's old order is gone: {left:?}");
+        assert!(
+            !left.contains(c),
+            "the refused modify's old order is gone: {left:?}"
+        );
     }
     assert_eq!(left.len(), n0 - modified.len());
     // The next cycle quotes where the modifies failed: by placing, not by modifying the gone.
