@@ -659,6 +659,14 @@ class Node:
                     "%d order(s) still open after cancel-all (attempt %d)", len(left), attempt + 1
                 )
                 tr.path.reset_from_exchange(tr.path.position, left, mono_ms())
+        if verified and gw is not None:
+            # Nothing rests any more, so the position can no longer move: read it once more.
+            # Fills of the last moments (a socket dropped just before the end) otherwise never
+            # reach the bot, and the summary and the state file would keep a stale position.
+            try:
+                await self._reconcile(adopt_position=True)
+            except (MmfastError, OSError, asyncio.TimeoutError) as e:
+                log.error("cannot read the final position at shutdown: %s", e)
         if gw is not None and self.flatten_on_exit:
             from mmfast.ops.flatten import flatten
 
