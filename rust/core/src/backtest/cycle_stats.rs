@@ -159,11 +159,11 @@ impl CycleStats {
         let Some(s) = self.last else { return };
         self.total_ms += dt_ms;
         *self.mode_ms.entry(s.mode).or_default() += dt_ms;
-        for side in 0..2 {
+        for (side, touch) in at_touch.into_iter().enumerate() {
             *self.empty_ms[side]
                 .entry(s.empty[side].as_str())
                 .or_default() += dt_ms;
-            if at_touch[side] {
+            if touch {
                 self.at_touch_ms[side] += dt_ms;
             }
             if s.inner_bps[side].is_finite() {
@@ -228,5 +228,49 @@ impl CycleStats {
             "throttled_cycles": self.throttled,
             "cycles": self.cycles,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::FlatReason;
+
+    #[test]
+    fn time_shares_follow_each_cycles_state_until_the_next() {
+        let mut st = CycleStats::default();
+        st.on_time(70, [true, true]); // before the first cycle: not counted
+        let mut out = CycleOutput::default();
+        out.diagnostics.flat_reason = FlatReason::NoValue;
+        out.diagnostics.deferred_bid = 2;
+        st.on_cycle(&out);
+        st.on_time(100, [false, false]);
+        // Long 0.3, quoting the bid only: the reducing side (ask) is the one off.
+        out.mode = ExecutionMode::Maker {
+            bid: true,
+            ask: false,
+        };
+        out.diagnostics.position = 0.3;
+        out.diagnostics.half_spread_bps = 1.0;
+        out.diagnostics.skew_bps = 0.5;
+        out.diagnostics.ask_empty = EmptySide::Disabled;
+        out.diagnostics.held = 1;
+        st.on_cycle(&out);
+        st.on_time(300, [true, false]);
+        let s = st.summary();
+        assert_eq!(s["mode_time_frac"]["Flat:no_value"], 0.25);
+        assert_eq!(s["mode_time_frac"]["Maker:bid"], 0.75);
+        assert_eq!(s["ask_empty_time_frac"]["disabled"], 0.75);
+        assert_eq!(s["reducing_side_off_time_frac"], 0.75);
+        assert_eq!(s["increasing_side_off_time_frac"], 0.0);
+        assert_eq!(s["at_touch_time_frac_bid"], 0.75);
+        assert_eq!(s["at_touch_time_frac_ask"], 0.0);
+        assert_eq!(s["reducing_skew_bps"], 0.5);
+        // Counts add per cycle (the second cycle kept deferred_bid = 2).
+        assert_eq!(
+            (s["deferred_bid"].as_u64(), s["held"].as_u64()),
+            (Some(4), Some(1))
+        );
+        assert_eq!(s["cycles"], 2);
     }
 }

@@ -1231,6 +1231,14 @@ fn the_side_the_inventory_skew_moved_in_keeps_its_queue_value() {
     assert!((d.skew_bps - 5.058846).abs() < 1e-5, "{}", d.skew_bps);
     assert_eq!(places(&out, Side::Ask)[0].px, 3000.4);
     assert_eq!(places(&out, Side::Bid)[0].px, 2996.5);
-    assert!((d.ask_queue_value - 2.892179).abs() < 1e-5, "{}", d.ask_queue_value);
-    assert!((d.bid_queue_value - 3.107821).abs() < 1e-5, "{}", d.bid_queue_value);
+    assert!(
+        (d.ask_queue_value - 2.892179).abs() < 1e-5,
+        "{}",
+        d.ask_queue_value
+    );
+    assert!(
+        (d.bid_queue_value - 3.107821).abs() < 1e-5,
+        "{}",
+        d.bid_queue_value
+    );
 }

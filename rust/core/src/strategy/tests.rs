@@ -201,7 +201,11 @@ fn the_skew_clamp_is_a_share_of_the_quoted_half_spread_not_of_the_glft_term() {
     let mut inp = input();
     inp.position = 0.2; // 5 units of 0.04: skew 5 x 0.951011 = 4.755053, inside the clamp
     let out = run(&s, &inp);
-    assert!((out.diag.skew_bps - 4.755053).abs() < 1e-5, "{}", out.diag.skew_bps);
+    assert!(
+        (out.diag.skew_bps - 4.755053).abs() < 1e-5,
+        "{}",
+        out.diag.skew_bps
+    );
     // bid max(4.323557 + 4.755053 + 3, 8.01); ask max(4.323557 - 4.755053 + 3, 8.01).
     assert!((out.diag.bid_touch_bps - 12.078610).abs() < 1e-5);
     assert!((out.diag.ask_touch_bps - 8.01).abs() < 1e-12);
