@@ -94,6 +94,11 @@ FIGURES: dict[str, Figure] = {
         "us", "bare uvloop TCP echo round trip between the bot and the minimal source's process"
     ),
     "tick_to_order_echo_rtt_p99_us": _F("us", "that echo round trip, 99th percentile"),
+    "tick_to_order_echo_paused_rtt_p50_us": _F(
+        "us",
+        "the same echo after the ticks' 20 ms pause each time (two idle processes woken, caches"
+        " cooled, as a tick finds them), median",
+    ),
     "tick_to_order_venue_p50_us": _F(
         "us",
         "the same through the full venue (its aiohttp handling inside), median",
@@ -111,6 +116,14 @@ FIGURES: dict[str, Figure] = {
         "count",
         "Python memory blocks held after one tick's path (frame to send) that were not before,"
         " median (sys.getallocatedblocks)",
+    ),
+    "bot_cpu_answer_p50_us": _F(
+        "us",
+        "the gateway's handling of one post answer frame (ledger, engine, counters), median",
+    ),
+    "bot_cpu_answer_p99_us": _F("us", "one post answer frame, 99th percentile"),
+    "bot_py_blocks_per_answer": _F(
+        "count", "Python memory blocks held after one answer frame's handling, median"
     ),
     "uvloop_echo_rtt_p50_us": _F(
         "us", "bare uvloop TCP echo round trip between the bot and the venue's process"

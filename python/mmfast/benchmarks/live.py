@@ -19,9 +19,14 @@ The bot is the real one (feeds, engine, signer, guard, gateway) with
 to its orders handed to the socket), `bot_cpu_tick_to_order_*` (the same work in one process
 without sockets: the bot's own cost), `bot_py_blocks_per_tick` (Python memory blocks held after
 one tick's path, `sys.getallocatedblocks()` before the frame and after the send: the objects
-the hot path builds and keeps until the next tick), `uvloop_echo_rtt_p50_us` /
+the hot path builds and keeps until the next tick), `bot_cpu_answer_*` and
+`bot_py_blocks_per_answer` (the gateway's handling of one `post` answer frame, in the same
+process: the order path's ledger and engine, the counters), `uvloop_echo_rtt_p50_us` /
 `uvloop_echo_rtt_p99_us` (the floor: a bare uvloop TCP echo of a frame of the same size between
-the same two processes). On 2 cores the kernel often runs the woken peer on the bot's core, so
+the same two processes), and `tick_to_order_echo_paused_rtt_p50_us`: that echo with the ticks'
+pause before each round trip, so that it wakes two idle processes with cooled caches as a tick
+does (the floor a tick meets on this machine, where the back-to-back echo is the hot floor).
+On 2 cores the kernel often runs the woken peer on the bot's core, so
 the peer's handling lands inside the figures; that is why the bot's figure uses a peer that
 does almost nothing.
 """
@@ -39,6 +44,8 @@ import numpy as np
 import orjson
 
 MID = 3000.0
+#: The pause between ticks (the source waits for the requote's answers, then idles).
+TICK_PAUSE_S = 0.02
 ASSET = {"coin": "ETH", "sz_decimals": 4, "max_leverage": 25, "mid": MID, "binance_symbol": ""}
 
 
@@ -260,7 +267,7 @@ def _source_child(conn: Any, address: str, n_ticks: int, frame_len: int) -> None
                 samples.append((arrived[0] - written) / 1e3)
             except asyncio.TimeoutError:
                 misses += 1
-            await asyncio.sleep(0.02)  # the rest of this requote's actions, answered
+            await asyncio.sleep(TICK_PAUSE_S)  # the rest of this requote's actions, answered
         conn.send({"samples": samples, "misses": misses})
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         echo.close()
@@ -270,7 +277,9 @@ def _source_child(conn: Any, address: str, n_ticks: int, frame_len: int) -> None
     uvloop.run(main())
 
 
-async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
+async def _echo_rtt(port: int, frame_len: int, n: int, pause_s: float = 0.0) -> list[float]:
+    """Round trips of a frame of `frame_len` bytes to the echo server; with `pause_s`, each
+    after that long idle (the ticks' cadence: both processes asleep, caches cooled)."""
     loop = asyncio.get_running_loop()
     payload = b"x" * frame_len
 
@@ -287,6 +296,8 @@ async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
     tr, p = await loop.create_connection(P, "127.0.0.1", port)
     out = []
     for _ in range(n):
+        if pause_s:
+            await asyncio.sleep(pause_s)
         p.fut = loop.create_future()
         t0 = time.perf_counter_ns()
         tr.write(payload)
@@ -296,13 +307,16 @@ async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
     return out
 
 
-def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
+def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The bot's own work per requote, in one process and without sockets: a bbo and a book
     frame into the order path and the engine, then one call for the cycle, the guard and the
     signer (`OrderPath.decide`), and the gateway's budget check up to the socket write.
     The same code as the live path; answers are fed back so that every tick starts from
     acknowledged orders. Also returns, per tick, the Python memory blocks held after the send
-    that were not held before the frame (`sys.getallocatedblocks()`, collector paused)."""
+    that were not held before the frame (`sys.getallocatedblocks()`, collector paused), and per
+    answer the gateway's handling of the exchange's `post` answer as the socket delivers it
+    (`OrderGateway.on_frame`: the order path's ledger, the engine, the counters) with the
+    blocks it leaves held."""
     import gc
     import types
 
@@ -326,8 +340,11 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
     gw.budget.update({"nRequestsCap": 10**12, "nRequestsUsed": 0})
     gw.ws_bucket.capacity = gw.ws_bucket.tokens = 1e12
     gw.ws = types.SimpleNamespace(connected=True, send=lambda body: True)  # type: ignore[assignment]
+    gw.engine = eng  # as the node wires it: answers reach the engine with the ledger
     out_ns = np.empty(n)
     blocks = np.empty(n)
+    ans_ns: list[int] = []
+    ans_blocks: list[int] = []
     oid = 1000
     gc.disable()
     t_ms = 1_000_000
@@ -363,7 +380,7 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
         if i >= 50:
             out_ns[i - 50] = t1 - t0
             blocks[i - 50] = sys.getallocatedblocks() - b0
-        for s in list(gw.inflight.values()):  # acknowledge everything
+        for s in list(gw.inflight.values()):  # acknowledge everything, as the socket would
             if s.kind in ("cancel", "cancelByCloid"):
                 st: list[Any] = ["success"] * s.n_items
             else:
@@ -371,19 +388,29 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
                 for cloid in s.refs or ():
                     oid += 1
                     st.append({"resting": {"oid": oid, "cloid": cloid}})
-            body = orjson.dumps(
+            payload = {
+                "status": "ok",
+                "response": {
+                    "type": "cancel" if s.kind.startswith("cancel") else "order",
+                    "data": {"statuses": st},
+                },
+            }
+            frame = orjson.dumps(
                 {
-                    "status": "ok",
-                    "response": {
-                        "type": "cancel" if s.kind.startswith("cancel") else "order",
-                        "data": {"statuses": st},
-                    },
+                    "channel": "post",
+                    "data": {"id": s.id, "response": {"type": "action", "payload": payload}},
                 }
             )
-            gw.inflight.pop(s.id)
-            path.on_answer(s.id, body, t_ms, eng, s.tag)  # ledger and engine, one call
+            b0 = sys.getallocatedblocks()
+            t0 = time.perf_counter_ns()
+            gw.on_frame(frame, t_ms)
+            t1 = time.perf_counter_ns()
+            if i >= 50:
+                ans_ns.append(t1 - t0)
+                ans_blocks.append(sys.getallocatedblocks() - b0)
     gc.enable()
-    return out_ns / 1e3, blocks
+    assert not gw.inflight, "every answer settles its action"
+    return out_ns / 1e3, blocks, np.asarray(ans_ns) / 1e3, np.asarray(ans_blocks)
 
 
 def bench_config(url: str, ws_url: str = "") -> Any:
@@ -450,6 +477,9 @@ def _through(
             loop = asyncio.get_running_loop()
             res = await loop.run_in_executor(None, parent.recv)
             echo += await _echo_rtt(info["echo_port"], frame_len, n_echo)
+            res["echo_paused"] = await _echo_rtt(
+                info["echo_port"], frame_len, max(50, n_echo // 15), TICK_PAUSE_S
+            )
             internal = [x / 1e3 for x in bot.trader.stats.tick_to_send_ns]
             bot.stop("bench done")
             await task
@@ -476,7 +506,7 @@ def run(quick: bool = False) -> dict[str, float]:
     frame_len = 1600  # an l2Book frame of 20 levels a side is about this size
     src, src_echo, internal = _through(_source_child, n_ticks, frame_len, n_echo)
     ven, ven_echo, _ = _through(_venue_child, n_ticks, frame_len, n_echo)
-    cpu, blocks = cpu_path(300 if quick else 3000)
+    cpu, blocks, answer, answer_blocks = cpu_path(300 if quick else 3000)
     return {
         "tick_to_order_p50_us": _pct(src["samples"], 50),
         "tick_to_order_p99_us": _pct(src["samples"], 99),
@@ -484,6 +514,7 @@ def run(quick: bool = False) -> dict[str, float]:
         "tick_to_order_misses": float(src["misses"]),
         "tick_to_order_echo_rtt_p50_us": _pct(src_echo, 50),
         "tick_to_order_echo_rtt_p99_us": _pct(src_echo, 99),
+        "tick_to_order_echo_paused_rtt_p50_us": _pct(src["echo_paused"], 50),
         "tick_to_order_venue_p50_us": _pct(ven["samples"], 50),
         "tick_to_order_venue_p99_us": _pct(ven["samples"], 99),
         "tick_to_order_venue_samples": float(len(ven["samples"])),
@@ -492,6 +523,9 @@ def run(quick: bool = False) -> dict[str, float]:
         "bot_cpu_tick_to_order_p50_us": _pct(cpu, 50),
         "bot_cpu_tick_to_order_p99_us": _pct(cpu, 99),
         "bot_py_blocks_per_tick": _pct(blocks, 50),
+        "bot_cpu_answer_p50_us": _pct(answer, 50),
+        "bot_cpu_answer_p99_us": _pct(answer, 99),
+        "bot_py_blocks_per_answer": _pct(answer_blocks, 50),
         "uvloop_echo_rtt_p50_us": _pct(ven_echo, 50),
         "uvloop_echo_rtt_p99_us": _pct(ven_echo, 99),
     }
