@@ -584,6 +584,56 @@ def test_lookup_rebuilds_resting_filled_and_cancel_answers() -> None:
     asyncio.run(main())
 
 
+def post_answer(pid: int, payload: object) -> bytes:
+    return orjson.dumps(
+        {"channel": "post", "data": {"id": pid, "response": {"type": "action", "payload": payload}}}
+    )
+
+
+def test_socket_answers_are_read_once_by_the_order_path() -> None:
+    """A post answer goes to the order path as the bytes received: its ledger, the counters by
+    error kind and the error callbacks all follow the one reading; an answer to an action
+    already settled changes nothing; an already-gone cancel is counted but not a rejection."""
+    import asyncio
+
+    async def main() -> None:
+        gw, _ = lookup_gateway({})
+        got: list[tuple[Any, bytes, Any]] = []
+        gw.on_answer = lambda s, ans, r, t: got.append((s, ans, r))
+        alo: list[int] = []
+        gw.on_error_kind[ErrorKind.BAD_ALO_PX] = lambda s, r: alo.append(s.id)
+        a = gw.submit(signed(order_action((True, "1999", "0.1", C1)), None), tag=5)
+        b = gw.submit(signed(order_action((False, "2001", "0.2", C2)), None), tag=6)
+        assert gw.path.exposure() == (pytest.approx(0.1), pytest.approx(0.2))
+        refused = post_answer(
+            a.id,
+            ok({"error": "Post only order would have immediately matched, bbo was 1@2. asset=4"}),
+        )
+        gw.on_frame(refused, 10)
+        gw.on_frame(post_answer(b.id, ok({"resting": {"oid": 12, "cloid": C2}})), 11)
+        gw.on_frame(refused, 12)  # settled already: ignored
+        assert alo == [a.id] and gw.answers == 2 and not gw.inflight
+        assert gw.rejected == 1 and gw.by_kind[("order", "rejected")] == 1
+        assert gw.errors_by_kind == {"bad_alo_px": 1}
+        (ia, ba, ra), (ib, _, rb) = ((s.id, ans, r) for s, ans, r in got)
+        assert (ia, ba) == (a.id, refused) and ra.statuses[0].error_kind is ErrorKind.BAD_ALO_PX
+        assert ra.statuses[0].asset == 4 and "bbo was 1@2." in (ra.statuses[0].error or "")
+        assert ib == b.id and rb.rejected == 0 and rb.statuses[0].cloid == C2
+        assert gw.path.exposure() == (0.0, pytest.approx(0.2)) and gw.path.resting_oids() == [12]
+        c = gw.submit(signed({"type": "cancel", "cancels": [{"a": ASSET, "o": 99}]}, None), tag=7)
+        gone = {"error": "Order was never placed, already canceled, or filled. asset=4"}
+        gw.on_frame(post_answer(c.id, ok(gone)), 13)
+        assert gw.rejected == 1 and gw.errors_by_kind["missing_order"] == 1
+
+    asyncio.run(main())
+
+
+def test_the_python_error_kinds_are_the_cores() -> None:
+    from mmfast._core import error_kinds
+
+    assert [k.value for k in ErrorKind] == error_kinds()
+
+
 def test_a_noop_burns_the_nonce_of_an_unanswered_order() -> None:
     import asyncio
     import time

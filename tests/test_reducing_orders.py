@@ -98,12 +98,12 @@ def test_one_call_reads_an_answer_and_a_fill_for_the_ledger_and_the_engine() -> 
         body = orjson.dumps(
             {"status": "ok", "response": {"type": "order", "data": {"statuses": statuses}}}
         )
-        assert rig.p.on_answer(o.id, body, T0, rig.e, o.batch) is None
+        assert rig.p.on_answer(o.id, body, T0, rig.e, o.batch).engine_error is None
     n = out.n_actions
     assert sorted(o[1] for o in rig.e.orders) == list(range(1001, 1001 + n))
     assert all(state == "resting" for *_, state in rig.p.orders)
     # An answer to a batch the engine does not know: the engine's refusal comes back as text.
-    assert "999" in (rig.p.on_answer(10**6, body, T0, rig.e, 999) or "")
+    assert "999" in (rig.p.on_answer(10**6, body, T0, rig.e, 999).engine_error or "")
     bid_oid = next(o[1] for o in rig.e.orders if o[2] == "bid")
     fill = {
         "coin": COIN, "px": "2999.0", "sz": "0.01", "side": "B", "time": T0 + 5,

@@ -112,6 +112,14 @@ FIGURES: dict[str, Figure] = {
         "Python memory blocks held after one tick's path (frame to send) that were not before,"
         " median (sys.getallocatedblocks)",
     ),
+    "bot_cpu_answer_p50_us": _F(
+        "us",
+        "the gateway's handling of one post answer frame (ledger, engine, counters), median",
+    ),
+    "bot_cpu_answer_p99_us": _F("us", "one post answer frame, 99th percentile"),
+    "bot_py_blocks_per_answer": _F(
+        "count", "Python memory blocks held after one answer frame's handling, median"
+    ),
     "uvloop_echo_rtt_p50_us": _F(
         "us", "bare uvloop TCP echo round trip between the bot and the venue's process"
     ),

@@ -19,7 +19,9 @@ The bot is the real one (feeds, engine, signer, guard, gateway) with
 to its orders handed to the socket), `bot_cpu_tick_to_order_*` (the same work in one process
 without sockets: the bot's own cost), `bot_py_blocks_per_tick` (Python memory blocks held after
 one tick's path, `sys.getallocatedblocks()` before the frame and after the send: the objects
-the hot path builds and keeps until the next tick), `uvloop_echo_rtt_p50_us` /
+the hot path builds and keeps until the next tick), `bot_cpu_answer_*` and
+`bot_py_blocks_per_answer` (the gateway's handling of one `post` answer frame, in the same
+process: the order path's ledger and engine, the counters), `uvloop_echo_rtt_p50_us` /
 `uvloop_echo_rtt_p99_us` (the floor: a bare uvloop TCP echo of a frame of the same size between
 the same two processes). On 2 cores the kernel often runs the woken peer on the bot's core, so
 the peer's handling lands inside the figures; that is why the bot's figure uses a peer that
@@ -296,13 +298,16 @@ async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
     return out
 
 
-def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
+def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The bot's own work per requote, in one process and without sockets: a bbo and a book
     frame into the order path and the engine, then one call for the cycle, the guard and the
     signer (`OrderPath.decide`), and the gateway's budget check up to the socket write.
     The same code as the live path; answers are fed back so that every tick starts from
     acknowledged orders. Also returns, per tick, the Python memory blocks held after the send
-    that were not held before the frame (`sys.getallocatedblocks()`, collector paused)."""
+    that were not held before the frame (`sys.getallocatedblocks()`, collector paused), and per
+    answer the gateway's handling of the exchange's `post` answer as the socket delivers it
+    (`OrderGateway.on_frame`: the order path's ledger, the engine, the counters) with the
+    blocks it leaves held."""
     import gc
     import types
 
@@ -326,8 +331,11 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
     gw.budget.update({"nRequestsCap": 10**12, "nRequestsUsed": 0})
     gw.ws_bucket.capacity = gw.ws_bucket.tokens = 1e12
     gw.ws = types.SimpleNamespace(connected=True, send=lambda body: True)  # type: ignore[assignment]
+    gw.engine = eng  # as the node wires it: answers reach the engine with the ledger
     out_ns = np.empty(n)
     blocks = np.empty(n)
+    ans_ns: list[int] = []
+    ans_blocks: list[int] = []
     oid = 1000
     gc.disable()
     t_ms = 1_000_000
@@ -363,7 +371,7 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
         if i >= 50:
             out_ns[i - 50] = t1 - t0
             blocks[i - 50] = sys.getallocatedblocks() - b0
-        for s in list(gw.inflight.values()):  # acknowledge everything
+        for s in list(gw.inflight.values()):  # acknowledge everything, as the socket would
             if s.kind in ("cancel", "cancelByCloid"):
                 st: list[Any] = ["success"] * s.n_items
             else:
@@ -371,19 +379,29 @@ def cpu_path(n: int) -> tuple[np.ndarray, np.ndarray]:
                 for cloid in s.refs or ():
                     oid += 1
                     st.append({"resting": {"oid": oid, "cloid": cloid}})
-            body = orjson.dumps(
+            payload = {
+                "status": "ok",
+                "response": {
+                    "type": "cancel" if s.kind.startswith("cancel") else "order",
+                    "data": {"statuses": st},
+                },
+            }
+            frame = orjson.dumps(
                 {
-                    "status": "ok",
-                    "response": {
-                        "type": "cancel" if s.kind.startswith("cancel") else "order",
-                        "data": {"statuses": st},
-                    },
+                    "channel": "post",
+                    "data": {"id": s.id, "response": {"type": "action", "payload": payload}},
                 }
             )
-            gw.inflight.pop(s.id)
-            path.on_answer(s.id, body, t_ms, eng, s.tag)  # ledger and engine, one call
+            b0 = sys.getallocatedblocks()
+            t0 = time.perf_counter_ns()
+            gw.on_frame(frame, t_ms)
+            t1 = time.perf_counter_ns()
+            if i >= 50:
+                ans_ns.append(t1 - t0)
+                ans_blocks.append(sys.getallocatedblocks() - b0)
     gc.enable()
-    return out_ns / 1e3, blocks
+    assert not gw.inflight, "every answer settles its action"
+    return out_ns / 1e3, blocks, np.asarray(ans_ns) / 1e3, np.asarray(ans_blocks)
 
 
 def bench_config(url: str, ws_url: str = "") -> Any:
@@ -476,7 +494,7 @@ def run(quick: bool = False) -> dict[str, float]:
     frame_len = 1600  # an l2Book frame of 20 levels a side is about this size
     src, src_echo, internal = _through(_source_child, n_ticks, frame_len, n_echo)
     ven, ven_echo, _ = _through(_venue_child, n_ticks, frame_len, n_echo)
-    cpu, blocks = cpu_path(300 if quick else 3000)
+    cpu, blocks, answer, answer_blocks = cpu_path(300 if quick else 3000)
     return {
         "tick_to_order_p50_us": _pct(src["samples"], 50),
         "tick_to_order_p99_us": _pct(src["samples"], 99),
@@ -492,6 +510,9 @@ def run(quick: bool = False) -> dict[str, float]:
         "bot_cpu_tick_to_order_p50_us": _pct(cpu, 50),
         "bot_cpu_tick_to_order_p99_us": _pct(cpu, 99),
         "bot_py_blocks_per_tick": _pct(blocks, 50),
+        "bot_cpu_answer_p50_us": _pct(answer, 50),
+        "bot_cpu_answer_p99_us": _pct(answer, 99),
+        "bot_py_blocks_per_answer": _pct(answer_blocks, 50),
         "uvloop_echo_rtt_p50_us": _pct(ven_echo, 50),
         "uvloop_echo_rtt_p99_us": _pct(ven_echo, 99),
     }

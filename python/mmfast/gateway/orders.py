@@ -6,9 +6,11 @@ its answer; when that socket is down or full they go by REST `/exchange`. What r
 gateway has passed the pre-send guard already (`OrderPath.send_cycle` for the engine's actions,
 `OrderPath.accept_body` for the node's own, in Rust, which also records them in the guard's
 ledger); the gateway adds the address budget, writes bytes and hands every answer back to the
-path as bytes. Every outcome, answered, refused locally, or found out later,
-reaches `on_answer(sent, answer_bytes, result, recv_ms)` exactly once, with `answer_bytes` in the
-`/exchange` answer shape, so the engine and the ledger read one format whatever happened.
+path as bytes: the path reads each answer once (for its ledger, the engine and the gateway's
+counters, `ActionResult`), so the gateway decodes none. Every outcome, answered, refused locally,
+or found out later, reaches `on_answer(sent, answer_bytes, result, recv_ms)` exactly once, with
+`answer_bytes` the answer as received (a `post` answer or an `/exchange` body) or built here in
+the `/exchange` shape, so the engine and the ledger read one format whatever happened.
 
 An action with no answer after `live.post_timeout_ms` (or whose socket dropped) is not declared
 lost at once: its orders are looked up with `orderStatus` by cloid (cancels by oid) and the answer
@@ -27,9 +29,10 @@ from typing import Any
 
 import aiohttp
 import orjson
+from mmfast._core import Answer
 from mmfast.feeds.ws import WsConnection, mono_ms
 from mmfast.gateway.limits import AddressBudget, WeightBucket
-from mmfast.gateway.responses import ActionResult, ErrorKind, failed, parse_exchange, parse_post
+from mmfast.gateway.responses import ActionResult, ErrorKind, failed, read
 from mmfast.gateway.rest import RateLimited, RestClient
 
 log = logging.getLogger(__name__)
@@ -217,35 +220,29 @@ class OrderGateway:
             log.warning("REST /exchange for %s #%d failed (%s): looking it up", s.kind, s.id, e)
             await self._lookup(s)
             return
-        try:
-            result = parse_exchange(orjson.loads(data), s.n_items)
-        except orjson.JSONDecodeError:
-            result = failed(f"unreadable answer {data[:200]!r}", s.n_items)
-            data = error_bytes(result.error or "")
-        self._answer(s.id, data, result)
+        self._answer(s.id, data)  # an unreadable answer fails the action as a whole
 
     # ---- answers ----
 
     def on_frame(self, frame: bytes, recv_ms: int) -> None:
-        """Sink of the order socket: post answers, error frames, pongs."""
+        """Sink of the order socket: post answers, error frames, pongs. A post answer goes to
+        the order path as bytes, read there once for the ledger, the engine and this gateway."""
         if frame.startswith(b'{"channel":"pong"'):
             return
+        if frame.startswith(b'{"channel":"post"'):
+            a = self.path.on_post(frame, recv_ms, self.engine)
+            if a is not None:
+                s = self.inflight.pop(a.id, None)
+                if s is not None:
+                    self._finish(s, frame, ActionResult(a), recv_ms, read=a)
+                    return
+                log.warning("answer to post id %d, in the ledger but not in flight", a.id)
+                return
+        # Rare: error frames, answers to ids not in flight (settled by a lookup already).
         msg = orjson.loads(frame)
         ch = msg.get("channel")
         if ch == "post":
-            data = msg.get("data") or {}
-            pid = data.get("id")
-            s = self.inflight.get(pid)
-            if s is None:
-                log.warning("answer to unknown post id %r", pid)
-                return
-            resp = data.get("response") or {}
-            result = parse_post(resp, s.n_items)
-            if resp.get("type") == "action":
-                answer = orjson.dumps(resp.get("payload"))
-            else:
-                answer = error_bytes(str(resp.get("payload")))
-            self._answer(pid, answer, result, recv_ms)
+            log.warning("answer to unknown post id %r", (msg.get("data") or {}).get("id"))
         elif ch == "error":
             text = str(msg.get("data"))
             if "too many pending post requests" in text:
@@ -257,39 +254,47 @@ class OrderGateway:
                     return
             log.warning("order socket error frame: %s", text[:300])
 
-    def _answer(
-        self, pid: int, answer: bytes, result: ActionResult, recv_ms: int | None = None
-    ) -> None:
+    def _answer(self, pid: int, answer: bytes, result: ActionResult | None = None) -> None:
+        """The answer to `pid` from REST or a lookup (`result`: the gateway's own reading,
+        e.g. an HTTP 429, else the order path's)."""
         s = self.inflight.pop(pid, None)
         if s is None:
             return
-        self._finish(s, answer, result, recv_ms if recv_ms is not None else mono_ms())
+        self._finish(s, answer, result, mono_ms())
 
     def _finish(
-        self, s: Sent, answer: bytes, result: ActionResult, recv_ms: int, sent: bool = True
+        self,
+        s: Sent,
+        answer: bytes,
+        result: ActionResult | None,
+        recv_ms: int,
+        sent: bool = True,
+        read: Answer | None = None,
     ) -> None:
+        """Settles `s`: a sent action's answer goes to the order path (the ledger and, for the
+        engine's batches, the engine, in one call that also reads it, unless `read` says it
+        did already); then the counters, the callbacks and the node's sink."""
         self.answers += 1
         if sent:
-            # One crossing: the ledger and, for the engine's batches (an int tag), the engine.
-            eng = self.engine if isinstance(s.tag, int) else None
-            s.engine_error = self.path.on_answer(
-                s.id, answer, recv_ms, eng, s.tag if eng is not None else 0
-            )
-            s.engine_applied = eng is not None
-        bad = [st for st in result.statuses if not st.ok]
-        if bad or not result.ok:
+            if read is None:
+                read = self.path.on_answer(s.id, answer, recv_ms, self.engine)
+            s.engine_error = read.engine_error
+            s.engine_applied = read.engine_applied
+            if result is None:
+                result = ActionResult(read)
+        assert result is not None, "an action refused before sending comes with its reading"
+        if result.rejected or not result.ok:
+            bad = result.bad_kinds
             # A cancel of an order that is already gone is the expected race, not a rejection.
-            real = [st for st in bad if st.error_kind is not ErrorKind.MISSING_ORDER]
-            if real or not result.ok:
+            if not result.ok or any(k is not ErrorKind.MISSING_ORDER for k in bad):
                 self.rejected += 1
                 if sent:  # a refusal before sending is counted as "refused"
                     self._count(s.kind, "rejected")
-            for st in bad or [None]:
-                k = (st.error_kind if st is not None else result.error_kind) or ErrorKind.OTHER
+            for k in bad or [result.error_kind or ErrorKind.OTHER]:
                 self.errors_by_kind[k.value] = self.errors_by_kind.get(k.value, 0) + 1
-            kinds = {st.error_kind for st in bad} | {result.error_kind}
-            for k in kinds:
-                cb = self.on_error_kind.get(k) if k is not None else None
+            whole = result.error_kind
+            for kind in {*bad, *([whole] if whole is not None else [])}:
+                cb = self.on_error_kind.get(kind)
                 if cb is not None:
                     cb(s, result)
         self.on_answer(s, answer, result, recv_ms)
@@ -329,7 +334,7 @@ class OrderGateway:
                         statuses.append(await self._cancel_status(ref))
                 else:
                     # Housekeeping (scheduleCancel, updateLeverage, noop): nothing to look up.
-                    self._answer(s.id, error_bytes("no answer"), failed("no answer", s.n_items))
+                    self._answer(s.id, error_bytes("no answer"))
                     return
             except (RateLimited, aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
                 log.warning("orderStatus lookup of %s #%d failed (%s); retrying", s.kind, s.id, e)
@@ -344,7 +349,7 @@ class OrderGateway:
                     self._count(s.kind, "lost", lost)
                 data = answer_bytes(statuses, rtype)
                 log.info("%s #%d settled by lookup: %s", s.kind, s.id, data[:400])
-                self._answer(s.id, data, parse_exchange(orjson.loads(data), s.n_items))
+                self._answer(s.id, data)
                 return
             await asyncio.sleep(min(2.0, 0.25 * s.lookups))
 
@@ -390,7 +395,7 @@ class OrderGateway:
         except (RateLimited, aiohttp.ClientError, OSError, asyncio.TimeoutError) as e:
             log.warning("noop for the nonce of %s #%d failed: %s", s.kind, s.id, e)
             return None
-        r = parse_exchange(orjson.loads(data), 0)
+        r = read(data, 0)
         if r.ok:
             log.warning("%s #%d had no answer: its nonce is burnt, it can never land", s.kind, s.id)
             return True

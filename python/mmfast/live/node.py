@@ -355,8 +355,9 @@ class Node:
             if not fut.done():
                 fut.set_result(result)
             return
-        refused = any(st.error_kind is ErrorKind.LOCAL for st in result.statuses) or (
-            result.error_kind is ErrorKind.LOCAL
+        # Kinds only (the statuses are built on demand; an answer that is all ok needs none).
+        refused = result.error_kind is ErrorKind.LOCAL or (
+            result.rejected > 0 and ErrorKind.LOCAL in result.bad_kinds
         )
         if refused and (self.watchdog is None or self.watchdog.halted is None):
             self.stats.guard_refusals += 1

@@ -6,6 +6,7 @@
 
 use pyo3::prelude::*;
 
+mod answer;
 mod backtest;
 mod book;
 mod config;
@@ -27,6 +28,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     engine::register(m)?;
     signing::register(m)?;
     sim::register(m)?;
+    answer::register(m)?;
     orderpath::register(m)?;
     backtest::register(m)?;
     Ok(())

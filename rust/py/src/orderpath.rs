@@ -4,19 +4,24 @@
 //! same events as the engine (our sends, the exchange's answers, order updates, fills), as bytes,
 //! so it stays an independent check of the engine. Python writes bytes and reads bytes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use mmfast_core::book::parse_hl::{parse_hl_frame, HlMessage};
-use mmfast_core::engine::frames::{parse_exchange_response, parse_user_frame, ExchangeReply};
+use mmfast_core::engine::frames::{
+    parse_exchange_answer, parse_user_frame, post_answer_id, ExchangeAnswer, ExchangeReply,
+};
+use mmfast_core::engine::EngineError;
 use mmfast_core::engine::{cloid_hex, parse_cloid, BatchWire, UserFrame};
 use mmfast_core::risk::{
-    read_action, Guard, GuardLimits, GuardOrder, LedgerState, OpenOrder, SentItem, Target,
+    read_action, AnswerRead, Guard, GuardLimits, GuardOrder, LedgerState, OpenOrder, SentItem,
+    Target,
 };
 use mmfast_core::signing::{Action, Envelope};
 use mmfast_core::types::Side;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
+use crate::answer::PyAnswer;
 use crate::decision::ResolvedLimits;
 use crate::engine::{PyCycleOutput, PyQuoteEngine};
 use crate::errors::IntoPyResult;
@@ -63,6 +68,9 @@ struct PathState {
     asset: u32,
     orders: Vec<GuardOrder>,
     items: Vec<SentItem>,
+    /// The engine's batch id of each of its actions in flight, by gateway id: an answer read
+    /// from the socket goes back to the engine under it.
+    batches: HashMap<u64, u64>,
 }
 
 /// What to look an unanswered item up by: the new order's cloid (place, modify), else the
@@ -149,6 +157,14 @@ fn admit(
         }
     };
     st.guard.ledger.on_send(id, &st.items);
+    if batch != 0 {
+        if st.batches.len() >= 4096 {
+            // Answers normally remove their entry; never let forgotten ones pile up.
+            let lg = &st.guard.ledger;
+            st.batches.retain(|i, _| lg.in_flight_items(*i).is_some());
+        }
+        st.batches.insert(id, batch);
+    }
     Ok(Outgoing {
         id,
         batch,
@@ -194,6 +210,42 @@ impl PyOrderPath {
             }
         }
         None
+    }
+
+    /// One answer, parsed once: to the ledger, to the engine (a batch of its own), and read for
+    /// the gateway.
+    fn apply_answer(
+        &mut self,
+        id: u64,
+        parsed: Result<ExchangeAnswer, EngineError>,
+        now_ms: u64,
+        engine: Option<PyRefMut<'_, PyQuoteEngine>>,
+        batch: u64,
+    ) -> PyAnswer {
+        let (reply, rtype) = match parsed {
+            Ok(a) => (a.reply, a.response_type),
+            Err(e) => (ExchangeReply::Err(format!("unreadable answer: {e}")), None),
+        };
+        let n_items = self
+            .st
+            .guard
+            .ledger
+            .in_flight_items(id)
+            .unwrap_or(match &reply {
+                ExchangeReply::Statuses(s) => s.len(),
+                _ => 0,
+            });
+        self.st.guard.ledger.on_reply(id, &reply, now_ms);
+        let read = PyAnswer::new(id, AnswerRead::read(&reply, rtype, n_items));
+        match engine {
+            Some(mut e) if batch != 0 => read.with_engine(
+                e.inner
+                    .on_exchange_reply(&reply, batch)
+                    .err()
+                    .map(|e| e.to_string()),
+            ),
+            _ => read,
+        }
     }
 
     fn take_id(&mut self) -> u64 {
@@ -256,6 +308,7 @@ impl PyOrderPath {
                 asset,
                 orders: Vec::new(),
                 items: Vec::new(),
+                batches: HashMap::new(),
             },
             signer,
             coin,
@@ -348,41 +401,47 @@ impl PyOrderPath {
     }
 
     /// The answer to the action sent as `id` (the `/exchange` body or the websocket `post`
-    /// payload), read once and applied to the ledger and, when given, to the engine under its
-    /// batch id: one crossing per answer. An unreadable answer leaves the ledger as it was.
-    /// Returns the engine's refusal (an unknown batch, an unreadable answer) as text, if any.
-    #[pyo3(signature = (id, answer, now_ms, engine = None, batch = 0))]
+    /// answer), read once and applied to the ledger and, when given, to the engine under its
+    /// batch id (by default the one it was sent under; 0: not the engine's): one crossing per
+    /// answer. An unreadable answer fails the action as a whole. Returns the answer as read
+    /// (what the gateway counts and reacts to) with the engine's refusal, if any.
+    #[pyo3(signature = (id, answer, now_ms, engine = None, batch = None))]
     fn on_answer(
         &mut self,
         id: u64,
         answer: &[u8],
         now_ms: u64,
         engine: Option<PyRefMut<'_, PyQuoteEngine>>,
-        batch: u64,
-    ) -> Option<String> {
-        let parsed = parse_exchange_response(answer);
-        let unreadable;
-        let reply = match &parsed {
-            Ok(r) => r,
-            Err(e) => {
-                unreadable = ExchangeReply::Err(format!("unreadable answer: {e}"));
-                &unreadable
-            }
-        };
-        self.st.guard.ledger.on_reply(id, reply, now_ms);
-        let mut engine = engine?;
-        match &parsed {
-            Ok(r) => engine
-                .inner
-                .on_exchange_reply(r, batch)
-                .err()
-                .map(|e| e.to_string()),
-            Err(e) => Some(e.to_string()),
-        }
+        batch: Option<u64>,
+    ) -> PyAnswer {
+        let recorded = self.st.batches.remove(&id);
+        let batch = batch.or(recorded).unwrap_or(0);
+        self.apply_answer(id, parse_exchange_answer(answer), now_ms, engine, batch)
+    }
+
+    /// A frame of the order socket: when it is the answer to an action in flight (a `post`
+    /// answer with its id), applied as `on_answer` does, under the batch it was sent with, and
+    /// returned as read; None for anything else (pong, error frames, unknown or settled ids).
+    #[pyo3(signature = (frame, now_ms, engine = None))]
+    fn on_post(
+        &mut self,
+        frame: &[u8],
+        now_ms: u64,
+        engine: Option<PyRefMut<'_, PyQuoteEngine>>,
+    ) -> Option<PyAnswer> {
+        let parsed = parse_exchange_answer(frame);
+        let id = match &parsed {
+            Ok(a) => a.post_id,
+            Err(_) => post_answer_id(frame), // ours, but unreadable: fails as a whole
+        }?;
+        self.st.guard.ledger.in_flight_items(id)?;
+        let batch = self.st.batches.remove(&id).unwrap_or(0);
+        Some(self.apply_answer(id, parsed, now_ms, engine, batch))
     }
 
     /// Drops an action that never left (refused after `send_cycle`, e.g. by the address budget).
     fn forget(&mut self, id: u64) {
+        self.st.batches.remove(&id);
         self.st.guard.ledger.forget(id);
     }
 

@@ -66,11 +66,14 @@ pub enum UserFrame {
 pub enum ActionStatus {
     Resting {
         oid: u64,
+        /// The order's cloid, when it had one (the answer echoes it).
+        cloid: Option<u128>,
     },
     Filled {
         oid: u64,
         total_sz: f64,
         avg_px: f64,
+        cloid: Option<u128>,
     },
     Success,
     Error(String),
@@ -341,6 +344,14 @@ pub fn parse_user_frame(frame: &[u8], coin: &str) -> Result<UserFrame, EngineErr
     }
 }
 
+/// A status's echoed cloid; one that does not read as a cloid is left out (the oid is what
+/// matters, and the engine and the ledger match our orders by batch position, not by it).
+fn status_cloid(v: &serde_json::Value) -> Option<u128> {
+    v.get("cloid")
+        .and_then(serde_json::Value::as_str)
+        .and_then(parse_cloid)
+}
+
 fn parse_status(v: &serde_json::Value) -> Result<ActionStatus, EngineError> {
     use serde_json::Value;
     let bad = || EngineError::Frame {
@@ -353,7 +364,10 @@ fn parse_status(v: &serde_json::Value) -> Result<ActionStatus, EngineError> {
         Value::Object(m) => {
             if let Some(r) = m.get("resting") {
                 let oid = r.get("oid").and_then(Value::as_u64).ok_or_else(bad)?;
-                return Ok(ActionStatus::Resting { oid });
+                return Ok(ActionStatus::Resting {
+                    oid,
+                    cloid: status_cloid(r),
+                });
             }
             if let Some(f) = m.get("filled") {
                 let oid = f.get("oid").and_then(Value::as_u64).ok_or_else(bad)?;
@@ -373,6 +387,7 @@ fn parse_status(v: &serde_json::Value) -> Result<ActionStatus, EngineError> {
                     oid,
                     total_sz,
                     avg_px,
+                    cloid: status_cloid(f),
                 });
             }
             if let Some(e) = m.get("error") {
@@ -386,29 +401,41 @@ fn parse_status(v: &serde_json::Value) -> Result<ActionStatus, EngineError> {
     }
 }
 
-fn parse_exchange_body(v: &serde_json::Value) -> Result<ExchangeReply, EngineError> {
+fn parse_exchange_body(v: &serde_json::Value) -> Result<ExchangeAnswer, EngineError> {
     use serde_json::Value;
+    let answer = |response_type: Option<&str>, reply| ExchangeAnswer {
+        post_id: None,
+        response_type: response_type.map(str::to_string),
+        reply,
+    };
     match v.get("status").and_then(Value::as_str) {
         Some("ok") => {
             let resp = v.get("response");
+            let rtype = resp.and_then(|r| r.get("type")).and_then(Value::as_str);
             match resp
                 .and_then(|r| r.get("data"))
                 .and_then(|d| d.get("statuses"))
             {
-                Some(Value::Array(items)) => Ok(ExchangeReply::Statuses(
-                    items.iter().map(parse_status).collect::<Result<_, _>>()?,
+                Some(Value::Array(items)) => Ok(answer(
+                    rtype,
+                    ExchangeReply::Statuses(
+                        items.iter().map(parse_status).collect::<Result<_, _>>()?,
+                    ),
                 )),
                 Some(_) => Err(EngineError::Frame {
                     what: "response.data.statuses",
                     reason: "not an array".to_string(),
                 }),
-                None => Ok(ExchangeReply::Ok),
+                None => Ok(answer(rtype, ExchangeReply::Ok)),
             }
         }
-        Some("err") => Ok(ExchangeReply::Err(
-            v.get("response")
-                .map(|r| r.as_str().map_or_else(|| r.to_string(), str::to_string))
-                .unwrap_or_default(),
+        Some("err") => Ok(answer(
+            None,
+            ExchangeReply::Err(
+                v.get("response")
+                    .map(|r| r.as_str().map_or_else(|| r.to_string(), str::to_string))
+                    .unwrap_or_default(),
+            ),
         )),
         _ => Err(EngineError::Frame {
             what: "status",
@@ -417,37 +444,82 @@ fn parse_exchange_body(v: &serde_json::Value) -> Result<ExchangeReply, EngineErr
     }
 }
 
+/// The exchange's answer to one action, with what frames it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExchangeAnswer {
+    /// The websocket post id the answer carries (None for an `/exchange` body).
+    pub post_id: Option<u64>,
+    /// `response.type` of a successful answer (`order`, `cancel`, `default`, ...).
+    pub response_type: Option<String>,
+    pub reply: ExchangeReply,
+}
+
 /// Parses the exchange's answer to one action: the HTTP `/exchange` body, or the websocket
 /// `post` response that wraps it (`{"channel":"post","data":{"id","response":{"type","payload"}}}`).
 ///
 /// # Errors
 /// `EngineError::Frame` when the bytes are neither.
 pub fn parse_exchange_response(frame: &[u8]) -> Result<ExchangeReply, EngineError> {
+    parse_exchange_answer(frame).map(|a| a.reply)
+}
+
+/// [`parse_exchange_response`] with the post id and the response type.
+///
+/// # Errors
+/// `EngineError::Frame` when the bytes are neither.
+pub fn parse_exchange_answer(frame: &[u8]) -> Result<ExchangeAnswer, EngineError> {
     use serde_json::Value;
     let v: Value = serde_json::from_slice(frame).map_err(|e| malformed("exchange response", e))?;
     if v.get("channel").and_then(Value::as_str) == Some("post") {
-        let resp = v
-            .get("data")
+        let data = v.get("data");
+        let post_id = data.and_then(|d| d.get("id")).and_then(Value::as_u64);
+        let resp = data
             .and_then(|d| d.get("response"))
             .ok_or_else(|| EngineError::Frame {
                 what: "post.data.response",
                 reason: "missing".to_string(),
             })?;
         let payload = resp.get("payload").unwrap_or(&Value::Null);
-        return match resp.get("type").and_then(Value::as_str) {
-            Some("action") => parse_exchange_body(payload),
-            Some("error") => Ok(ExchangeReply::Err(
-                payload
-                    .as_str()
-                    .map_or_else(|| payload.to_string(), str::to_string),
-            )),
-            _ => Err(EngineError::Frame {
-                what: "post.data.response.type",
-                reason: "expected \"action\" or \"error\"".to_string(),
-            }),
+        let mut answer = match resp.get("type").and_then(Value::as_str) {
+            Some("action") => parse_exchange_body(payload)?,
+            Some("error") => ExchangeAnswer {
+                post_id: None,
+                response_type: None,
+                reply: ExchangeReply::Err(
+                    payload
+                        .as_str()
+                        .map_or_else(|| payload.to_string(), str::to_string),
+                ),
+            },
+            _ => {
+                return Err(EngineError::Frame {
+                    what: "post.data.response.type",
+                    reason: "expected \"action\" or \"error\"".to_string(),
+                })
+            }
         };
+        answer.post_id = post_id;
+        return Ok(answer);
     }
     parse_exchange_body(&v)
+}
+
+/// The post id of a websocket `post` answer, without reading the rest (None for anything else).
+pub fn post_answer_id(frame: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Data {
+        id: u64,
+    }
+    #[derive(Deserialize)]
+    struct Post<'a> {
+        #[serde(borrow)]
+        channel: &'a str,
+        data: Data,
+    }
+    serde_json::from_slice::<Post<'_>>(frame)
+        .ok()
+        .filter(|p| p.channel == "post")
+        .map(|p| p.data.id)
 }
 
 #[cfg(test)]
@@ -513,12 +585,16 @@ mod tests {
         assert_eq!(
             parse_exchange_response(r).unwrap(),
             ExchangeReply::Statuses(vec![
-                ActionStatus::Resting { oid: 77 },
+                ActionStatus::Resting {
+                    oid: 77,
+                    cloid: None
+                },
                 ActionStatus::Error("Order must have minimum value of $10. asset=4".into()),
                 ActionStatus::Filled {
                     oid: 78,
                     total_sz: 0.02,
-                    avg_px: 1891.4
+                    avg_px: 1891.4,
+                    cloid: None
                 },
             ])
         );

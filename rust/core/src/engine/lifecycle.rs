@@ -305,7 +305,11 @@ impl QuoteEngine {
             let is_new_half = o.state == OrderState::PendingNew;
             match (batch.kind, is_new_half, st) {
                 // Places and the new half of modifies.
-                (ActionKind::Place | ActionKind::Modify, true, ActionStatus::Resting { oid }) => {
+                (
+                    ActionKind::Place | ActionKind::Modify,
+                    true,
+                    ActionStatus::Resting { oid, .. },
+                ) => {
                     let ord = self.orders.get_mut(i);
                     ord.oid = Some(oid);
                     ord.state = OrderState::Resting;

@@ -924,7 +924,7 @@ fn typed_lifecycle_matches_the_byte_entries() {
     ack_all(&mut by_bytes, &acts, &mut oid);
     let b = acts[0].batch;
     let statuses = (1..=acts.len() as u64)
-        .map(|oid| ActionStatus::Resting { oid })
+        .map(|oid| ActionStatus::Resting { oid, cloid: None })
         .collect();
     let n = typed
         .on_exchange_reply(&ExchangeReply::Statuses(statuses), b)

@@ -183,7 +183,7 @@ mod tests {
         assert!(w.build(&out.actions, b + 99, 4).unwrap().is_none());
         // Acked, then the book goes stale: the cancels know every oid.
         let st = (1..=out.actions.len() as u64)
-            .map(|oid| ActionStatus::Resting { oid })
+            .map(|oid| ActionStatus::Resting { oid, cloid: None })
             .collect();
         e.on_exchange_reply(&ExchangeReply::Statuses(st), b)
             .unwrap();

@@ -10,11 +10,13 @@
 //! - [`wire`]: `Decimal` (the SDK's `float_to_wire`), `Cloid`, `Address`, keccak
 //! - [`rules`]: the perp price grid (5 significant figures, `6 - szDecimals` decimals, integers
 //!   always valid) and size lots, on f64 (the strategy) and on integer units (the simulator)
+//! - [`errors`]: what the exchange's error strings mean (`ErrorKind`, `classify`, `split_asset`)
 //! - [`decimal`]: decimal strings to exact integer units and back (`Scale`, `parse_scaled`,
 //!   `fmt_scaled`)
 
 pub mod actions;
 pub mod decimal;
+pub mod errors;
 pub mod msgpack;
 mod parse;
 pub mod rules;

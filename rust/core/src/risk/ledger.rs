@@ -19,6 +19,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::engine::frames::{ActionStatus, ExchangeReply, Fill, OrderUpdate, UpdateStatus};
+use crate::protocol::errors::{classify, ErrorKind};
 use crate::types::Side;
 
 /// Size below which two sizes are equal (coin).
@@ -134,8 +135,7 @@ impl Default for Ledger {
 }
 
 fn is_missing_order(msg: &str) -> bool {
-    msg.contains("Order was never placed, already canceled, or filled")
-        || msg.contains("Cannot modify canceled or filled order")
+    classify(msg) == ErrorKind::MissingOrder
 }
 
 impl Ledger {
@@ -256,6 +256,11 @@ impl Ledger {
         self.sent.insert(id, sent);
     }
 
+    /// The number of items of the action sent as `id`, while it awaits its answer.
+    pub fn in_flight_items(&self, id: u64) -> Option<usize> {
+        self.sent.get(&id).map(|s| s.new.len())
+    }
+
     /// Applies the exchange's answer (or one rebuilt from a lookup) to the action sent as `id`.
     pub fn on_reply(&mut self, id: u64, reply: &ExchangeReply, now_ms: u64) {
         let Some(sent) = self.sent.remove(&id) else {
@@ -281,7 +286,7 @@ impl Ledger {
             let new = sent.new[i];
             let old = sent.old[i].and_then(|t| self.find(t).map(|j| self.orders[j].key));
             match (status, err) {
-                (ActionStatus::Resting { oid }, None) => {
+                (ActionStatus::Resting { oid, .. }, None) => {
                     if let Some(j) = new.and_then(|k| self.index_of_key(k)) {
                         let o = &mut self.orders[j];
                         o.state = LedgerState::Resting;

@@ -9,12 +9,15 @@
 //! - [`sent`][]: what the guard checks and the ledger records of an action, read from the
 //!   signed [`crate::protocol::Action`] itself
 //! - [`guard`][]: the checks, per direction, so that a reducing order passes above the limit
+//! - [`answer`][]: the gateway's reading of an answer (per item ok or its error kind)
 
+pub mod answer;
 pub mod guard;
 pub mod ledger;
 pub mod limits;
 pub mod sent;
 
+pub use answer::{AnswerRead, ItemRead};
 pub use guard::{Guard, GuardLimits, GuardOrder};
 pub use ledger::{Ledger, LedgerOrder, LedgerState, NewOrder, OpenOrder, SentItem, Target};
 pub use limits::{resolve_limits, ResolvedLimits, LIMITS_REFRESH_FRAC};

@@ -59,7 +59,7 @@ fn ledger_counts_inflight_then_resting_then_cancel() {
     let mut lg = Ledger::default();
     lg.on_send(1, &[place(true, 0.5, 1), place(false, 0.3, 2)]);
     assert_eq!(lg.exposure(), (0.5, 0.3));
-    let rest = |oid| ActionStatus::Resting { oid };
+    let rest = |oid| ActionStatus::Resting { oid, cloid: None };
     lg.on_reply(1, &ExchangeReply::Statuses(vec![rest(10), rest(11)]), 5);
     assert_eq!(lg.exposure(), (0.5, 0.3));
     let cancel = SentItem {
@@ -78,7 +78,10 @@ fn ledger_modify_counts_old_and_new_until_answered() {
     lg.on_send(1, &[place(true, 0.6, 1)]);
     lg.on_reply(
         1,
-        &ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 10 }]),
+        &ExchangeReply::Statuses(vec![ActionStatus::Resting {
+            oid: 10,
+            cloid: None,
+        }]),
         1,
     );
     let mut m = place(true, 0.4, 2);
@@ -87,7 +90,10 @@ fn ledger_modify_counts_old_and_new_until_answered() {
     assert!((lg.exposure().0 - 1.0).abs() < 1e-12);
     lg.on_reply(
         2,
-        &ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 11 }]),
+        &ExchangeReply::Statuses(vec![ActionStatus::Resting {
+            oid: 11,
+            cloid: None,
+        }]),
         2,
     );
     assert!((lg.exposure().0 - 0.4).abs() < 1e-12);
@@ -102,7 +108,10 @@ fn ledger_refused_batch_and_missing_order() {
     lg.on_send(2, &[place(true, 0.5, 3)]);
     lg.on_reply(
         2,
-        &ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 7 }]),
+        &ExchangeReply::Statuses(vec![ActionStatus::Resting {
+            oid: 7,
+            cloid: None,
+        }]),
         1,
     );
     let cancel = SentItem {
@@ -139,7 +148,10 @@ fn a_cancel_that_overtook_its_place_leaves_the_order_counted() {
         status: UpdateStatus::Open,
     };
     let missing = ExchangeReply::Statuses(vec![ActionStatus::Error(gone.into())]);
-    let resting = ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 7 }]);
+    let resting = ExchangeReply::Statuses(vec![ActionStatus::Resting {
+        oid: 7,
+        cloid: None,
+    }]);
     // The place's update arrives before the cancel's answer.
     let mut lg = Ledger::default();
     lg.on_send(1, &[place(true, 0.5, 1)]);
@@ -169,7 +181,10 @@ fn fills_dedup_by_tid_and_both_streams_count_once() {
     lg.on_send(1, &[place(true, 0.5, 1)]);
     lg.on_reply(
         1,
-        &ExchangeReply::Statuses(vec![ActionStatus::Resting { oid: 10 }]),
+        &ExchangeReply::Statuses(vec![ActionStatus::Resting {
+            oid: 10,
+            cloid: None,
+        }]),
         1,
     );
     // order side first: 0.2 of it filled
@@ -300,7 +315,7 @@ fn partly_filled_orders_that_leave_leave_no_fill_entries_behind() {
     for i in 0..20_000u64 {
         let (oid, cloid) = (100 + i, u128::from(i) + 1);
         lg.on_send(i, &[place(true, 0.5, cloid)]);
-        let rest = ActionStatus::Resting { oid };
+        let rest = ActionStatus::Resting { oid, cloid: None };
         lg.on_reply(i, &ExchangeReply::Statuses(vec![rest]), i);
         let canceled = OrderUpdate {
             oid,
@@ -341,6 +356,7 @@ fn a_fill_reported_before_it_arrives_is_counted_once_until_it_does() {
         total_sz: 0.5,
         avg_px: 2000.0,
         oid: 9,
+        cloid: None,
     };
     lg.on_reply(1, &ExchangeReply::Statuses(vec![filled]), 1);
     assert!(
@@ -360,6 +376,7 @@ fn a_fill_reported_before_it_arrives_is_counted_once_until_it_does() {
         total_sz: 0.5,
         avg_px: 2000.0,
         oid: 10,
+        cloid: None,
     };
     lg.on_reply(2, &ExchangeReply::Statuses(vec![filled]), 2);
     assert!(
