@@ -327,3 +327,31 @@ def _core_book_error() -> type[Exception]:
     from mmfast.errors import BookError
 
     return BookError
+
+
+def test_resync_settles_the_engines_own_book_against_the_exchange():
+    """Issue 13: after a freeze the engine counted an order the ledger had settled and the
+    exchange no longer held; the resync told the engine only what the ledger dropped. An
+    engine order neither the exchange nor the ledger holds is gone too, and the engine, told
+    with the same order-update frame the resync sends, no longer counts it."""
+    from mmfast.live.trader import engine_only_gone
+
+    e = make_engine()
+    ack(e, e.cycle(T0), oid_start=1000)
+    rows = e.orders
+    oids = [r[1] for r in rows]
+    assert len(oids) >= 4 and all(r[5] == "resting" for r in rows)
+    kept_by_exchange, kept_by_ledger, told = oids[0], oids[1], oids[2:3]
+    ledger = [(kept_by_ledger, None, True, 1.0, 1.0, "resting")]
+    gone = engine_only_gone(rows, ledger, {kept_by_exchange}, [(o,) for o in told])
+    assert sorted(g[0] for g in gone) == sorted(oids[3:])
+    # the rows carry what the resync's order-update frame needs, from the engine's own view
+    for oid, cloid, is_buy, px, sz in gone:
+        row = next(r for r in rows if r[1] == oid)
+        assert (cloid, is_buy, px, sz) == (row[0], row[2] == "bid", row[3], row[4])
+    # nothing the exchange or the ledger holds, nothing in flight
+    assert engine_only_gone(rows, ledger, set(oids), []) == []
+    pending = make_engine()
+    pending.cycle(T0)  # placed, not yet answered
+    assert all(r[5] == "pending_new" for r in pending.orders)
+    assert engine_only_gone(pending.orders, [], set(), []) == []

@@ -60,12 +60,24 @@ def start_bot(
 
 
 class Stderr:
-    """The bot's stderr, read as it comes: tests wait on what the bot says, not on sleeps."""
+    """The bot's stderr (or `stream="stdout"`: its progress lines), read as it comes: tests
+    wait on what the bot says, not on sleeps."""
 
-    def __init__(self, p: subprocess.Popen[str]) -> None:
-        assert p.stderr is not None
-        self.fd = p.stderr.fileno()
+    def __init__(self, p: subprocess.Popen[str], stream: str = "stderr") -> None:
+        f = getattr(p, stream)
+        assert f is not None
+        self.fd = f.fileno()
         self.text = ""
+
+    def poll(self) -> str:
+        """Reads what is there without waiting (keeps the pipe from filling up and blocking
+        the bot while a test waits on something else); returns the text so far."""
+        while select.select([self.fd], [], [], 0)[0]:
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                break
+            self.text += chunk.decode(errors="replace")
+        return self.text
 
     def wait(self, pred: Callable[[str], bool], timeout_s: float) -> bool:
         """Reads until `pred(text so far)` holds, the stream ends or `timeout_s` passes."""

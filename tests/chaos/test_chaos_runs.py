@@ -51,13 +51,27 @@ def finish(p: Any, tmp_path: Path, read: str = "") -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def quoting_bot(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
+def quoting_bot(tmp_path: Path, *args: str) -> Iterator[tuple[Any, str, Any]]:
     """A venue, and the bot on it with a resting order: `(venue, address, bot process)`."""
     key, address = new_key()
     with venue(address, "--max-position", f"{address}:ETH=1") as v:
-        p = start_bot(tmp_path, v.url, key)
+        p = start_bot(tmp_path, v.url, key, *args)
         assert wait_for(lambda: open_orders(v.url, address), 20)
         yield v, address, p
+
+
+def resting(v: Any, address: str, *streams: Stderr) -> bool:
+    """Whether the bot has an order on the venue; drains the bot's output meanwhile."""
+    for s in streams:
+        s.poll()
+    return bool(open_orders(v.url, address))
+
+
+def what_the_bot_said(err: Stderr, out: Stderr) -> str:
+    """The bot's log and its last progress lines (state, mode, caps, quotes), for a failure."""
+    err.wait(lambda _: False, 1.0)
+    out.wait(lambda _: False, 0.5)
+    return f"stderr:\n{err.text[-4000:]}\nprogress:\n{out.text[-3000:]}"
 
 
 def check_clean(s: dict[str, Any]) -> None:
@@ -67,25 +81,19 @@ def check_clean(s: dict[str, Any]) -> None:
     assert s["position_mismatch"] == pytest.approx(0.0, abs=1e-9)
 
 
-#: Issue 13, open: after a Hyperliquid freeze the bot sometimes never quotes again (the stale
-#: pause clears, the last resync logs neither its end nor a failure; 2 of 3 CI rehearsals on
-#: 2026-12-04 hit it in one of these two tests). Kept running, reported as XFAIL/XPASS, until fixed.
-FREEZE_RESUME_DEFECT = pytest.mark.xfail(
-    strict=False, reason="issue 13 open defect: quoting may not resume after a freeze"
-)
-
-
-@FREEZE_RESUME_DEFECT
 def test_hyperliquid_freeze_cancels_within_the_bound_then_resumes(tmp_path: Path) -> None:
-    with quoting_bot(tmp_path) as (v, address, p):
+    with quoting_bot(tmp_path, "--log-level", "INFO") as (v, address, p):
+        err, out = Stderr(p), Stderr(p, "stdout")
         try:
             inject(v.url, "freeze_hl_ws", 6.0)
-            gone = wait_for(lambda: not open_orders(v.url, address), HL_STALE_S + 1 + MARGIN_S)
-            assert gone is not None, "quotes still resting after stale threshold + 1 s (+margin)"
-            back = wait_for(lambda: open_orders(v.url, address), 60)
-            assert back is not None, "quoting did not resume after the freeze"
+            gone = wait_for(lambda: not resting(v, address, err, out), HL_STALE_S + 1 + MARGIN_S)
+            said = "" if gone is not None else what_the_bot_said(err, out)
+            assert gone is not None, f"quotes still resting after stale + 1 s (+margin): {said}"
+            back = wait_for(lambda: resting(v, address, err, out), 60)
+            said = "" if back is not None else what_the_bot_said(err, out)
+            assert back is not None, f"quoting did not resume after the freeze: {said}"
         finally:
-            s = finish(p, tmp_path)
+            s = finish(p, tmp_path, err.text)
         check_clean(s)
 
 
@@ -136,7 +144,6 @@ def test_random_faults_leave_no_trace(tmp_path: Path) -> None:
     check_clean(s)
 
 
-@FREEZE_RESUME_DEFECT
 def test_frozen_sockets_are_found_and_replaced_then_quoting_resumes(tmp_path: Path) -> None:
     """Issue 13 item 11: every Hyperliquid socket freezes. The order and user sockets are
     declared dead by their liveness check (idle ping after a third of the stale threshold, pong
@@ -145,21 +152,20 @@ def test_frozen_sockets_are_found_and_replaced_then_quoting_resumes(tmp_path: Pa
     with the frames). Each step is waited for as the bot reports it or the venue shows it,
     never after a fixed sleep, so a slow machine only takes longer."""
     freeze_s = 12.0
-    with quoting_bot(tmp_path) as (v, address, p):
-        err = Stderr(p)
+    with quoting_bot(tmp_path, "--log-level", "INFO") as (v, address, p):
+        err, out = Stderr(p), Stderr(p, "stdout")
         try:
             inject(v.url, "freeze_hl_ws", freeze_s)
-            gone = wait_for(lambda: not open_orders(v.url, address), freeze_s)
+            gone = wait_for(lambda: not resting(v, address, err, out), freeze_s)
             assert gone is not None, "quotes still resting during the freeze"
             dead = err.wait(
                 lambda t: all(f"ws: {n}: disconnected" in t for n in ("orders", "user", "market")),
                 freeze_s + 30,
             )
             assert dead, f"a frozen socket was not found dead: {err.text[-3000:]}"
-            back = wait_for(lambda: open_orders(v.url, address), 60)
-            if back is None:
-                err.wait(lambda _: False, 1.0)  # what the bot said since (not read while waiting)
-            assert back is not None, f"quoting did not resume after the freeze: {err.text[-4000:]}"
+            back = wait_for(lambda: resting(v, address, err, out), 60)
+            said = "" if back is not None else what_the_bot_said(err, out)
+            assert back is not None, f"quoting did not resume after the freeze: {said}"
         finally:
             s = finish(p, tmp_path, err.text)
         assert s["reconnects"] >= 3, s["reconnects"]  # orders, user and market sockets

@@ -55,7 +55,7 @@ def replay_asset(path: str, cache_dir: str | None = None) -> dict[str, Any]:
 def build(job: Job) -> tuple[Any, dict[str, Any]]:
     """The bot's `MarketMakerConfig` and the Rust `BacktestSpec` (as a dict) of `job`."""
     from mmfast import MarketMakerConfig
-    from mmfast.cli.paper import PAPER_MIN_HALF_SPREAD_BPS, max_position_for
+    from mmfast.cli.paper import max_position_for, paper_profile
 
     kind, preset = parse_market("replay" if job.hl else job.market)
     if kind == "replay" and not job.hl:
@@ -84,13 +84,9 @@ def build(job: Job) -> tuple[Any, dict[str, Any]]:
         lead = asset["binance_symbol"]
     text = read_config_text(job.config)
     source = job.config or "<backtest defaults>"
-    base: list[tuple[str, str]] = [("asset", asset["coin"]), ("network", "testnet")]
+    defaults, base = paper_profile(asset["coin"], job.capital_usd, lead)
     if not job.config:
-        base += [
-            ("capital_usd", repr(float(job.capital_usd))),
-            ("ladder.min_half_spread_bps", repr(PAPER_MIN_HALF_SPREAD_BPS)),
-        ]
-    base += [("lead_venue", "binance"), ("lead.symbol", lead)] if lead else [("lead_venue", "none")]
+        base = defaults + base
     pre = MarketMakerConfig.from_toml(text, source, base + bot_over)
     max_position = max_position_for(pre, asset, job.capital_usd)
     cfg = MarketMakerConfig.from_toml(

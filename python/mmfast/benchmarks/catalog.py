@@ -94,6 +94,11 @@ FIGURES: dict[str, Figure] = {
         "us", "bare uvloop TCP echo round trip between the bot and the minimal source's process"
     ),
     "tick_to_order_echo_rtt_p99_us": _F("us", "that echo round trip, 99th percentile"),
+    "tick_to_order_echo_paused_rtt_p50_us": _F(
+        "us",
+        "the same echo after the ticks' 20 ms pause each time (two idle processes woken, caches"
+        " cooled, as a tick finds them), median",
+    ),
     "tick_to_order_venue_p50_us": _F(
         "us",
         "the same through the full venue (its aiohttp handling inside), median",

@@ -23,7 +23,10 @@ the hot path builds and keeps until the next tick), `bot_cpu_answer_*` and
 `bot_py_blocks_per_answer` (the gateway's handling of one `post` answer frame, in the same
 process: the order path's ledger and engine, the counters), `uvloop_echo_rtt_p50_us` /
 `uvloop_echo_rtt_p99_us` (the floor: a bare uvloop TCP echo of a frame of the same size between
-the same two processes). On 2 cores the kernel often runs the woken peer on the bot's core, so
+the same two processes), and `tick_to_order_echo_paused_rtt_p50_us`: that echo with the ticks'
+pause before each round trip, so that it wakes two idle processes with cooled caches as a tick
+does (the floor a tick meets on this machine, where the back-to-back echo is the hot floor).
+On 2 cores the kernel often runs the woken peer on the bot's core, so
 the peer's handling lands inside the figures; that is why the bot's figure uses a peer that
 does almost nothing.
 """
@@ -41,6 +44,8 @@ import numpy as np
 import orjson
 
 MID = 3000.0
+#: The pause between ticks (the source waits for the requote's answers, then idles).
+TICK_PAUSE_S = 0.02
 ASSET = {"coin": "ETH", "sz_decimals": 4, "max_leverage": 25, "mid": MID, "binance_symbol": ""}
 
 
@@ -262,7 +267,7 @@ def _source_child(conn: Any, address: str, n_ticks: int, frame_len: int) -> None
                 samples.append((arrived[0] - written) / 1e3)
             except asyncio.TimeoutError:
                 misses += 1
-            await asyncio.sleep(0.02)  # the rest of this requote's actions, answered
+            await asyncio.sleep(TICK_PAUSE_S)  # the rest of this requote's actions, answered
         conn.send({"samples": samples, "misses": misses})
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         echo.close()
@@ -272,7 +277,9 @@ def _source_child(conn: Any, address: str, n_ticks: int, frame_len: int) -> None
     uvloop.run(main())
 
 
-async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
+async def _echo_rtt(port: int, frame_len: int, n: int, pause_s: float = 0.0) -> list[float]:
+    """Round trips of a frame of `frame_len` bytes to the echo server; with `pause_s`, each
+    after that long idle (the ticks' cadence: both processes asleep, caches cooled)."""
     loop = asyncio.get_running_loop()
     payload = b"x" * frame_len
 
@@ -289,6 +296,8 @@ async def _echo_rtt(port: int, frame_len: int, n: int) -> list[float]:
     tr, p = await loop.create_connection(P, "127.0.0.1", port)
     out = []
     for _ in range(n):
+        if pause_s:
+            await asyncio.sleep(pause_s)
         p.fut = loop.create_future()
         t0 = time.perf_counter_ns()
         tr.write(payload)
@@ -468,6 +477,9 @@ def _through(
             loop = asyncio.get_running_loop()
             res = await loop.run_in_executor(None, parent.recv)
             echo += await _echo_rtt(info["echo_port"], frame_len, n_echo)
+            res["echo_paused"] = await _echo_rtt(
+                info["echo_port"], frame_len, max(50, n_echo // 15), TICK_PAUSE_S
+            )
             internal = [x / 1e3 for x in bot.trader.stats.tick_to_send_ns]
             bot.stop("bench done")
             await task
@@ -502,6 +514,7 @@ def run(quick: bool = False) -> dict[str, float]:
         "tick_to_order_misses": float(src["misses"]),
         "tick_to_order_echo_rtt_p50_us": _pct(src_echo, 50),
         "tick_to_order_echo_rtt_p99_us": _pct(src_echo, 99),
+        "tick_to_order_echo_paused_rtt_p50_us": _pct(src["echo_paused"], 50),
         "tick_to_order_venue_p50_us": _pct(ven["samples"], 50),
         "tick_to_order_venue_p99_us": _pct(ven["samples"], 99),
         "tick_to_order_venue_samples": float(len(ven["samples"])),

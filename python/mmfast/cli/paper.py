@@ -170,6 +170,25 @@ def max_position_for(cfg: Any, asset: dict[str, Any], capital: float) -> float:
     return float(limits.max_position)
 
 
+def paper_profile(
+    coin: str, capital_usd: float, lead_symbol: str | None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The paper profile, one place for `paper` and `backtest` (so that the two run the same
+    bot): `(defaults, forced)` config overrides. `defaults` apply only without a config file
+    (the capital, the paper half-spread floor); `forced` always (the asset, testnet, the lead
+    venue the market provides)."""
+    defaults = [
+        ("capital_usd", repr(float(capital_usd))),
+        ("ladder.min_half_spread_bps", repr(PAPER_MIN_HALF_SPREAD_BPS)),
+    ]
+    forced = [("asset", coin), ("network", "testnet")]
+    if lead_symbol:
+        forced += [("lead_venue", "binance"), ("lead.symbol", lead_symbol)]
+    else:
+        forced += [("lead_venue", "none")]
+    return defaults, forced
+
+
 def build_config(
     args: argparse.Namespace, asset: dict[str, Any], venue: Any | None, max_position: float | None
 ) -> Any:
@@ -177,15 +196,7 @@ def build_config(
     with the environment's overrides, as `run` reads it, then pointed at the venue."""
     from mmfast.config import load_config
 
-    defaults = [
-        ("capital_usd", repr(float(args.capital))),
-        ("ladder.min_half_spread_bps", repr(PAPER_MIN_HALF_SPREAD_BPS)),
-    ]
-    forced: list[tuple[str, str]] = [("asset", asset["coin"]), ("network", "testnet")]
-    if asset.get("binance_symbol"):
-        forced += [("lead_venue", "binance"), ("lead.symbol", asset["binance_symbol"])]
-    else:
-        forced += [("lead_venue", "none")]
+    defaults, forced = paper_profile(asset["coin"], args.capital, asset.get("binance_symbol"))
     if max_position is not None:
         forced.append(("max_position", repr(max_position)))
     if venue is not None:

@@ -110,6 +110,10 @@ class Node:
         self.checkpoint: Any = None
         self.metrics: Any = None
         self._resync_task: asyncio.Task[None] | None = None
+        self._stand_down_task: asyncio.Future[None] | None = None
+        #: oids a cancel-all has asked to cancel since quoting last stood down (cleared when it
+        #: resumes), so that the stand-down sweep cancels each late-known order once.
+        self._cancel_asked: set[int] = set()
         self._schedule_cancel_ok = bool(self.live.schedule_cancel)
         #: The state file's run bookkeeping, kill switch and monitors (`mmfast.ops.operator`).
         self.operator: Any = None
@@ -494,6 +498,7 @@ class Node:
 
     async def _resync(self, why: str) -> None:
         log.info("resynchronising with the exchange: %s", why)
+        t0 = mono_ms()
         await asyncio.sleep(0.2)  # let the new sockets' snapshots arrive first
         try:
             await self._reconcile(adopt_position=True)
@@ -504,6 +509,13 @@ class Node:
             self._resync_task = asyncio.ensure_future(self._resync("retry"))
             return
         self.synced = True
+        st = self.state
+        log.info(
+            "resynchronised in %d ms: position %s, %d open order(s) on the exchange",
+            mono_ms() - t0,
+            None if st is None else st.position,
+            0 if st is None else len(st.open_orders),
+        )
         self.trader.want_cycle()
 
     # ================= periodic work =================
@@ -520,6 +532,7 @@ class Node:
             assert self.gateway is not None
             await self.gateway.sweep()
             tr.engine_quota(self.budget)
+            self._stand_down_sweep()
             self._flush_checkpoint()
             if tr.cycle_due(mono_ms()):
                 tr.want_cycle()
@@ -535,6 +548,24 @@ class Node:
                     self.metrics.update(self)
                 if self.on_progress is not None:
                     self.on_progress(self)
+
+    def _stand_down_sweep(self) -> None:
+        """While the watchdog halts quoting or a monitor pauses it, nothing of ours may rest.
+        The cancel-all at the halt cancels what is known by oid; a placement in flight at that
+        moment (a batchModify whose answer was lost with a frozen socket) becomes known only
+        when its lookup settles it as resting, after the cancel-all: it is cancelled here then
+        (issue 13: it rested through a whole freeze). One such cancel at a time."""
+        wd = self.watchdog.halted if self.watchdog is not None else None
+        why = wd or (f"pause: {self.paused}" if self.paused is not None else None)
+        if why is None:
+            self._cancel_asked.clear()
+            return
+        if self._stop.is_set():
+            return
+        if self._stand_down_task is not None and not self._stand_down_task.done():
+            return
+        if any(oid not in self._cancel_asked for _, oid in self.trader.cancel_targets()):
+            self._stand_down_task = asyncio.ensure_future(self.cancel_all(why, late_only=True))
 
     def _sample_diagnostics(self) -> None:
         tr = self.trader
@@ -561,22 +592,30 @@ class Node:
 
     # ================= cancelling =================
 
-    async def cancel_all(self, reason: str) -> None:
-        """Cancels every resting order we know of (the watchdog's and shutdown's cancel). The
+    async def cancel_all(self, reason: str, late_only: bool = False) -> None:
+        """Cancels every resting order we know of (the watchdog's and shutdown's cancel), or
+        with `late_only` those no cancel-all has asked for since quoting stood down. The
         watchdog's goes by REST: a silent websocket may be the very thing that failed."""
         if self.state is None:
             return
         targets = self.trader.cancel_targets()
+        if late_only:
+            targets = [t for t in targets if t[1] not in self._cancel_asked]
         if not targets:
+            log.info("cancel all (%s): no order known by oid", reason)
             return
+        self._cancel_asked.update(oid for _, oid in targets)
         log.warning("cancel all (%s): %d order(s)", reason, len(targets))
         body = self.signer.sign_cancel(targets)
         try:
             # The operator's pauses and kills go by REST too: a dead feed may mean dead sockets.
             rest = reason in ("stale", "stall") or reason.startswith(("pause", "kill"))
-            await self._call(body, via_rest=rest)
+            r = await self._call(body, via_rest=rest)
         except (asyncio.TimeoutError, MmfastError) as e:
             log.error("cancel-all (%s) got no answer: %s", reason, e)
+            return
+        gone = sum(st.ok or st.error_kind is ErrorKind.MISSING_ORDER for st in r.statuses)
+        log.info("cancel all (%s): %d of %d gone %s", reason, gone, len(targets), r.error or "")
 
     def _emergency_cancel(self, reason: str) -> None:
         """From the watchdog thread while the loop is stuck: a blocking REST cancel."""
@@ -620,6 +659,14 @@ class Node:
                     "%d order(s) still open after cancel-all (attempt %d)", len(left), attempt + 1
                 )
                 tr.path.reset_from_exchange(tr.path.position, left, mono_ms())
+        if verified and gw is not None:
+            # Nothing rests any more, so the position can no longer move: read it once more.
+            # Fills of the last moments (a socket dropped just before the end) otherwise never
+            # reach the bot, and the summary and the state file would keep a stale position.
+            try:
+                await self._reconcile(adopt_position=True)
+            except (MmfastError, OSError, asyncio.TimeoutError) as e:
+                log.error("cannot read the final position at shutdown: %s", e)
         if gw is not None and self.flatten_on_exit:
             from mmfast.ops.flatten import flatten
 

@@ -49,6 +49,28 @@ class TraderStats:
     flat_samples: Counter[str] = field(default_factory=Counter)
 
 
+def engine_only_gone(
+    engine_orders: list[tuple[Any, ...]],
+    ledger_orders: list[tuple[Any, ...]],
+    open_oids: set[int],
+    told: list[tuple[Any, ...]],
+) -> list[tuple[int, str | None, bool, float, float]]:
+    """The orders the engine counts as resting (its `orders` rows: cloid, oid, side, px, sz,
+    state) that neither the exchange (`open_oids`) nor the ledger (its `orders` rows: oid
+    first) holds, and that are not already `told` gone; as `(oid, cloid, is_buy, px, sz)`.
+
+    The engine and the ledger keep their own books (the ledger is an independent check), so an
+    answer lost with a socket can leave the engine believing in an order the ledger has settled;
+    the exchange's reading settles the engine's book too, or the engine counts the order
+    against its limit and tries to move it forever (issue 13)."""
+    held = open_oids | {g[0] for g in told} | {o[0] for o in ledger_orders if o[0] is not None}
+    return [
+        (oid, cloid, side == "bid", px, sz)
+        for cloid, oid, side, px, sz, state in engine_orders
+        if state == "resting" and oid is not None and oid not in held
+    ]
+
+
 class Trader:
     """The market maker of one asset (`config.asset`) on its node's account."""
 
@@ -325,7 +347,10 @@ class Trader:
         path = self.path
         # Orders we count as resting that the exchange no longer has: gone (the order stream
         # was lost with the socket). The engine learns it from the same update format.
-        gone = path.drop_gone({o["oid"] for o in st.open_orders}, asked_ms)
+        open_oids = {o["oid"] for o in st.open_orders}
+        gone = path.drop_gone(open_oids, asked_ms)
+        if self.engine is not None:
+            gone += engine_only_gone(self.engine.orders, path.orders, open_oids, gone)
         if gone:
             log.info(
                 "%d order(s) gone while we were not looking: %s", len(gone), [g[0] for g in gone]

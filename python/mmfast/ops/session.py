@@ -77,6 +77,10 @@ def run_session(
             print(f"metrics: http://127.0.0.1:{cfg.live.metrics_port}/metrics", file=sys.stderr)
         if store is not None:
             print(f"state: {store.path}", file=sys.stderr)
+        from mmfast.live.realtime import apply_realtime_priority
+
+        if apply_realtime_priority(int(cfg.live.realtime_priority)):
+            log.info("event loop under SCHED_FIFO, priority %d", cfg.live.realtime_priority)
         if guardian is None and guardian_factory is not None:
             guardian = guardian_factory()
             log.info("guardian started (pid %d)", guardian.proc.pid)

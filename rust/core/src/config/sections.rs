@@ -964,6 +964,11 @@ pub struct LiveConfig {
     pub checkpoint: String,
     /// Prometheus metrics on 127.0.0.1 at this port; 0 disables.
     pub metrics_port: u16,
+    /// Run the event loop under real-time scheduling (`SCHED_FIFO`) at this priority (1-99),
+    /// so that other work on the machine cannot keep it waiting for a CPU when a frame
+    /// arrives (the tail of tick-to-order); 0 (the default) leaves the scheduler alone. Needs
+    /// root or `CAP_SYS_NICE` (or an `rtprio` limit).
+    pub realtime_priority: u32,
 }
 
 impl Default for LiveConfig {
@@ -990,6 +995,7 @@ impl Default for LiveConfig {
             ip_weight_per_minute: 1_200,
             checkpoint: String::new(),
             metrics_port: 0,
+            realtime_priority: 0,
         }
     }
 }
@@ -1033,6 +1039,13 @@ impl LiveConfig {
         }
         if self.ip_weight_per_minute == 0 {
             c.fail("live.ip_weight_per_minute", "0", "must be > 0");
+        }
+        if self.realtime_priority > 99 {
+            c.fail(
+                "live.realtime_priority",
+                &self.realtime_priority.to_string(),
+                "must be in [0, 99] (0: normal scheduling; 1-99: SCHED_FIFO priority)",
+            );
         }
     }
 }

@@ -149,9 +149,10 @@ fn live_section_defaults_and_validation() {
     assert_eq!(c.live.pong_timeout_s, 4.0);
     assert_eq!(c.live.max_inflight_posts, 100);
     assert!(!c.live.schedule_cancel);
+    assert_eq!(c.live.realtime_priority, 0);
     let e = load(
         "max_position = 1\n[live]\nmax_inflight_posts = 101\nschedule_cancel_s = 4\n\
-         reconnect_min_s = 2\nreconnect_max_s = 1\n",
+         reconnect_min_s = 2\nreconnect_max_s = 1\nrealtime_priority = 100\n",
     )
     .unwrap_err();
     let fields: Vec<&str> = e.violations.iter().map(|v| v.field.as_str()).collect();
@@ -160,7 +161,8 @@ fn live_section_defaults_and_validation() {
         [
             "live.reconnect_max_s",
             "live.max_inflight_posts",
-            "live.schedule_cancel_s"
+            "live.schedule_cancel_s",
+            "live.realtime_priority"
         ]
     );
 }

@@ -14,6 +14,7 @@ use super::orders::{OrderState, TrackedOrder};
 use super::output::ActionKind;
 use super::{EngineError, QuoteEngine, SIZE_EPS};
 use crate::error::Result;
+use crate::protocol::errors::{classify, ErrorKind};
 use crate::types::Side;
 
 /// Batches awaiting the exchange's answer; the oldest is forgotten beyond this (its orders stay
@@ -333,13 +334,19 @@ impl QuoteEngine {
                     i = 0;
                     continue;
                 }
-                (ActionKind::Place | ActionKind::Modify, true, ActionStatus::Error(_)) => {
+                (ActionKind::Place | ActionKind::Modify, true, ActionStatus::Error(e)) => {
                     // Never placed. For a modify the old order is still there as far as we
-                    // know: back to resting (if it is in fact gone, cancelling it later clears
-                    // it, and meanwhile it is counted, which is the safe side).
+                    // know (back to resting: counted, the safe side), unless the answer says
+                    // the exchange no longer holds it ("Cannot modify canceled or filled
+                    // order"): then it is gone, as for a cancel, and a fill, if any, arrives
+                    // on userFills. Kept as resting, it was modified again every cycle and
+                    // refused every time, and the side never quoted again (issue 13: after a
+                    // freeze whose cancel answers were lost).
                     let new = self.orders.remove(i);
-                    if let Some(old) = new.replaces {
-                        if let Some(j) = self.orders.position_by_cloid(old) {
+                    if let Some(j) = new.replaces.and_then(|c| self.orders.position_by_cloid(c)) {
+                        if classify(&e) == ErrorKind::MissingOrder {
+                            self.order_gone(j, false);
+                        } else {
                             self.orders.get_mut(j).state = OrderState::Resting;
                         }
                     }

@@ -1199,3 +1199,66 @@ fn a_price_where_our_order_may_still_rest_is_held_until_the_answer() {
         assert!(resting.contains(p), "{p:?} kept for its quote: {resting:?}");
     }
 }
+
+/// Moves an acked ladder by 3 bps (by modify) and answers every modify with `status`;
+/// returns the cloids of the orders the modifies targeted.
+fn refused_modifies(e: &mut QuoteEngine, status: &str) -> Vec<u128> {
+    e.on_hl_top(3000.8, 2.0, 3001.0, 2.0, T0 + 1_000).unwrap();
+    let (_, moved) = run_cycle(e, T0 + 1_000);
+    let modified: Vec<u128> = moved
+        .iter()
+        .filter(|a| a.kind == ActionKind::Modify)
+        .filter_map(|a| a.target_cloid)
+        .collect();
+    assert!(!modified.is_empty(), "{moved:?}");
+    let mut batches: Vec<u64> = moved.iter().map(|a| a.batch).collect();
+    batches.dedup();
+    for &b in &batches {
+        answer_batch(e, &moved, b, status);
+    }
+    modified
+}
+
+/// Issue 13 (chaos: quoting never resumed after a Hyperliquid freeze): the engine kept an order
+/// the exchange no longer held (its cancel's answer was lost with the frozen socket), and every
+/// cycle modified it, was answered "Cannot modify canceled or filled order", put it back as
+/// resting and modified it again: 471 refused batchModifies in 40 s and no quote. The answer
+/// says the order is gone: it leaves the book, and the next cycle places afresh.
+#[test]
+fn a_modify_answered_cannot_modify_drops_the_old_order_and_the_next_cycle_places() {
+    let (mut e, _) = acked_ladder();
+    let n0 = e.orders().len();
+    let modified = refused_modifies(
+        &mut e,
+        r#"{"error":"Cannot modify canceled or filled order"}"#,
+    );
+    let left: Vec<u128> = e.orders().iter().map(|o| o.cloid).collect();
+    for c in &modified {
+        assert!(
+            !left.contains(c),
+            "the refused modify's old order is gone: {left:?}"
+        );
+    }
+    assert_eq!(left.len(), n0 - modified.len());
+    // The next cycle quotes where the modifies failed: by placing, not by modifying the gone.
+    let (_, acts) = run_cycle(&mut e, T0 + 1_500);
+    assert!(acts.iter().any(|a| a.kind == ActionKind::Place), "{acts:?}");
+    assert!(acts
+        .iter()
+        .all(|a| a.target_cloid.is_none_or(|c| !modified.contains(&c))));
+}
+
+/// Any other refusal of a modify's new order (here a post-only cross) leaves the old order
+/// counted as resting: the exchange may still hold it.
+#[test]
+fn a_modify_refused_for_another_reason_keeps_the_old_order_resting() {
+    let (mut e, _) = acked_ladder();
+    let modified = refused_modifies(
+        &mut e,
+        r#"{"error":"Post only order would have immediately matched, bbo was 3000.8@3001.0. asset=0"}"#,
+    );
+    for c in &modified {
+        let o = e.orders().iter().find(|o| o.cloid == *c).copied();
+        assert_eq!(o.map(|o| o.state), Some(OrderState::Resting));
+    }
+}
