@@ -302,6 +302,18 @@ proptest! {
     }
 }
 
+/// The order update of a bid of 0.3 at 2000 that left the book (cancelled, modified away).
+fn bid_gone(oid: u64, cloid: u128) -> OrderUpdate {
+    OrderUpdate {
+        oid,
+        cloid: Some(cloid),
+        side: Side::Bid,
+        px: 2000.0,
+        sz: 0.3,
+        status: UpdateStatus::Gone,
+    }
+}
+
 /// The soak's slow growth (issue 13): an order partly filled and then cancelled or modified is
 /// never reported filled by the order side, so its fill entry waited forever for that report;
 /// fills arriving after the order's `canceled` update likewise. Over 20,000 such orders, in both
@@ -317,14 +329,7 @@ fn partly_filled_orders_that_leave_leave_no_fill_entries_behind() {
         lg.on_send(i, &[place(true, 0.5, cloid)]);
         let rest = ActionStatus::Resting { oid, cloid: None };
         lg.on_reply(i, &ExchangeReply::Statuses(vec![rest]), i);
-        let canceled = OrderUpdate {
-            oid,
-            cloid: Some(cloid),
-            side: Side::Bid,
-            px: 2000.0,
-            sz: 0.3,
-            status: UpdateStatus::Gone,
-        };
+        let canceled = bid_gone(oid, cloid);
         tid += 1;
         if i % 2 == 0 {
             assert!(lg.on_fill(&fill(tid, oid, true, 0.2)));
@@ -359,14 +364,7 @@ fn the_fill_id_and_gone_windows_never_grow() {
         let rest = ActionStatus::Resting { oid, cloid: None };
         lg.on_reply(i, &ExchangeReply::Statuses(vec![rest]), i);
         assert!(lg.on_fill(&fill(i + 1, oid, true, 0.2)));
-        let canceled = OrderUpdate {
-            oid,
-            cloid: Some(cloid),
-            side: Side::Bid,
-            px: 2000.0,
-            sz: 0.3,
-            status: UpdateStatus::Gone,
-        };
+        let canceled = bid_gone(oid, cloid);
         lg.on_order_update(&canceled, i);
     }
     let now = lg.window_capacities();
