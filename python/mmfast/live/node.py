@@ -113,7 +113,7 @@ class Node:
         self._stand_down_task: asyncio.Future[None] | None = None
         #: oids a cancel-all has asked to cancel since quoting last stood down (cleared when it
         #: resumes), so that the stand-down sweep cancels each late-known order once.
-        self._cancel_asked: set[int] = set()
+        self._cancel_asked: set[int | str] = set()
         self._schedule_cancel_ok = bool(self.live.schedule_cancel)
         #: The state file's run bookkeeping, kill switch and monitors (`mmfast.ops.operator`).
         self.operator: Any = None
@@ -551,10 +551,11 @@ class Node:
 
     def _stand_down_sweep(self) -> None:
         """While the watchdog halts quoting or a monitor pauses it, nothing of ours may rest.
-        The cancel-all at the halt cancels what is known by oid; a placement in flight at that
-        moment (a batchModify whose answer was lost with a frozen socket) becomes known only
-        when its lookup settles it as resting, after the cancel-all: it is cancelled here then
-        (issue 13: it rested through a whole freeze). One such cancel at a time."""
+        The cancel-all at the halt cancels what it knows (by oid, and in-flight placements by
+        cloid), but a cancel by cloid can overtake its placement on the real exchange, and an
+        order can become known only later, when the lookup of an answer lost with a frozen
+        socket settles it as resting: it is cancelled here then (issue 13: such an order rested
+        through a whole freeze). One such cancel at a time, each order asked once."""
         wd = self.watchdog.halted if self.watchdog is not None else None
         why = wd or (f"pause: {self.paused}" if self.paused is not None else None)
         if why is None:
@@ -564,7 +565,10 @@ class Node:
             return
         if self._stand_down_task is not None and not self._stand_down_task.done():
             return
-        if any(oid not in self._cancel_asked for _, oid in self.trader.cancel_targets()):
+        tr = self.trader
+        refs: list[int | str] = [oid for _, oid in tr.cancel_targets()]
+        refs += [cloid for _, cloid in tr.inflight_targets()]
+        if any(r not in self._cancel_asked for r in refs):
             self._stand_down_task = asyncio.ensure_future(self.cancel_all(why, late_only=True))
 
     def _sample_diagnostics(self) -> None:
@@ -593,29 +597,46 @@ class Node:
     # ================= cancelling =================
 
     async def cancel_all(self, reason: str, late_only: bool = False) -> None:
-        """Cancels every resting order we know of (the watchdog's and shutdown's cancel), or
-        with `late_only` those no cancel-all has asked for since quoting stood down. The
+        """Cancels every order we know of (the watchdog's, the operator's and shutdown's
+        cancel): the resting ones by oid, and the placements still in flight (their answer not
+        in: it may be lost with a frozen socket while the order rests) by cloid. With
+        `late_only`, only those no cancel-all has asked for since quoting stood down. The
         watchdog's goes by REST: a silent websocket may be the very thing that failed."""
         if self.state is None:
             return
-        targets = self.trader.cancel_targets()
+        by_oid = self.trader.cancel_targets()
+        by_cloid = self.trader.inflight_targets()
         if late_only:
-            targets = [t for t in targets if t[1] not in self._cancel_asked]
-        if not targets:
-            log.info("cancel all (%s): no order known by oid", reason)
+            by_oid = [t for t in by_oid if t[1] not in self._cancel_asked]
+            by_cloid = [t for t in by_cloid if t[1] not in self._cancel_asked]
+        if not by_oid and not by_cloid:
+            log.info("cancel all (%s): no order known", reason)
             return
-        self._cancel_asked.update(oid for _, oid in targets)
-        log.warning("cancel all (%s): %d order(s)", reason, len(targets))
-        body = self.signer.sign_cancel(targets)
-        try:
-            # The operator's pauses and kills go by REST too: a dead feed may mean dead sockets.
-            rest = reason in ("stale", "stall") or reason.startswith(("pause", "kill"))
-            r = await self._call(body, via_rest=rest)
-        except (asyncio.TimeoutError, MmfastError) as e:
-            log.error("cancel-all (%s) got no answer: %s", reason, e)
-            return
-        gone = sum(st.ok or st.error_kind is ErrorKind.MISSING_ORDER for st in r.statuses)
-        log.info("cancel all (%s): %d of %d gone %s", reason, gone, len(targets), r.error or "")
+        self._cancel_asked.update(oid for _, oid in by_oid)
+        self._cancel_asked.update(cloid for _, cloid in by_cloid)
+        log.warning(
+            "cancel all (%s): %d order(s), %d placement(s) in flight",
+            reason,
+            len(by_oid),
+            len(by_cloid),
+        )
+        # The operator's pauses and kills go by REST too: a dead feed may mean dead sockets.
+        rest = reason in ("stale", "stall") or reason.startswith(("pause", "kill"))
+        bodies = [self.signer.sign_cancel(by_oid)] if by_oid else []
+        if by_cloid:
+            bodies.append(self.signer.sign_cancel_by_cloid(by_cloid))
+        answers = await asyncio.gather(
+            *(self._call(b, via_rest=rest) for b in bodies), return_exceptions=True
+        )
+        for a in answers:
+            if isinstance(a, BaseException):
+                if not isinstance(a, (asyncio.TimeoutError, MmfastError)):
+                    raise a
+                log.error("cancel-all (%s) got no answer: %s", reason, a)
+                continue
+            gone = sum(st.ok or st.error_kind is ErrorKind.MISSING_ORDER for st in a.statuses)
+            n = len(a.statuses)
+            log.info("cancel all (%s): %d of %d gone %s", reason, gone, n, a.error or "")
 
     def _emergency_cancel(self, reason: str) -> None:
         """From the watchdog thread while the loop is stuck: a blocking REST cancel."""

@@ -405,6 +405,12 @@ class Trader:
         self.engine_account(st)
         return foreign
 
+    def inflight_targets(self) -> list[tuple[int, str]]:
+        """(asset, cloid) of every placement in flight: sent, its answer not in yet."""
+        if self.path is None:
+            return []
+        return [(self.asset, o[1]) for o in self.path.orders if o[5] == "inflight" and o[1]]
+
     def cancel_targets(self) -> list[tuple[int, int]]:
         """(asset, oid) of every order this trader knows to rest or be in flight with an oid."""
         if self.path is None:
