@@ -68,7 +68,8 @@ def test_the_old_queue_normal_buffer_warns_and_is_read_as_the_ladders(tmp_path: 
     # One adverse-selection setting (issue 14): queue.as_normal_bps is ladder.as_prior_bps now.
     p = tmp_path / "old.toml"
     p.write_text("max_position = 1\n[queue]\nas_normal_bps = 1.5\n")
-    with pytest.warns(FutureWarning, match=r"queue\.as_normal_bps is deprecated.*ladder\.as_prior_bps = 1\.5"):
+    warned = r"queue\.as_normal_bps is deprecated.*ladder\.as_prior_bps = 1\.5"
+    with pytest.warns(FutureWarning, match=warned):
         cfg = load_config(p, environ={})
     assert cfg.ladder.as_prior_bps == 1.5
     assert "as_normal_bps" not in cfg.to_toml()
@@ -86,11 +87,13 @@ def test_the_old_queue_normal_buffer_warns_and_is_read_as_the_ladders(tmp_path: 
 def test_the_rebate_profile_is_the_default_config_with_its_documented_changes() -> None:
     base = load_config(ROOT / "examples" / "config.toml", environ={}).to_dict()
     rebate = load_config(ROOT / "examples" / "config_rebate.toml", environ={}).to_dict()
-    changed = {
-        f"{k}.{kk}" if isinstance(v, dict) else k
+    changed = {k for k, v in rebate.items() if not isinstance(v, dict) and base[k] != v}
+    changed |= {
+        f"{k}.{kk}"
         for k, v in rebate.items()
-        for kk in (v if isinstance(v, dict) else [None])
-        if (base[k][kk] if isinstance(v, dict) else base[k]) != (v[kk] if isinstance(v, dict) else v)
+        if isinstance(v, dict)
+        for kk in v
+        if base[k][kk] != v[kk]
     }
     assert changed == {
         "fee_bps",
