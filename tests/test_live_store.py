@@ -4,6 +4,7 @@ consistency (the writer SIGKILLed mid-transaction)."""
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from mmfast.store import StateStore, utc_day
-from mmfast.store.state import MIGRATIONS, SCHEMA_VERSION
+from mmfast.store.state import CACHE_KIB, MIGRATIONS, SCHEMA_VERSION
 
 DAY_MS = 1_763_000_000_000  # 2025-11-13 UTC
 DAY = utc_day(DAY_MS)
@@ -49,6 +50,42 @@ def test_fills_once_per_tid_across_restarts(tmp_path: Path) -> None:
     assert sorted(st.recent_tids()) == [1, 2, 3]
     assert [f["tid"] for f in st.last_fills(2)] == [3, 2]
     assert st.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    st.close()
+
+
+def cache_used(db: sqlite3.Connection, path: Path) -> int:
+    """Bytes of the connection's page cache, by `sqlite3_db_status(SQLITE_DBSTATUS_CACHE_USED)`
+    on its handle (the first field after the object header in CPython's connection object; the
+    handle is checked by its file name, else the test is skipped)."""
+    import _sqlite3
+
+    lib = ctypes.CDLL(_sqlite3.__file__)
+    try:
+        status, filename = lib.sqlite3_db_status, lib.sqlite3_db_filename
+    except AttributeError:
+        pytest.skip("the sqlite3 module does not export the SQLite C API")
+    handle = ctypes.c_void_p.from_address(id(db) + object.__basicsize__).value
+    filename.restype = ctypes.c_char_p
+    if not handle or filename(ctypes.c_void_p(handle), b"main") != str(path).encode():
+        pytest.skip("the connection's SQLite handle is not where this test looks")
+    cur, hi = ctypes.c_int(), ctypes.c_int()
+    assert status(ctypes.c_void_p(handle), 1, ctypes.byref(cur), ctypes.byref(hi), 0) == 0
+    return cur.value
+
+
+def test_the_page_caches_stay_at_their_cap_however_many_fills(tmp_path: Path) -> None:
+    # With SQLite's default cache (2 MiB) the writer's grew ~100 B a fill for ~25,000 fills: the
+    # bot's RSS grew for hours in the soak (issue 13).
+    path = tmp_path / "st.sqlite"
+    st = StateStore(path)
+    for i in range(200):
+        st.add_fills([fill(100 * i + k) for k in range(100)])
+    st.flush()
+    assert len(st.recent_tids(30_000)) == 20_000  # the reader's scan: every page of the fills
+    assert st._writer is not None and st._writer.db is not None
+    for db in (st._writer.db, st.db):
+        assert db.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+        assert 0 < cache_used(db, path) <= 1.25 * CACHE_KIB * 1024  # pages + their headers
     st.close()
 
 

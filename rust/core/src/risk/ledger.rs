@@ -146,10 +146,12 @@ impl Ledger {
             orders: Vec::with_capacity(64),
             sent: HashMap::with_capacity(64),
             rf: HashMap::new(),
+            // Both windows at their full size from the start: growing them by doubling moved
+            // them (and raised the RSS) in steps for the first hour of a busy run (issue 13).
             gone: HashSet::with_capacity(MAX_GONE),
             gone_order: VecDeque::with_capacity(MAX_GONE),
-            tids: HashSet::with_capacity(max_tids.min(4096)),
-            tid_order: VecDeque::with_capacity(max_tids.min(4096)),
+            tids: HashSet::with_capacity(max_tids),
+            tid_order: VecDeque::with_capacity(max_tids),
             max_tids,
             next_key: 1,
             fills: 0,
@@ -211,6 +213,18 @@ impl Ledger {
     /// Oids whose two fill reports the ledger still holds (bounded in a long run).
     pub fn fill_entries(&self) -> usize {
         self.rf.len()
+    }
+
+    /// Capacities of the fill-id and gone-oid windows (sets and their orders), for the tests
+    /// that hold them at the size they were made with.
+    #[cfg(test)]
+    pub(crate) fn window_capacities(&self) -> [usize; 4] {
+        [
+            self.tids.capacity(),
+            self.tid_order.capacity(),
+            self.gone.capacity(),
+            self.gone_order.capacity(),
+        ]
     }
 
     // ---- what we send ----
@@ -408,15 +422,18 @@ impl Ledger {
     }
 
     fn remember_tid(&mut self, tid: u64) -> bool {
-        if !self.tids.insert(tid) {
+        if self.tids.contains(&tid) {
             return false;
         }
-        self.tid_order.push_back(tid);
-        if self.tid_order.len() > self.max_tids {
+        // The oldest leaves before the newest enters, so neither window ever holds one more
+        // than its size (which would make it grow: `new`).
+        if self.tid_order.len() >= self.max_tids {
             if let Some(t) = self.tid_order.pop_front() {
                 self.tids.remove(&t);
             }
         }
+        self.tids.insert(tid);
+        self.tid_order.push_back(tid);
         true
     }
 
@@ -520,13 +537,14 @@ impl Ledger {
         if let Some(j) = self.index_of_key(key) {
             let o = self.orders.remove(j);
             if let Some(oid) = o.oid {
-                if self.gone.insert(oid) {
-                    self.gone_order.push_back(oid);
-                    if self.gone_order.len() > MAX_GONE {
+                if !self.gone.contains(&oid) {
+                    if self.gone_order.len() >= MAX_GONE {
                         if let Some(old) = self.gone_order.pop_front() {
                             self.gone.remove(&old);
                         }
                     }
+                    self.gone.insert(oid);
+                    self.gone_order.push_back(oid);
                 }
                 self.prune(oid);
             }

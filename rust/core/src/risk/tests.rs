@@ -302,6 +302,18 @@ proptest! {
     }
 }
 
+/// The order update of a bid of 0.3 at 2000 that left the book (cancelled, modified away).
+fn bid_gone(oid: u64, cloid: u128) -> OrderUpdate {
+    OrderUpdate {
+        oid,
+        cloid: Some(cloid),
+        side: Side::Bid,
+        px: 2000.0,
+        sz: 0.3,
+        status: UpdateStatus::Gone,
+    }
+}
+
 /// The soak's slow growth (issue 13): an order partly filled and then cancelled or modified is
 /// never reported filled by the order side, so its fill entry waited forever for that report;
 /// fills arriving after the order's `canceled` update likewise. Over 20,000 such orders, in both
@@ -317,14 +329,7 @@ fn partly_filled_orders_that_leave_leave_no_fill_entries_behind() {
         lg.on_send(i, &[place(true, 0.5, cloid)]);
         let rest = ActionStatus::Resting { oid, cloid: None };
         lg.on_reply(i, &ExchangeReply::Statuses(vec![rest]), i);
-        let canceled = OrderUpdate {
-            oid,
-            cloid: Some(cloid),
-            side: Side::Bid,
-            px: 2000.0,
-            sz: 0.3,
-            status: UpdateStatus::Gone,
-        };
+        let canceled = bid_gone(oid, cloid);
         tid += 1;
         if i % 2 == 0 {
             assert!(lg.on_fill(&fill(tid, oid, true, 0.2)));
@@ -342,6 +347,38 @@ fn partly_filled_orders_that_leave_leave_no_fill_entries_behind() {
     assert!(
         lg.seen(tid) && !lg.seen(tid - 1_000),
         "fill ids kept up to the bound"
+    );
+}
+
+/// The fill-id and gone-oid windows are made at their full size and never grow: 30,000 partly
+/// filled orders that leave (three times the fill-id window, seven times the gone window) leave
+/// every window at the capacity it was made with (a window that grew by doubling raised the RSS
+/// in steps for the first hour of the soak, issue 13).
+#[test]
+fn the_fill_id_and_gone_windows_never_grow() {
+    let mut lg = Ledger::new(10_000);
+    let made = lg.window_capacities();
+    for i in 0..30_000u64 {
+        let (oid, cloid) = (100 + i, u128::from(i) + 1);
+        lg.on_send(i, &[place(true, 0.5, cloid)]);
+        let rest = ActionStatus::Resting { oid, cloid: None };
+        lg.on_reply(i, &ExchangeReply::Statuses(vec![rest]), i);
+        assert!(lg.on_fill(&fill(i + 1, oid, true, 0.2)));
+        let canceled = bid_gone(oid, cloid);
+        lg.on_order_update(&canceled, i);
+    }
+    let now = lg.window_capacities();
+    // A set's capacity() is its room before it must grow; removals leave markers that lower it
+    // until the set rehashes in place, so it may read lower, never higher.
+    assert!(
+        now[0] <= made[0] && now[2] <= made[2],
+        "sets grew: {now:?} from {made:?}"
+    );
+    assert_eq!((now[1], now[3]), (made[1], made[3]), "orders grew");
+    assert!(lg.seen(30_000) && lg.seen(20_001) && !lg.seen(20_000));
+    assert!(
+        !lg.on_fill(&fill(30_000, 30_099, true, 0.2)),
+        "a fill id in the window is a duplicate"
     );
 }
 
