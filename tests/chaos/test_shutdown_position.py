@@ -22,14 +22,22 @@ from .test_chaos_runs import inject, resting, wait_for
 pytestmark = [pytest.mark.timeout(150), pytest.mark.slow]
 
 
-def sell_into(url: str, taker_key: str, px: float) -> Any:
-    """An IOC sell from the second account, signed by the official SDK, down to `px` and large
-    enough to sweep the venue's own book down to it (so the bot's bid at `px` fills)."""
+def freeze_then_fill_the_bid(v: Any, address: str, taker_key: str, *streams: Stderr) -> None:
+    """Once the bot rests orders: freezes the Hyperliquid sockets for 25 s, then fills the
+    bot's best bid at once (long before the stale cancel) with an IOC sell from the second
+    account, signed by the official SDK, large enough to sweep the venue's own book down to
+    the bid's price."""
     import eth_account
     from hyperliquid.exchange import Exchange
 
-    ex = Exchange(eth_account.Account.from_key(taker_key), base_url=url, timeout=10)
-    return ex.order("ETH", False, 20.0, px, {"limit": {"tif": "Ioc"}})
+    assert wait_for(lambda: resting(v, address, *streams), 20), "nothing rests"
+    inject(v.url, "freeze_hl_ws", 25.0)
+    bids = [o for o in open_orders(v.url, address) if o["side"] == "B"]
+    assert bids, "the bot has no resting bid"
+    px = max(float(o["limitPx"]) for o in bids)
+    ex = Exchange(eth_account.Account.from_key(taker_key), base_url=v.url, timeout=10)
+    r = ex.order("ETH", False, 20.0, px, {"limit": {"tif": "Ioc"}})
+    assert r["status"] == "ok", r
 
 
 def test_shutdown_adopts_fills_a_frozen_socket_never_delivered(tmp_path: Path) -> None:
@@ -41,12 +49,7 @@ def test_shutdown_adopts_fills_a_frozen_socket_never_delivered(tmp_path: Path) -
         )
         err, out = Stderr(p), Stderr(p, "stdout")
         try:
-            assert wait_for(lambda: resting(v, address, err, out), 20), "nothing rests"
-            inject(v.url, "freeze_hl_ws", 25.0)
-            bids = [o for o in open_orders(v.url, address) if o["side"] == "B"]
-            assert bids, "the bot has no resting bid"
-            r = sell_into(v.url, taker_key, max(float(o["limitPx"]) for o in bids))
-            assert r["status"] == "ok", r
+            freeze_then_fill_the_bid(v, address, taker_key, err, out)
             # the stale cancel (by REST) empties the book; the bot has heard of no fill
             assert err.wait(lambda t: "cancel all (stale)" in t, 15), err.text[-3000:]
             assert wait_for(lambda: not resting(v, address, err, out), 10)

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from .helpers import Stderr, new_key, open_orders, start_bot, venue
-from .test_chaos_runs import HL_STALE_S, MARGIN_S, finish, inject, resting, wait_for
-from .test_shutdown_position import sell_into
+from .test_chaos_runs import HL_STALE_S, MARGIN_S, finish, resting, wait_for
+from .test_shutdown_position import freeze_then_fill_the_bid
 
 pytestmark = [pytest.mark.timeout(150), pytest.mark.slow]
 
@@ -36,12 +36,7 @@ def test_stale_cancel_cancels_a_placement_in_flight_by_cloid(tmp_path: Path) -> 
         )  # fmt: skip
         err, out = Stderr(p), Stderr(p, "stdout")
         try:
-            assert wait_for(lambda: resting(v, address, err, out), 20), "nothing rests"
-            inject(v.url, "freeze_hl_ws", 25.0)
-            bids = [o for o in open_orders(v.url, address) if o["side"] == "B"]
-            assert bids, "the bot has no resting bid"
-            r = sell_into(v.url, taker_key, max(float(o["limitPx"]) for o in bids))
-            assert r["status"] == "ok", r
+            freeze_then_fill_the_bid(v, address, taker_key, err, out)
             gone = wait_for(lambda: not resting(v, address, err, out), HL_STALE_S + 1 + MARGIN_S)
             err.poll()
             left = open_orders(v.url, address)
