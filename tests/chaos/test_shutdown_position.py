@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hyperliquid.info import Info
 
 from .helpers import Stderr, new_key, open_orders, start_bot, venue
 from .test_chaos_runs import inject, resting, wait_for
@@ -22,22 +23,31 @@ from .test_chaos_runs import inject, resting, wait_for
 pytestmark = [pytest.mark.timeout(150), pytest.mark.slow]
 
 
-def freeze_then_fill_the_bid(v: Any, address: str, taker_key: str, *streams: Stderr) -> None:
-    """Once the bot rests orders: freezes the Hyperliquid sockets for 25 s, then fills the
+def freeze_then_fill_the_bid(
+    v: Any, address: str, taker_key: str, *streams: Stderr, freeze_s: float = 25.0
+) -> int:
+    """Once the bot rests orders: freezes the Hyperliquid sockets for `freeze_s`, then fills the
     bot's best bid at once (long before the stale cancel) with an IOC sell from the second
     account, signed by the official SDK, large enough to sweep the venue's own book down to
-    the bid's price."""
+    the bid's price. Returns the bid's oid."""
     import eth_account
     from hyperliquid.exchange import Exchange
 
     assert wait_for(lambda: resting(v, address, *streams), 20), "nothing rests"
-    inject(v.url, "freeze_hl_ws", 25.0)
+    inject(v.url, "freeze_hl_ws", freeze_s)
     bids = [o for o in open_orders(v.url, address) if o["side"] == "B"]
     assert bids, "the bot has no resting bid"
-    px = max(float(o["limitPx"]) for o in bids)
+    bid = max(bids, key=lambda o: float(o["limitPx"]))
     ex = Exchange(eth_account.Account.from_key(taker_key), base_url=v.url, timeout=10)
-    r = ex.order("ETH", False, 20.0, px, {"limit": {"tif": "Ioc"}})
+    r = ex.order("ETH", False, 20.0, float(bid["limitPx"]), {"limit": {"tif": "Ioc"}})
     assert r["status"] == "ok", r
+    return int(bid["oid"])
+
+
+def position_per_info(url: str, address: str) -> float:
+    """The account's position as the venue's `/info clearinghouseState` gives it."""
+    st = Info(url, skip_ws=True).user_state(address)
+    return sum(float(a["position"]["szi"]) for a in st["assetPositions"])
 
 
 def test_shutdown_adopts_fills_a_frozen_socket_never_delivered(tmp_path: Path) -> None:
@@ -49,7 +59,8 @@ def test_shutdown_adopts_fills_a_frozen_socket_never_delivered(tmp_path: Path) -
         )
         err, out = Stderr(p), Stderr(p, "stdout")
         try:
-            freeze_then_fill_the_bid(v, address, taker_key, err, out)
+            before = position_per_info(v.url, address)
+            oid = freeze_then_fill_the_bid(v, address, taker_key, err, out)
             # the stale cancel (by REST) empties the book; the bot has heard of no fill
             assert err.wait(lambda t: "cancel all (stale)" in t, 15), err.text[-3000:]
             assert wait_for(lambda: not resting(v, address, err, out), 10)
@@ -61,7 +72,11 @@ def test_shutdown_adopts_fills_a_frozen_socket_never_delivered(tmp_path: Path) -
         # the scenario held: nothing resynchronised the bot before it stopped
         assert "resynchronising" not in text, text[-3000:]
         s = json.loads((tmp_path / "s.json").read_text())
-    assert s["venue_position"] != 0, s["venue_position"]  # the fill happened on the venue
+        # the scenario held: the bid filled on the venue during the freeze, so the position
+        # moved there while the bot heard nothing
+        fills = Info(v.url, skip_ws=True).user_fills(address)
+        assert any(f["oid"] == oid for f in fills), (oid, fills)
+        assert s["venue_position"] != pytest.approx(before, abs=1e-9), (before, s)
     assert s["position"] == pytest.approx(s["venue_position"], abs=1e-9)
     assert s["position_mismatch"] == pytest.approx(0.0, abs=1e-9)
     assert s["orphan_orders"] == 0

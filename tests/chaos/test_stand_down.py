@@ -36,7 +36,7 @@ def test_stale_cancel_cancels_a_placement_in_flight_by_cloid(tmp_path: Path) -> 
         )  # fmt: skip
         err, out = Stderr(p), Stderr(p, "stdout")
         try:
-            freeze_then_fill_the_bid(v, address, taker_key, err, out)
+            freeze_then_fill_the_bid(v, address, taker_key, err, out, freeze_s=12.0)
             gone = wait_for(lambda: not resting(v, address, err, out), HL_STALE_S + 1 + MARGIN_S)
             err.poll()
             left = open_orders(v.url, address)
@@ -48,6 +48,9 @@ def test_stale_cancel_cancels_a_placement_in_flight_by_cloid(tmp_path: Path) -> 
             said = err.wait(lambda t: "cancel all (stale)" in t, 5.0)
             m = re.search(r"cancel all \(stale\): \d+ order\(s\), (\d+) placement", err.text)
             assert said and m is not None and int(m.group(1)) > 0, err.text[-3000:]
+            # stopped once the freeze is over: a shutdown cancel sent into a frozen socket waits
+            # for the socket to be declared dead (30 s here)
+            err.wait(lambda t: "fresh again" in t, 30)
         finally:
             s = finish(p, tmp_path, err.text)
         assert s["invariant_breaches"] == 0
