@@ -62,3 +62,45 @@ def test_keyword_constructor_and_round_trip() -> None:
         _ = cfg.reconcile.nope
     with pytest.raises(ConfigError, match="one of max_position"):
         MarketMakerConfig()
+
+
+def test_the_old_queue_normal_buffer_warns_and_is_read_as_the_ladders(tmp_path: Path) -> None:
+    # One adverse-selection setting (issue 14): queue.as_normal_bps is ladder.as_prior_bps now.
+    p = tmp_path / "old.toml"
+    p.write_text("max_position = 1\n[queue]\nas_normal_bps = 1.5\n")
+    warned = r"queue\.as_normal_bps is deprecated.*ladder\.as_prior_bps = 1\.5"
+    with pytest.warns(FutureWarning, match=warned):
+        cfg = load_config(p, environ={})
+    assert cfg.ladder.as_prior_bps == 1.5
+    assert "as_normal_bps" not in cfg.to_toml()
+    with pytest.warns(FutureWarning):
+        kw = MarketMakerConfig(max_position=1.0, queue={"as_normal_bps": 0.5})
+    assert kw.ladder.as_prior_bps == 0.5
+    # Both names with different values: which one was meant is not guessable.
+    p.write_text("max_position = 1\n[queue]\nas_normal_bps = 3.0\n[ladder]\nas_prior_bps = 0.0\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p, environ={})
+    assert e.value.violations[0][0] == "queue.as_normal_bps"
+    assert "keep ladder.as_prior_bps" in str(e.value)
+
+
+def test_the_rebate_profile_is_the_default_config_with_its_documented_changes() -> None:
+    base = load_config(ROOT / "examples" / "config.toml", environ={}).to_dict()
+    rebate = load_config(ROOT / "examples" / "config_rebate.toml", environ={}).to_dict()
+    changed = {k for k, v in rebate.items() if not isinstance(v, dict) and base[k] != v}
+    changed |= {
+        f"{k}.{kk}"
+        for k, v in rebate.items()
+        if isinstance(v, dict)
+        for kk in v
+        if base[k][kk] != v[kk]
+    }
+    assert changed == {
+        "fee_bps",
+        "mode_policy",
+        "risk_aversion",
+        "target_liquidity",
+        "ladder.num_levels",
+        "ladder.min_half_spread_bps",
+        "ladder.as_prior_bps",
+    }

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from mmfast.reference import ladder as lad
 from mmfast.reference.reconcile import Order, reconcile_side
 
-AS_BPS = {"benign": 1.0, "normal": 3.0, "toxic": 8.0}
+#: Adverse selection of the Benign and Toxic regimes; Normal prices the ladder's buffer.
+AS_BPS = {"benign": 1.0, "toxic": 8.0}
 
 
 @dataclass
@@ -159,16 +160,20 @@ def cycle(p: CycleParams, st: CycleState) -> dict:
         quote_ask=True, reduce_only=False, urgency=0.0, bid_mult=bid_mult, ask_mult=ask_mult,
     )  # fmt: skip
     bids, asks, diag = lad.quote(p.ladder, inp, st.fill_model)
-    as_bps = AS_BPS[st.toxicity]
+    as_bps = diag["as_buffer_bps"] if st.toxicity == "normal" else AS_BPS[st.toxicity]
     fee = p.ladder.fee_bps
+    # Valued at the depth without the skew: the touch at zero skew less the skewed touch.
+    centre = max(diag["half_spread_bps"] + diag["as_buffer_bps"], diag["floor_bps"])
+    bid_credit = centre * max(bid_mult, 1.0) - diag["bid_touch_bps"]
+    ask_credit = centre * max(ask_mult, 1.0) - diag["ask_touch_bps"]
 
     def qv(depth: float, rank: float) -> float:
         return depth - as_bps - depth * p.queue_penalty * rank - fee
 
     bid_rank = 1.0 if bids and bids[0][2] == st.best_bid else 0.0
     ask_rank = 1.0 if asks and asks[0][2] == st.best_ask else 0.0
-    bid_v = qv(bids[0][4] if bids else diag["bid_touch_bps"], bid_rank)
-    ask_v = qv(asks[0][4] if asks else diag["ask_touch_bps"], ask_rank)
+    bid_v = qv((bids[0][4] if bids else diag["bid_touch_bps"]) + bid_credit, bid_rank)
+    ask_v = qv((asks[0][4] if asks else diag["ask_touch_bps"]) + ask_credit, ask_rank)
     kind, qb, qa, urgency = select_mode(
         p, zone, st.toxicity, bid_v > 0, ask_v > 0, pos, st.alpha_bps != 0.0
     )

@@ -257,10 +257,11 @@ def quote(
     unit = inp.target_liquidity / levels_cfg
     q = inp.position / unit if unit > 0 else 0.0
     half = c1 + 0.5 * c2
-    clamp = p.skew_clamp_fraction * half
-    skew = min(max(q * c2 - inp.alpha_bps, -clamp), clamp)
     buf = as_buffer(p, inp.measured_as_bps, inp.as_warmup)
     floor = p.min_half_spread_bps
+    # The clamp's reference is the half-spread quoted at q = 0 (buffer and floor included).
+    clamp = p.skew_clamp_fraction * max(half + buf, floor)
+    skew = min(max(q * c2 - inp.alpha_bps, -clamp), clamp)
     min_order_notional = inp.min_notional * MIN_NOTIONAL_BUFFER
     if math.isfinite(inp.margin_notional) and inp.margin_notional > 0:
         fundable = int(min(math.floor(inp.margin_notional / min_order_notional), 1e6))
@@ -277,6 +278,7 @@ def quote(
         "half_spread_bps": half,
         "skew_bps": skew,
         "as_buffer_bps": buf,
+        "floor_bps": floor,
     }
     sides: dict[str, list[Quote]] = {"bid": [], "ask": []}
     for side in ("bid", "ask"):

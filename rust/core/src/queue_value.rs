@@ -5,13 +5,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::ToxicityRegime;
 
-/// Parameters of the heuristic; defaults are the SPEC's.
+/// Parameters of the heuristic; defaults are the SPEC's. The Normal regime's adverse selection
+/// is not here: it is the ladder's adverse-selection buffer (`ladder.as_prior_bps` blended with
+/// the measured markouts), handed in with [`QueueValueHeuristic::set_normal_as_bps`], so the
+/// ladder's depth and the queue value price one number (the old `queue.as_normal_bps` is read as
+/// `ladder.as_prior_bps`: `config::DEPRECATED_ALIASES`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct QueueValueConfig {
-    /// Expected adverse selection per toxicity regime, bps.
+    /// Expected adverse selection in the Benign and Toxic regimes, bps.
     pub as_benign_bps: f64,
-    pub as_normal_bps: f64,
     pub as_toxic_bps: f64,
     /// Share of the depth lost at the back of a full queue.
     pub queue_penalty: f64,
@@ -23,7 +26,6 @@ impl Default for QueueValueConfig {
     fn default() -> Self {
         Self {
             as_benign_bps: 1.0,
-            as_normal_bps: 3.0,
             as_toxic_bps: 8.0,
             queue_penalty: 0.30,
             bias_alpha: 0.05,
@@ -35,6 +37,8 @@ impl Default for QueueValueConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueValueHeuristic {
     cfg: QueueValueConfig,
+    /// The Normal regime's adverse selection: the ladder's buffer, set every cycle.
+    normal_as_bps: f64,
     fee_bps: f64,
     prediction_bias_bps: f64,
     outcome_count: u64,
@@ -42,17 +46,28 @@ pub struct QueueValueHeuristic {
 
 impl Default for QueueValueHeuristic {
     fn default() -> Self {
-        Self::new(QueueValueConfig::default(), 1.5)
+        Self::new(QueueValueConfig::default(), 1.5, 3.0)
     }
 }
 
 impl QueueValueHeuristic {
-    pub fn new(cfg: QueueValueConfig, fee_bps: f64) -> Self {
+    /// `normal_as_bps`: the Normal regime's adverse selection until the first
+    /// `set_normal_as_bps` (the ladder's prior, `ladder.as_prior_bps`).
+    pub fn new(cfg: QueueValueConfig, fee_bps: f64, normal_as_bps: f64) -> Self {
         Self {
             cfg,
+            normal_as_bps,
             fee_bps,
             prediction_bias_bps: 0.0,
             outcome_count: 0,
+        }
+    }
+
+    /// The Normal regime's adverse selection from now on: the ladder's buffer of this cycle.
+    /// A value that is not finite is ignored.
+    pub fn set_normal_as_bps(&mut self, bps: f64) {
+        if bps.is_finite() {
+            self.normal_as_bps = bps;
         }
     }
 
@@ -60,7 +75,7 @@ impl QueueValueHeuristic {
     pub fn adverse_selection_bps(&self, toxicity: ToxicityRegime) -> f64 {
         match toxicity {
             ToxicityRegime::Benign => self.cfg.as_benign_bps,
-            ToxicityRegime::Normal => self.cfg.as_normal_bps,
+            ToxicityRegime::Normal => self.normal_as_bps,
             ToxicityRegime::Toxic => self.cfg.as_toxic_bps,
         }
     }
@@ -141,5 +156,19 @@ mod tests {
         q.record_outcome(f64::NAN, 1.0);
         assert_eq!(q.outcome_count(), 2);
         assert!((q.queue_value(8.01, ToxicityRegime::Normal, 0.0) - (3.51 - 0.39)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_normal_regime_prices_the_ladders_buffer() {
+        let mut q = QueueValueHeuristic::new(QueueValueConfig::default(), -0.3, 0.5);
+        // 2 - 0.5 - 0 + 0.3 = 1.8: the prior handed in at construction.
+        assert!((q.queue_value(2.0, ToxicityRegime::Normal, 0.0) - 1.8).abs() < 1e-12);
+        q.set_normal_as_bps(1.25); // the measured buffer of a later cycle
+        assert!((q.queue_value(2.0, ToxicityRegime::Normal, 0.0) - 1.05).abs() < 1e-12);
+        q.set_normal_as_bps(f64::NAN);
+        assert_eq!(q.adverse_selection_bps(ToxicityRegime::Normal), 1.25);
+        // The other regimes keep their own numbers.
+        assert_eq!(q.adverse_selection_bps(ToxicityRegime::Benign), 1.0);
+        assert_eq!(q.adverse_selection_bps(ToxicityRegime::Toxic), 8.0);
     }
 }

@@ -80,22 +80,26 @@ impl PyMarketMakerConfig {
             Some(d) => py.import("json")?.call_method1("dumps", (d,))?.extract()?,
             None => "{}".to_string(),
         };
-        MarketMakerConfig::from_json_str(&text, "MarketMakerConfig(...)")
-            .py()
-            .map(Self::wrap)
+        let (cfg, notices) =
+            MarketMakerConfig::from_json_str_noted(&text, "MarketMakerConfig(...)").py()?;
+        warn_deprecated(py, &notices)?;
+        Ok(Self::wrap(cfg))
     }
 
     /// Parses TOML text; `overrides` maps dotted field paths to raw values.
     #[staticmethod]
     #[pyo3(signature = (text, source = "<string>", overrides = None))]
     fn from_toml(
+        py: Python<'_>,
         text: &str,
         source: &str,
         overrides: Option<Vec<(String, String)>>,
     ) -> PyResult<Self> {
-        MarketMakerConfig::from_toml_str(text, source, &overrides.unwrap_or_default())
-            .py()
-            .map(Self::wrap)
+        let (cfg, notices) =
+            MarketMakerConfig::from_toml_str_noted(text, source, &overrides.unwrap_or_default())
+                .py()?;
+        warn_deprecated(py, &notices)?;
+        Ok(Self::wrap(cfg))
     }
 
     /// Every dotted field path the config accepts.
@@ -128,6 +132,16 @@ impl PyMarketMakerConfig {
             self.inner.asset, self.inner.network, self.inner.spread_profile
         )
     }
+}
+
+/// One `FutureWarning` per deprecated field name read (shown by default, unlike
+/// `DeprecationWarning`, since config files are written by users, not by code).
+fn warn_deprecated(py: Python<'_>, notices: &[String]) -> PyResult<()> {
+    let category = py.get_type::<pyo3::exceptions::PyFutureWarning>();
+    for n in notices {
+        PyErr::warn(py, &category, &std::ffi::CString::new(n.as_str())?, 1)?;
+    }
+    Ok(())
 }
 
 /// A nested section of the config, read by attribute.

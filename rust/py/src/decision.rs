@@ -487,7 +487,9 @@ impl QueueValueHeuristic {
     #[pyo3(signature = (config = None))]
     fn new(config: Option<&PyMarketMakerConfig>) -> Self {
         Self(match config {
-            Some(c) => CoreQueueValue::new(c.inner.queue, c.inner.fee_bps),
+            Some(c) => {
+                CoreQueueValue::new(c.inner.queue, c.inner.fee_bps, c.inner.ladder.as_prior_bps)
+            }
             None => CoreQueueValue::default(),
         })
     }

@@ -4,6 +4,7 @@
 //!
 //! - [`latency`]: constant or percentile latency models
 //! - [`accounting`]: PnL split, markouts, zones, uptime, series (summary.json)
+//! - [`cycle_stats`]: time shares of the engine's decisions (mode, empty sides, at touch)
 //! - [`events`]: recordings decoded into typed records
 //! - [`cache`]: the binary cache of decoded recordings
 //! - [`replay`]: recorded markets (Hyperliquid or Binance, with Binance as the lead)
@@ -13,6 +14,7 @@
 pub mod accounting;
 pub mod cache;
 pub mod calibrate;
+pub mod cycle_stats;
 pub mod events;
 pub mod latency;
 pub mod replay;

@@ -19,13 +19,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::accounting::Accounting;
+use super::cycle_stats::CycleStats;
 use super::events::Kind;
 use super::latency::Latency;
 use super::replay::RecordedMarket;
 use crate::book::Level;
 use crate::check;
 use crate::config::MarketMakerConfig;
-use crate::engine::{ActionKind, BatchWire, QuoteEngine};
+use crate::engine::{ActionKind, BatchWire, OrderState, QuoteEngine};
 use crate::error::{Error, Result};
 use crate::protocol::Action;
 use crate::sim::rng::Rng;
@@ -254,6 +255,8 @@ pub struct Backtest {
     book_bids: Vec<(i64, i64, u32)>,
     book_asks: Vec<(i64, i64, u32)>,
     acct: Accounting,
+    /// Time shares of the engine's decisions (summary `cycle_stats`).
+    stats: CycleStats,
     /// Reused lists for building each batch's exchange action (the same path as signing).
     wire: BatchWire,
     done: bool,
@@ -386,6 +389,7 @@ impl Backtest {
             book_bids: Vec::new(),
             book_asks: Vec::new(),
             acct,
+            stats: CycleStats::default(),
             wire: BatchWire::default(),
             done: false,
         })
@@ -485,6 +489,7 @@ impl Backtest {
     pub fn summary(&mut self) -> Value {
         let end = self.now_ms();
         let mut s = self.acct.summary(end);
+        s["cycle_stats"] = self.stats.summary();
         let st = self.venue.account_state(self.user, self.asset);
         s["invariant_breaches"] = json!(st.breaches);
         s["venue_position"] = json!(st.position);
@@ -611,6 +616,7 @@ impl Backtest {
         self.acct.cycles += 1;
         let asset_id = self.venue.assets()[self.asset].id;
         let out = self.engine.cycle(t);
+        self.stats.on_cycle(out);
         let zone = out.zone;
         // One exchange action per engine batch, batches in the engine's order, built as the
         // signer builds them (`BatchWire`) and handed to the matching engine typed.
@@ -936,7 +942,36 @@ impl Backtest {
                 Side::Ask => qa = if qa.is_nan() { o.px } else { qa.min(o.px) },
             }
         }
+        self.stats.on_time(self.spec.block_ms, self.at_touch(&st));
         self.acct.sample(tb, qb, qa);
+    }
+}
+
+impl Backtest {
+    /// Per side: one of our resting orders is at (or better than) the best price holding the
+    /// market's own liquidity, i.e. we are at the touch (post-only: never through it).
+    fn at_touch(&self, st: &AccountState) -> [bool; 2] {
+        let spec = &self.venue.assets()[self.asset];
+        let book = self.venue.book(self.asset);
+        let tol = |px: f64| px * 1e-9;
+        let mut out = [false; 2];
+        for (i, is_bid, resting) in [(0, true, st.resting_buy), (1, false, st.resting_sell)] {
+            if resting <= 0 {
+                continue;
+            }
+            let Some(touch) = book.best_bg(is_bid).map(|p| spec.px_to_f64(p)) else {
+                continue;
+            };
+            out[i] = self.engine.orders().iter().any(|o| {
+                o.state == OrderState::Resting
+                    && match (o.side, is_bid) {
+                        (Side::Bid, true) => o.px >= touch - tol(touch),
+                        (Side::Ask, false) => o.px <= touch + tol(touch),
+                        _ => false,
+                    }
+            });
+        }
+        out
     }
 }
 

@@ -182,6 +182,19 @@ impl MarketMakerConfig {
         source: &str,
         overrides: &[(String, String)],
     ) -> Result<Self, ConfigError> {
+        Self::from_toml_str_noted(text, source, overrides).map(|(c, _)| c)
+    }
+
+    /// As `from_toml_str`, with a notice per deprecated field name read
+    /// ([`DEPRECATED_ALIASES`]): the caller shows them (Python: a `FutureWarning`).
+    ///
+    /// # Errors
+    /// As `from_toml_str`.
+    pub fn from_toml_str_noted(
+        text: &str,
+        source: &str,
+        overrides: &[(String, String)],
+    ) -> Result<(Self, Vec<String>), ConfigError> {
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let at = match e.span() {
                 Some(span) => {
@@ -208,6 +221,17 @@ impl MarketMakerConfig {
     /// # Errors
     /// As `from_toml_str`.
     pub fn from_json_str(text: &str, source: &str) -> Result<Self, ConfigError> {
+        Self::from_json_str_noted(text, source).map(|(c, _)| c)
+    }
+
+    /// As `from_json_str`, with the deprecation notices of `from_toml_str_noted`.
+    ///
+    /// # Errors
+    /// As `from_toml_str`.
+    pub fn from_json_str_noted(
+        text: &str,
+        source: &str,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             ConfigError::single(source, "<arguments>", "", format!("malformed: {e}"))
         })?;
@@ -222,11 +246,12 @@ impl MarketMakerConfig {
         }
     }
 
-    fn from_value(v: toml::Value, source: &str) -> Result<Self, ConfigError> {
+    fn from_value(v: toml::Value, source: &str) -> Result<(Self, Vec<String>), ConfigError> {
         let toml::Value::Table(mut table) = v else {
             return Err(ConfigError::single(source, "<file>", "", "not a table"));
         };
         let mut violations = Vec::new();
+        let notices = fold_deprecated(&mut table, &mut violations);
         derive_lead_symbol(&mut table, &mut violations);
         let mut unknown = Vec::new();
         let parsed: Result<Self, _> =
@@ -258,7 +283,7 @@ impl MarketMakerConfig {
                 }
             }
         };
-        Self::finish(parsed, unknown, violations, source)
+        Self::finish(parsed, unknown, violations, source).map(|c| (c, notices))
     }
 
     fn finish(
@@ -361,7 +386,6 @@ impl MarketMakerConfig {
         let q = &self.queue;
         for (name, x) in [
             ("queue.as_benign_bps", q.as_benign_bps),
-            ("queue.as_normal_bps", q.as_normal_bps),
             ("queue.as_toxic_bps", q.as_toxic_bps),
         ] {
             c.non_negative(name, x);
@@ -407,6 +431,9 @@ impl MarketMakerConfig {
         let v = serde_json::to_value(Self::default()).expect("config serializes");
         let mut out = BTreeSet::new();
         collect_paths(&v, "", &mut out);
+        for (old, _, _) in DEPRECATED_ALIASES {
+            out.insert(old.to_string());
+        }
         for opt in [
             "capital_usd",
             "max_position",
@@ -500,6 +527,54 @@ pub fn derived_lead_symbol(asset: &str) -> String {
 /// Fills `lead.symbol` from `asset` when the config leaves it out, so that changing the asset
 /// never keeps a silent ETH lead. A HIP-3 asset has no Binance twin to guess: the operator
 /// names one or chooses `lead_venue = "none"`.
+/// Field names still read after their concept moved: `(old path, the one field that holds it
+/// now, what changed)`. Reading an old name gives a notice; setting both to different values is
+/// a violation (which one was meant is not guessable).
+pub const DEPRECATED_ALIASES: [(&str, &str, &str); 1] = [(
+    "queue.as_normal_bps",
+    "ladder.as_prior_bps",
+    "the queue value's Normal-regime adverse selection is the ladder's adverse-selection \
+     buffer (its prior blended with the measured markouts), one setting for one concept",
+)];
+
+fn get_path<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
+    match path.split_once('.') {
+        None => table.get(path),
+        Some((head, rest)) => table.get(head)?.as_table().and_then(|t| get_path(t, rest)),
+    }
+}
+
+/// Moves each deprecated field to its new name ([`DEPRECATED_ALIASES`]); returns the notices.
+fn fold_deprecated(table: &mut toml::Table, out: &mut Vec<Violation>) -> Vec<String> {
+    let mut notices = Vec::new();
+    for (old, new, why) in DEPRECATED_ALIASES {
+        let Some(value) = get_path(table, old).cloned() else {
+            continue;
+        };
+        remove_path(table, old);
+        match get_path(table, new) {
+            Some(current) if *current != value => out.push(Violation {
+                field: old.to_string(),
+                value: value.to_string(),
+                reason: format!(
+                    "deprecated name of {new} (now {current}): both are set and differ; \
+                     remove {old} and keep {new}"
+                ),
+            }),
+            Some(_) => notices.push(format!(
+                "{old} is deprecated and equals {new}: remove {old} ({why})"
+            )),
+            None => {
+                notices.push(format!(
+                    "{old} is deprecated: read as {new} = {value}; rename it ({why})"
+                ));
+                set_path(table, new, value);
+            }
+        }
+    }
+    notices
+}
+
 fn derive_lead_symbol(table: &mut toml::Table, out: &mut Vec<Violation>) {
     if table
         .get("lead_venue")

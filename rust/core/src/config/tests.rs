@@ -270,3 +270,49 @@ fn a_maker_rebate_is_a_valid_fee_and_a_large_negative_one_is_not() {
     assert_eq!(v.value, "-15");
     assert_eq!(v.reason, "must be in [-1, 100)");
 }
+
+#[test]
+fn the_old_queue_normal_buffer_is_read_as_the_ladders_one_with_a_notice() {
+    let noted = |text: &str, o: &[(String, String)]| {
+        MarketMakerConfig::from_toml_str_noted(text, "test.toml", o)
+    };
+    // The old name alone: moved to the one field, and a notice that names both.
+    let (c, notes) = noted("max_position = 1\n[queue]\nas_normal_bps = 1.5\n", &[]).unwrap();
+    assert_eq!(c.ladder.as_prior_bps, 1.5);
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]
+            .starts_with("queue.as_normal_bps is deprecated: read as ladder.as_prior_bps = 1.5"),
+        "{notes:?}"
+    );
+    // Also as an override (--set, environment).
+    let o = [("queue.as_normal_bps".to_string(), "0.5".to_string())];
+    let (c, notes) = noted("max_position = 1\n", &o).unwrap();
+    assert_eq!((c.ladder.as_prior_bps, notes.len()), (0.5, 1));
+    // Both, equal: fine, with a notice to remove the old one.
+    let (c, notes) = noted(
+        "max_position = 1\n[queue]\nas_normal_bps = 2.0\n[ladder]\nas_prior_bps = 2.0\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!((c.ladder.as_prior_bps, notes.len()), (2.0, 1));
+    // Both, different: which one was meant is not guessable.
+    let e = load("max_position = 1\n[queue]\nas_normal_bps = 3.0\n[ladder]\nas_prior_bps = 0.0\n")
+        .unwrap_err();
+    let v = &e.violations[0];
+    assert_eq!(
+        (v.field.as_str(), v.value.as_str()),
+        ("queue.as_normal_bps", "3.0")
+    );
+    assert!(
+        v.reason
+            .contains("remove queue.as_normal_bps and keep ladder.as_prior_bps"),
+        "{}",
+        v.reason
+    );
+    // No old name, no notice; and the serialized config has only the new name.
+    let (c, notes) = noted("max_position = 1\n", &[]).unwrap();
+    assert!(notes.is_empty());
+    assert!(!c.to_toml_string().contains("as_normal_bps"));
+    assert!(MarketMakerConfig::known_paths().contains("queue.as_normal_bps"));
+}

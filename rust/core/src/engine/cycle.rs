@@ -215,6 +215,10 @@ impl QuoteEngine {
         self.out.diagnostics.alpha_bps = alpha;
         let mut inp = self.ladder_input(plan, alpha);
         self.ladder.quote(&inp, &mut self.scratch.ladder);
+        // One adverse-selection number: the queue value's Normal regime prices the buffer the
+        // ladder just quoted with (prior blended with the measured markouts).
+        self.queue
+            .set_normal_as_bps(self.scratch.ladder.diag.as_buffer_bps);
         let s = self.signals;
         let position = self.account.position;
         let lad = &self.scratch.ladder;
@@ -223,8 +227,15 @@ impl QuoteEngine {
         // SPEC 6: the depth of the side's innermost desired quote (after floors and rounding);
         // the touch depth when the side has no quote.
         let inner = |q: Option<&Quote>, touch: f64| q.map_or(touch, |q| q.depth_bps);
-        let bid_depth = inner(lad.bids.as_slice().first(), lad.diag.bid_touch_bps);
-        let ask_depth = inner(lad.asks.as_slice().first(), lad.diag.ask_touch_bps);
+        // A side the skew moved in earns, beyond its spread, the inventory risk (or predicted
+        // move) the GLFT priced into that move; a side it moved out gives it up. The value is
+        // therefore taken at the depth the side would have without the skew (`skew_credit`):
+        // at the skewed depth the reducing side looked worthless exactly when the inventory
+        // needed it, and rule 7 turned it off (issue 14: the reducing side was dark 13% of the
+        // time at gamma 0.2, and the position then drifted into Yellow).
+        let (bid_credit, ask_credit) = skew_credit(&lad.diag, plan.bid_mult, plan.ask_mult);
+        let bid_depth = inner(lad.bids.as_slice().first(), lad.diag.bid_touch_bps) + bid_credit;
+        let ask_depth = inner(lad.asks.as_slice().first(), lad.diag.ask_touch_bps) + ask_credit;
         let bid_value = self.queue.queue_value(bid_depth, s.toxicity, bid_rank);
         let ask_value = self.queue.queue_value(ask_depth, s.toxicity, ask_rank);
         // The Avellaneda-Stoikov baseline has no queue-value rule (SPEC 6 prices the ladder's
@@ -387,4 +398,26 @@ impl QuoteEngine {
         }
         1.0
     }
+}
+
+/// Per side, the depth the skew took away from it (bps; negative when it widened the side):
+/// the touch at zero skew, `max(half + buffer, floor) x multiplier`, less the side's touch.
+pub(crate) fn skew_credit(
+    d: &crate::strategy::LadderDiagnostics,
+    bid_mult: f64,
+    ask_mult: f64,
+) -> (f64, f64) {
+    let centre = (d.half_spread_bps + d.as_buffer_bps).max(d.floor_bps);
+    let credit = |mult: f64, touch: f64| {
+        let c = centre * mult.max(1.0) - touch;
+        if c.is_finite() {
+            c
+        } else {
+            0.0
+        }
+    };
+    (
+        credit(bid_mult, d.bid_touch_bps),
+        credit(ask_mult, d.ask_touch_bps),
+    )
 }

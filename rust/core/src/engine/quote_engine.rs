@@ -87,7 +87,7 @@ impl QuoteEngine {
         let ic = &cfg.impulse_control;
         Ok(Self {
             ladder: LadderStrategy::new(&cfg),
-            queue: QueueValueHeuristic::new(cfg.queue, cfg.fee_bps),
+            queue: QueueValueHeuristic::new(cfg.queue, cfg.fee_bps, cfg.ladder.as_prior_bps),
             adverse: AdverseSelection::default(),
             orders: OrderTracker::default(),
             cloids: CloidGen::new(seed),

@@ -1200,6 +1200,49 @@ fn a_price_where_our_order_may_still_rest_is_held_until_the_answer() {
     }
 }
 
+#[test]
+fn the_side_the_inventory_skew_moved_in_keeps_its_queue_value() {
+    // Long 0.4 of 1.0 (Green), one level of 0.05: q = 8, skew 8 x 0.951011 clamped to
+    // 0.8 x max(4.323557 + 2 buffer, 1 floor) = 5.058846. The ask (reducing) sits at
+    // max(4.323557 - 5.058846 + 2, 1) = 1.264711 bps -> 3000.4 (1.333333 bps); at that depth
+    // its value was 1.333333 - 2 - 1.5 < 0 and rule 7 quoted the bid alone, adding to the
+    // position (issue 14). Valued at its depth without the skew (credit 5.058846):
+    // 1.333333 + 5.058846 - 2 - 1.5 = 2.892179. The bid (2996.5, 11.666667 bps) gives the
+    // skew back: 11.666667 - 5.058846 - 2 - 1.5 = 3.107821.
+    let mut c = cfg();
+    c.target_liquidity = Some(0.05);
+    c.ladder.num_levels = 1;
+    c.ladder.min_half_spread_bps = 1.0;
+    c.ladder.as_prior_bps = 2.0;
+    c.ladder.risk_model_blend = 0.0;
+    let mut e = engine_with(c);
+    e.set_account(Some(0.4), None, None, None).unwrap();
+    warm(&mut e);
+    let (out, _) = run_cycle(&mut e, T0 + 10);
+    assert_eq!(out.zone, PositionZone::Green);
+    assert_eq!(
+        out.mode,
+        ExecutionMode::Maker {
+            bid: true,
+            ask: true
+        }
+    );
+    let d = &out.diagnostics;
+    assert!((d.skew_bps - 5.058846).abs() < 1e-5, "{}", d.skew_bps);
+    assert_eq!(places(&out, Side::Ask)[0].px, 3000.4);
+    assert_eq!(places(&out, Side::Bid)[0].px, 2996.5);
+    assert!(
+        (d.ask_queue_value - 2.892179).abs() < 1e-5,
+        "{}",
+        d.ask_queue_value
+    );
+    assert!(
+        (d.bid_queue_value - 3.107821).abs() < 1e-5,
+        "{}",
+        d.bid_queue_value
+    );
+}
+
 /// Moves an acked ladder by 3 bps (by modify) and answers every modify with `status`;
 /// returns the cloids of the orders the modifies targeted.
 fn refused_modifies(e: &mut QuoteEngine, status: &str) -> Vec<u128> {

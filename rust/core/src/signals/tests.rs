@@ -342,7 +342,7 @@ fn cold_start_with_defaults_quotes_both_sides() {
         assert!(!snap.lead_lag.actionable && snap.lead_lag.predicted_move_bps == 0.0);
         assert!(snap.quote_cap_fraction > 0.0);
         assert!(snap.sigma_bps > 0.0 && snap.kappa > 0.0);
-        let q = QueueValueHeuristic::new(c.queue, c.fee_bps);
+        let q = QueueValueHeuristic::new(c.queue, c.fee_bps, c.ladder.as_prior_bps);
         let touch = c.ladder.min_half_spread_bps;
         let has_value = q.should_quote(touch, snap.toxicity, 0.0);
         let mode = select_mode(

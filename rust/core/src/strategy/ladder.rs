@@ -359,10 +359,16 @@ impl LadderStrategy {
         let unit = inp.target_liquidity / levels_cfg as f64;
         let q = if unit > 0.0 { inp.position / unit } else { 0.0 };
         let half = coef.half_spread();
-        let clamp = self.skew_clamp_fraction * half;
-        let skew = (q * coef.c2 - inp.alpha_bps).clamp(-clamp, clamp);
         let as_buffer = self.as_buffer(inp.measured_as_bps, inp.as_warmup);
         let floor = self.cfg.min_half_spread_bps;
+        // SPEC 4: the skew is clamped to a share of the half-spread the ladder quotes at q = 0
+        // (GLFT term plus the adverse-selection buffer, at least the floor), not of the GLFT
+        // term alone: wherever the buffer or the floor sets the depth (every calibrated preset:
+        // GLFT 0.7 bps under a 1-8 bps floor) the old clamp held the inventory skew to a
+        // fraction of a bps, the position drifted into Yellow and one side went dark (issue 14:
+        // Yellow 21% of the time vs the baseline's 2%).
+        let clamp = self.skew_clamp_fraction * (half + as_buffer).max(floor);
+        let skew = (q * coef.c2 - inp.alpha_bps).clamp(-clamp, clamp);
         let min_order_notional = inp.min_notional * MIN_NOTIONAL_BUFFER;
         let fundable = if inp.margin_notional.is_finite() && inp.margin_notional > 0.0 {
             (inp.margin_notional / min_order_notional).floor().min(1e6) as usize

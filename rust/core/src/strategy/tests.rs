@@ -180,15 +180,39 @@ fn inventory_skew_and_overlay() {
     assert!((out.diag.skew_bps - 2.0 * 0.951011).abs() < 1e-5);
     assert!((out.diag.bid_touch_bps - (4.323557 + 1.902021 + 3.0)).abs() < 1e-5);
     assert!((out.diag.ask_touch_bps - (4.323557 - 1.902021 + 3.0)).abs() < 1e-5);
-    // Alpha of +10 bps (up move predicted) pushes the skew to the clamp the other way.
+    // Alpha of +10 bps (up move predicted) pushes the skew to the clamp the other way: 80% of
+    // the half-spread quoted at q = 0, max(4.323557 + 3 buffer, 2.5 floor).
     inp.alpha_bps = 10.0;
     let out = run(&s, &inp);
-    assert!((out.diag.skew_bps + 0.8 * 4.323557).abs() < 1e-5);
+    assert!((out.diag.skew_bps + 0.8 * (4.323557 + 3.0)).abs() < 1e-5);
     // Overlay 3x on the bid.
     inp.alpha_bps = 0.0;
     inp.bid_mult = 3.0;
     let out = run(&s, &inp);
     assert!((out.diag.bid_touch_bps - 3.0 * (4.323557 + 1.902021 + 3.0)).abs() < 1e-4);
+}
+
+#[test]
+fn the_skew_clamp_is_a_share_of_the_quoted_half_spread_not_of_the_glft_term() {
+    // Default ladder: floor 8.01, buffer prior 3. The GLFT term at the priors is 4.323557 (c2
+    // 0.951011), so the quoted half-spread at q = 0 is the floor, 8.01, and the clamp 6.408;
+    // it was 0.8 x 4.323557 = 3.459 (the position then drifted into Yellow: issue 14).
+    let s = LadderStrategy::new(&cfg());
+    let mut inp = input();
+    inp.position = 0.2; // 5 units of 0.04: skew 5 x 0.951011 = 4.755053, inside the clamp
+    let out = run(&s, &inp);
+    assert!(
+        (out.diag.skew_bps - 4.755053).abs() < 1e-5,
+        "{}",
+        out.diag.skew_bps
+    );
+    // bid max(4.323557 + 4.755053 + 3, 8.01); ask max(4.323557 - 4.755053 + 3, 8.01).
+    assert!((out.diag.bid_touch_bps - 12.078610).abs() < 1e-5);
+    assert!((out.diag.ask_touch_bps - 8.01).abs() < 1e-12);
+    inp.position = 0.4; // 10 units: 9.51 bps, clamped to 0.8 x 8.01
+    let out = run(&s, &inp);
+    assert!((out.diag.skew_bps - 6.408).abs() < 1e-9);
+    assert!((out.diag.bid_touch_bps - (4.323557 + 6.408 + 3.0)).abs() < 1e-5);
 }
 
 #[test]
