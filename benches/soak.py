@@ -105,7 +105,9 @@ def soak(duration_s: float, every_s: float, warmup_s: float) -> dict[str, Any]:
             print(json.dumps(row), flush=True)
         p.wait()
         result = json.loads(summary.read_text()) if summary.is_file() else {}
-    return {"samples": samples, "summary": result, **verdict(samples, warmup_s)}
+    # The growth follows the bot's activity (fills, actions), which varies between runs: say it.
+    activity = {k: result.get(k) for k in ("fills", "actions_sent", "cycles")}
+    return {"samples": samples, "summary": result, **activity, **verdict(samples, warmup_s)}
 
 
 def slope(ts: list[float], ys: list[float]) -> float:
@@ -132,11 +134,13 @@ def verdict(samples: list[dict[str, Any]], warmup_s: float) -> dict[str, Any]:
             # by its end over its start (20 minutes of +1.5% is +4.5% an hour).
             ts = [s["t_s"] for s in after if s.get(f"{who}_rss_mib")]
             out[f"{who}_rss_growth_per_h"] = round(slope(ts, vals) * 3600 / vals[0], 4)
+            out[f"{who}_rss_slope_kib_per_min"] = round(slope(ts, vals) * 60 * 1024, 1)
     growth = out["bot_rss_growth_per_h"]
     ok = out["bot_rss_max_mib"] <= RSS_TARGET_MIB and growth < GROWTH_TARGET
     out["verdict"] = (
         f"bot RSS max {out['bot_rss_max_mib']} MiB (target <= {RSS_TARGET_MIB:g}), growth "
-        f"{growth:+.2%} per hour after {warmup_s:g} s warm-up (least squares over "
+        f"{growth:+.2%} per hour ({out['bot_rss_slope_kib_per_min']:+.1f} KiB/min) after "
+        f"{warmup_s:g} s warm-up (least squares over "
         f"{(after[-1]['t_s'] - after[0]['t_s']) / 60:.0f} min; target < 2%/h): "
         + ("PASS" if ok else "FAIL")
     )
@@ -153,7 +157,7 @@ def main() -> int:
     args = ap.parse_args()
     warmup = args.warmup if args.warmup is not None else args.duration / 6
     res = soak(args.duration, args.every, warmup)
-    print(res["verdict"])
+    print(res["verdict"], f"[fills {res['fills']}, actions {res['actions_sent']}]")
     if args.out:
         Path(args.out).write_text(json.dumps(res, indent=2))
     return 0 if res.get("pass", True) else 1
