@@ -601,7 +601,7 @@ class Node:
         cancel): the resting ones by oid, and the placements still in flight (their answer not
         in: it may be lost with a frozen socket while the order rests) by cloid. With
         `late_only`, only those no cancel-all has asked for since quoting stood down. The
-        watchdog's goes by REST: a silent websocket may be the very thing that failed."""
+        cancel goes by REST: a silent websocket may be the very thing that failed."""
         if self.state is None:
             return
         by_oid = self.trader.cancel_targets()
@@ -620,13 +620,13 @@ class Node:
             len(by_oid),
             len(by_cloid),
         )
-        # The operator's pauses and kills go by REST too: a dead feed may mean dead sockets.
-        rest = reason in ("stale", "stall") or reason.startswith(("pause", "kill"))
+        # Every cancel-all goes by REST: a dead feed may mean dead sockets, and the shutdown's,
+        # sent into a frozen order socket, waited until the socket was declared dead (~5 s).
         bodies = [self.signer.sign_cancel(by_oid)] if by_oid else []
         if by_cloid:
             bodies.append(self.signer.sign_cancel_by_cloid(by_cloid))
         answers = await asyncio.gather(
-            *(self._call(b, via_rest=rest) for b in bodies), return_exceptions=True
+            *(self._call(b, via_rest=True) for b in bodies), return_exceptions=True
         )
         for a in answers:
             if isinstance(a, BaseException):
