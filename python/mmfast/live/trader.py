@@ -349,8 +349,9 @@ class Trader:
         # was lost with the socket). The engine learns it from the same update format.
         open_oids = {o["oid"] for o in st.open_orders}
         gone = path.drop_gone(open_oids, asked_ms)
-        if self.engine is not None:
-            gone += engine_only_gone(self.engine.orders, path.orders, open_oids, gone)
+        native = self.native_engine  # a stand-in engine keeps no book of our orders
+        if native is not None:
+            gone += engine_only_gone(native.orders, path.orders, open_oids, gone)
         if gone:
             log.info(
                 "%d order(s) gone while we were not looking: %s", len(gone), [g[0] for g in gone]
