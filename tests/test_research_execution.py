@@ -45,18 +45,19 @@ def die_on_two(job: Sample) -> int:
 
 
 def ordered_by_marker(job: tuple[str, int]) -> int:
-    """Job 0 waits for job 1's marker file: with two workers, job 1 must finish first."""
+    """Job 1 returns at once; job 0 returns only once the caller has received job 1's result
+    (the caller's marker file): so job 1 comes first exactly when results are delivered as
+    jobs finish, and a back end that held them back would leave job 0 waiting."""
     folder, index = job
-    marker = Path(folder) / "one-done"
     if index == 1:
-        marker.write_text("x")
         return 1
-    # Only a guard against a hang (job 1 never running beside job 0), far above the time a
-    # loaded machine takes to spawn the second worker and import the test module.
+    marker = Path(folder) / "got-one"
+    # Only a guard against a hang, far above the time a loaded machine takes to spawn the
+    # second worker and import the test module.
     deadline = time.monotonic() + 100
     while not marker.exists():
         if time.monotonic() > deadline:
-            raise TimeoutError("job 1 never ran")
+            raise TimeoutError("job 1's result never reached the caller while job 0 ran")
         time.sleep(0.01)
     return 0
 
@@ -87,7 +88,11 @@ def test_results_come_as_jobs_finish(tmp_path: Path) -> None:
     # worker); job 0 blocks its worker until job 1 has run on the other.
     execution.shutdown_pools()
     jobs = [(str(tmp_path), 0), (str(tmp_path), 1)]
-    order = [index for index, _ in run_jobs(ordered_by_marker, jobs, n_jobs=2, progress=False)]
+    order = []
+    for index, _ in run_jobs(ordered_by_marker, jobs, n_jobs=2, progress=False):
+        order.append(index)
+        if index == 1:
+            (tmp_path / "got-one").write_text("x")
     assert order == [1, 0]
 
 
