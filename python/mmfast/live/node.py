@@ -111,8 +111,8 @@ class Node:
         self.metrics: Any = None
         self._resync_task: asyncio.Task[None] | None = None
         self._stand_down_task: asyncio.Future[None] | None = None
-        #: oids a cancel-all has asked to cancel since quoting last stood down (cleared when it
-        #: resumes), so that the stand-down sweep cancels each late-known order once.
+        #: oids and in-flight cloids a cancel-all has asked to cancel since quoting last stood
+        #: down (cleared when it resumes): the stand-down sweep cancels each late-known one once.
         self._cancel_asked: set[int | str] = set()
         self._schedule_cancel_ok = bool(self.live.schedule_cancel)
         #: The state file's run bookkeeping, kill switch and monitors (`mmfast.ops.operator`).
