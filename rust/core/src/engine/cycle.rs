@@ -407,7 +407,7 @@ pub(crate) fn skew_credit(
     bid_mult: f64,
     ask_mult: f64,
 ) -> (f64, f64) {
-    let centre = (d.half_spread_bps + d.as_buffer_bps).max(d.floor_bps);
+    let centre = d.unskewed_touch_bps();
     let credit = |mult: f64, touch: f64| {
         let c = centre * mult.max(1.0) - touch;
         if c.is_finite() {

@@ -194,6 +194,16 @@ pub struct LadderDiagnostics {
     pub ask_empty: EmptySide,
 }
 
+impl LadderDiagnostics {
+    /// The touch depth of a side without skew or multipliers (bps): the GLFT term plus the
+    /// adverse-selection buffer, at least the floor. The skew clamp is a share of it, and the
+    /// cycle's queue value takes a side at it (`engine::cycle::skew_credit`).
+    #[inline]
+    pub fn unskewed_touch_bps(&self) -> f64 {
+        (self.half_spread_bps + self.as_buffer_bps).max(self.floor_bps)
+    }
+}
+
 /// The desired quotes of both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct LadderOutput {
@@ -367,7 +377,11 @@ impl LadderStrategy {
         // GLFT 0.7 bps under a 1-8 bps floor) the old clamp held the inventory skew to a
         // fraction of a bps, the position drifted into Yellow and one side went dark (issue 14:
         // Yellow 21% of the time vs the baseline's 2%).
-        let clamp = self.skew_clamp_fraction * (half + as_buffer).max(floor);
+        let d = &mut out.diag;
+        d.half_spread_bps = half;
+        d.as_buffer_bps = as_buffer;
+        d.floor_bps = floor;
+        let clamp = self.skew_clamp_fraction * d.unskewed_touch_bps();
         let skew = (q * coef.c2 - inp.alpha_bps).clamp(-clamp, clamp);
         let min_order_notional = inp.min_notional * MIN_NOTIONAL_BUFFER;
         let fundable = if inp.margin_notional.is_finite() && inp.margin_notional > 0.0 {
@@ -386,10 +400,7 @@ impl LadderStrategy {
         d.a_intensity = a_intensity;
         d.c1 = coef.c1;
         d.c2 = coef.c2;
-        d.half_spread_bps = half;
         d.skew_bps = skew;
-        d.as_buffer_bps = as_buffer;
-        d.floor_bps = floor;
         d.single_order_fraction = self.single_order_fraction(inp.regime);
         d.levels_fundable = fundable.min(u32::MAX as usize) as u32;
         let kp = self.kelly_params();
