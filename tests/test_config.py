@@ -103,4 +103,5 @@ def test_the_rebate_profile_is_the_default_config_with_its_documented_changes() 
         "ladder.num_levels",
         "ladder.min_half_spread_bps",
         "ladder.as_prior_bps",
+        "signals.lead_skew",
     }

@@ -86,6 +86,7 @@ def random_state(rng: random.Random) -> dict:
     reduce_only = rng.random() < 0.2
     position = rng.uniform(-1.5, 1.5) * unit
     room = rng.uniform(0, 2) * unit
+    alpha = rng.uniform(-10, 10)
     return dict(
         mid=mid,
         best_bid=mid - spread,
@@ -100,7 +101,9 @@ def random_state(rng: random.Random) -> dict:
         inventory_ratio=rng.uniform(-1.2, 1.2),
         toxicity_score=rng.random(),
         thin_book=rng.random(),
-        alpha_bps=rng.uniform(-10, 10),
+        alpha_bps=alpha,
+        # The lean: none, part or all of the move (the engine scales it down by the room).
+        alpha_lean_bps=alpha * rng.choice([0.0, rng.random(), 1.0]),
         measured_as_bps=rng.uniform(-2, 10),
         as_warmup=rng.random(),
         regime=rng.choice(REGIMES),

@@ -413,6 +413,7 @@ class LadderStrategy:
         toxicity_score: float = 0.0,
         thin_book: float = 0.0,
         alpha_bps: float = 0.0,
+        alpha_lean_bps: float | None = None,
         measured_as_bps: float = 0.0,
         as_warmup: float = 0.0,
         regime: str = "normal",

@@ -174,6 +174,19 @@ class LadderInput:
     urgency: float
     bid_mult: float
     ask_mult: float
+    # The share of alpha_bps the side it runs away from moves in by (None: all of it).
+    alpha_lean_bps: float | None = None
+
+
+def alpha_shift(inp: LadderInput, side: str) -> float:
+    """How far the lead signal moves `side`'s reference price from the mid, bps: the side the
+    predicted move runs toward by all of it, the other by the lean; a reduce-only side not at all."""
+    if inp.reduce_only:
+        return 0.0
+    runs_toward = inp.alpha_bps < 0 if side == "bid" else inp.alpha_bps > 0
+    if runs_toward:
+        return inp.alpha_bps
+    return inp.alpha_bps if inp.alpha_lean_bps is None else inp.alpha_lean_bps
 
 
 # A quote: (side, level, px, sz, depth_bps)
@@ -261,7 +274,7 @@ def quote(
     floor = p.min_half_spread_bps
     # The clamp's reference is the half-spread quoted at q = 0 (buffer and floor included).
     clamp = p.skew_clamp_fraction * max(half + buf, floor)
-    skew = min(max(q * c2 - inp.alpha_bps, -clamp), clamp)
+    skew = min(max(q * c2, -clamp), clamp)
     min_order_notional = inp.min_notional * MIN_NOTIONAL_BUFFER
     if math.isfinite(inp.margin_notional) and inp.margin_notional > 0:
         fundable = int(min(math.floor(inp.margin_notional / min_order_notional), 1e6))
@@ -338,12 +351,10 @@ def _build_side(
     min_sz: list[float] = []
     cap: list[float] = []
     prev = math.nan
+    shift = alpha_shift(inp, side)
+    fair = inp.mid * (1.0 + shift * 1e-4)
     for i in range(n):
-        raw = (
-            inp.mid * (1.0 - depth[i] * 1e-4)
-            if side == "bid"
-            else inp.mid * (1.0 + depth[i] * 1e-4)
-        )
+        raw = fair * (1.0 - depth[i] * 1e-4) if side == "bid" else fair * (1.0 + depth[i] * 1e-4)
         px_i = round_price(raw, szd, up)
         if (
             side == "bid"
@@ -370,7 +381,8 @@ def _build_side(
         px.append(px_i)
         d = (inp.mid - px_i) / inp.mid * 1e4 if side == "bid" else (px_i - inp.mid) / inp.mid * 1e4
         depth[i] = d
-        edge = max(d - p.fee_bps - buf, 0.0)
+        fair_d = d + shift if side == "bid" else d - shift
+        edge = max(fair_d - p.fee_bps - buf, 0.0)
         weight.append(fm.probability(d, inp.kappa, inp.a_intensity) * edge)
         m = round_size_up(inp.min_notional * MIN_NOTIONAL_BUFFER / px_i, szd)
         min_sz.append(m)

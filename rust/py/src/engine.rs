@@ -72,7 +72,8 @@ impl PyLadderStrategy {
         *, mid, best_bid, best_ask, sz_decimals, position, effective_max, target_liquidity,
         room_bid, room_ask, min_notional = 10.0, sigma_bps = 2.0, kappa = 0.25, a_intensity = 0.5,
         gamma_base = 0.02, vol_ratio = 1.0, inventory_ratio = 0.0, toxicity_score = 0.0,
-        thin_book = 0.0, alpha_bps = 0.0, measured_as_bps = 0.0, as_warmup = 0.0,
+        thin_book = 0.0, alpha_bps = 0.0, alpha_lean_bps = None, measured_as_bps = 0.0,
+        as_warmup = 0.0,
         regime = "normal", margin_notional = f64::INFINITY, quote_bid = true, quote_ask = true,
         reduce_only = false, urgency = 0.0, bid_mult = 1.0, ask_mult = 1.0
     ))]
@@ -99,6 +100,7 @@ impl PyLadderStrategy {
         toxicity_score: f64,
         thin_book: f64,
         alpha_bps: f64,
+        alpha_lean_bps: Option<f64>,
         measured_as_bps: f64,
         as_warmup: f64,
         regime: &str,
@@ -123,6 +125,7 @@ impl PyLadderStrategy {
             ("a_intensity", a_intensity),
             ("gamma_base", gamma_base),
             ("alpha_bps", alpha_bps),
+            ("alpha_lean_bps", alpha_lean_bps.unwrap_or(alpha_bps)),
             ("urgency", urgency),
             ("bid_mult", bid_mult),
             ("ask_mult", ask_mult),
@@ -160,6 +163,8 @@ impl PyLadderStrategy {
                 thin_book,
             },
             alpha_bps,
+            // Without a lean given, the other side moves in by the whole move.
+            alpha_lean_bps: alpha_lean_bps.unwrap_or(alpha_bps),
             measured_as_bps,
             as_warmup,
             regime: regime_arg(regime)?,

@@ -32,6 +32,8 @@ struct CycleState {
     /// A Maker cycle with one side off: 0 none, 1 the side that would reduce the position is
     /// the one off, 2 the side that would increase it (or either, when flat).
     one_side_off: u8,
+    /// The alpha (lead-signal) skew of the cycle, bps (0 when not actionable or switched off).
+    alpha_bps: f64,
 }
 
 /// Time shares and counts of a backtest's cycles.
@@ -55,6 +57,9 @@ pub struct CycleStats {
     half_ms: u64,
     skew_sum: f64,
     skew_ms: u64,
+    /// Time with a non-zero alpha skew and the time-weighted sum of its size.
+    alpha_ms: u64,
+    alpha_abs_sum: f64,
     deferred: [u64; 2],
     held: u64,
     throttled: u64,
@@ -150,6 +155,7 @@ impl CycleStats {
             } else {
                 f64::NAN
             },
+            alpha_bps: d.alpha_bps,
         });
     }
 
@@ -178,6 +184,10 @@ impl CycleStats {
         if s.reducing_skew_bps.is_finite() {
             self.skew_sum += s.reducing_skew_bps * dt_ms as f64;
             self.skew_ms += dt_ms;
+        }
+        if s.alpha_bps != 0.0 {
+            self.alpha_ms += dt_ms;
+            self.alpha_abs_sum += s.alpha_bps.abs() * dt_ms as f64;
         }
         if s.one_side_off > 0 {
             self.one_side_off_ms[usize::from(s.one_side_off - 1)] += dt_ms;
@@ -222,6 +232,8 @@ impl CycleStats {
             "increasing_side_off_time_frac": self.one_side_off_ms[1] as f64 / t,
             "half_spread_bps": (self.half_ms > 0).then(|| self.half_sum / self.half_ms as f64),
             "reducing_skew_bps": (self.skew_ms > 0).then(|| self.skew_sum / self.skew_ms as f64),
+            "alpha_time_frac": self.alpha_ms as f64 / t,
+            "alpha_abs_bps": (self.alpha_ms > 0).then(|| self.alpha_abs_sum / self.alpha_ms as f64),
             "deferred_bid": self.deferred[0],
             "deferred_ask": self.deferred[1],
             "held": self.held,
@@ -255,6 +267,7 @@ mod tests {
         out.diagnostics.skew_bps = 0.5;
         out.diagnostics.ask_empty = EmptySide::Disabled;
         out.diagnostics.held = 1;
+        out.diagnostics.alpha_bps = -0.4;
         st.on_cycle(&out);
         st.on_time(300, [true, false]);
         let s = st.summary();
@@ -266,6 +279,8 @@ mod tests {
         assert_eq!(s["at_touch_time_frac_bid"], 0.75);
         assert_eq!(s["at_touch_time_frac_ask"], 0.0);
         assert_eq!(s["reducing_skew_bps"], 0.5);
+        assert_eq!(s["alpha_time_frac"], 0.75);
+        assert_eq!(s["alpha_abs_bps"], 0.4);
         // Counts add per cycle (the second cycle kept deferred_bid = 2).
         assert_eq!(
             (s["deferred_bid"].as_u64(), s["held"].as_u64()),

@@ -187,7 +187,8 @@ pub struct SignalConfig {
     pub lead_lost_cap: f64,
     /// Log the no-signal warning every this many cycles.
     pub warn_every_cycles: u32,
-    /// Inventory + alpha skew is clamped to this fraction of the half-spread.
+    /// The inventory skew is clamped to this fraction of the half-spread quoted at q = 0 (the
+    /// alpha moves the reference price instead: `strategy::ladder::alpha_shift_bps`).
     pub skew_clamp_fraction: f64,
     /// Lead-lag: lags from -max to +max ms are scanned.
     pub max_lag_ms: u32,
@@ -195,8 +196,13 @@ pub struct SignalConfig {
     pub lag_step_ms: u32,
     /// A lag below this is not actionable (too short to act on).
     pub min_actionable_lag_ms: u32,
-    /// Cap on the predicted Hyperliquid move.
+    /// Cap on the predicted Hyperliquid move. 20 bps: a lead-venue jump of 5-15 bps is the
+    /// move the side it runs toward must step away from (capped at 5, a 15 bps jump seen
+    /// 150 ms ahead still filled a bid 10.6 bps through; issue 14).
     pub max_predicted_move_bps: f64,
+    /// The lead venue's flow is one-sided when its 1 s signed-volume imbalance is at least this
+    /// in size (in [0, 1]); the adverse-selection buffer is learned apart for such times.
+    pub flow_state_imbalance: f64,
     /// Model gate: a signal whose rolling information coefficient falls below this is muted.
     pub gate_ic_floor: f64,
     /// Model gate: information coefficient at which a signal gets its full weight (linear
@@ -284,7 +290,8 @@ impl Default for SignalConfig {
             max_lag_ms: 500,
             lag_step_ms: 25,
             min_actionable_lag_ms: 25,
-            max_predicted_move_bps: 5.0,
+            max_predicted_move_bps: 20.0,
+            flow_state_imbalance: 0.4,
             gate_ic_floor: 0.02,
             gate_ic_full: 0.10,
             gate_window: 300,
@@ -336,6 +343,13 @@ impl SignalConfig {
         c.positive(
             "signals.max_predicted_move_bps",
             self.max_predicted_move_bps,
+        );
+        c.range(
+            "signals.flow_state_imbalance",
+            self.flow_state_imbalance,
+            0.0,
+            1.0,
+            true,
         );
         c.range("signals.gate_ic_floor", self.gate_ic_floor, -1.0, 1.0, true);
         if self.lag_step_ms == 0 || self.lag_step_ms > self.max_lag_ms.max(1) {

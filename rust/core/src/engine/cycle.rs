@@ -27,9 +27,15 @@ use crate::params::ExchangeContext;
 use crate::strategy::{EmptySide, LadderInput, Quote, QuoteStrategy, RiskFeatures};
 use crate::types::{Side, ToxicityRegime};
 
-/// Markouts after which the measured adverse selection fully replaces its prior.
-const AS_WARMUP_FILLS: f64 = 50.0;
 const DAY_MS: u64 = 86_400_000;
+
+/// The lead signal's part in one cycle's quotes, bps (> 0 up): see
+/// `strategy::ladder::alpha_shift_bps`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Alpha {
+    move_bps: f64,
+    lean_bps: f64,
+}
 
 impl QuoteEngine {
     /// Runs one cycle at `now_ms` (same clock as every `recv_ms`). Allocation-free in steady
@@ -151,10 +157,12 @@ impl QuoteEngine {
 
     /// The ladder input of a quoting cycle: market, signals, learned adverse selection, and the
     /// plan's effective max, rooms and multipliers.
-    fn ladder_input(&self, plan: &RiskPlan, alpha_bps: f64) -> LadderInput {
+    fn ladder_input(&self, plan: &RiskPlan, alpha: Alpha) -> LadderInput {
         let limits = self.limits.expect("a plan past the limits has them");
         let s = &self.signals;
         let position = self.account.position;
+        let one_sided = self.integrator.lead_flow_one_sided(self.out.now_ms as i64);
+        let (measured_as_bps, as_warmup) = self.adverse.buffer_input(one_sided);
         LadderInput {
             mid: plan.mid,
             best_bid: self.market.best_bid,
@@ -171,9 +179,10 @@ impl QuoteEngine {
                 toxicity_score: s.toxicity_score,
                 thin_book: s.thin_book,
             },
-            alpha_bps,
-            measured_as_bps: self.adverse.ewma_bps,
-            as_warmup: (self.adverse.count as f64 / AS_WARMUP_FILLS).min(1.0),
+            alpha_bps: alpha.move_bps,
+            alpha_lean_bps: alpha.lean_bps,
+            measured_as_bps,
+            as_warmup,
             regime: s.regime,
             position,
             effective_max: plan.effective_max,
@@ -190,29 +199,36 @@ impl QuoteEngine {
         }
     }
 
-    /// The alpha skew of this cycle (SPEC 4): it scales down when it would push the position
-    /// further; an overridden signal view gives it as is.
-    fn alpha_skew(&mut self, plan: &RiskPlan) -> f64 {
+    /// The alpha of this cycle (SPEC 4): the predicted move, and the lean, the share of it the
+    /// side the move runs away from moves in by, scaled down when it would push the position
+    /// further (an overridden signal view gives it as is).
+    fn alpha(&mut self, plan: &RiskPlan) -> Alpha {
         let s = self.signals;
         if !plan.alpha_ok {
-            0.0
+            Alpha::default()
         } else if self.signal_override.is_some() {
-            s.alpha_bps
+            Alpha {
+                move_bps: s.alpha_bps,
+                lean_bps: s.alpha_bps,
+            }
         } else {
             let _ = self.integrator.set_skew_context(
                 self.account.position,
                 plan.configured_max,
                 s.alpha_bps,
             );
-            self.integrator.alpha_skew_bps()
+            Alpha {
+                move_bps: s.alpha_bps,
+                lean_bps: self.integrator.alpha_skew_bps(),
+            }
         }
     }
 
     /// Stage 3: the ladder, queue values at each side's innermost desired depth (SPEC 6), the
     /// mode, and the ladder for that mode, left in `out.quotes`.
     fn quote_ladder(&mut self, plan: &RiskPlan) -> ExecutionMode {
-        let alpha = self.alpha_skew(plan);
-        self.out.diagnostics.alpha_bps = alpha;
+        let alpha = self.alpha(plan);
+        self.out.diagnostics.alpha_bps = alpha.move_bps;
         let mut inp = self.ladder_input(plan, alpha);
         self.ladder.quote(&inp, &mut self.scratch.ladder);
         // One adverse-selection number: the queue value's Normal regime prices the buffer the
@@ -247,7 +263,7 @@ impl QuoteEngine {
                 toxicity_regime: s.toxicity,
                 bid_has_value: baseline || bid_value > 0.0,
                 ask_has_value: baseline || ask_value > 0.0,
-                has_alpha: plan.alpha_ok && alpha != 0.0,
+                has_alpha: plan.alpha_ok && alpha.move_bps != 0.0,
                 position,
             },
             self.cfg.mode_policy,
@@ -330,7 +346,7 @@ impl QuoteEngine {
             urgency: 1.0,
             bid_mult: 1.0,
             ask_mult: 1.0,
-            ..self.ladder_input(plan, 0.0)
+            ..self.ladder_input(plan, Alpha::default())
         };
         self.ladder.quote(&inp, &mut self.scratch.ladder);
         self.out.quotes = self.scratch.ladder;

@@ -976,8 +976,12 @@ fn typed_lifecycle_matches_the_byte_entries() {
     typed.cycle(T0 + 5_400);
     let a = typed.adverse_selection();
     assert_eq!(a.count, 1);
-    // Bought with mid at 3000.0, mid now 3001.0: the market moved our way, adverse -3.33 bps.
-    assert!((a.ewma_bps - (-1.0 / 3000.0 * 1e4)).abs() < 1e-9, "{a:?}");
+    // Bought at the bid, mid now 3001.0: the markout from the fill price is in our favour, so
+    // the adverse selection is negative (its size: the bid's depth plus the 1.0 the mid rose).
+    let want = -(3001.0 - bid.px) / bid.px * 1e4;
+    assert!(want < -3.33, "{want}");
+    assert!((a.ewma_bps - want).abs() < 1e-9, "{a:?}");
+    assert_eq!(a.flow_count, 0, "no lead flow: the ordinary state");
 }
 
 /// The risk plan on its own: pure, in SPEC 8 order, with hand-computed numbers.

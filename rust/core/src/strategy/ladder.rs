@@ -3,12 +3,14 @@
 //!
 //! Order of operations per side (mirrored line for line by `tests/reference/cycle.py`):
 //! 1. gamma from the calibrated risk model, blended with the plain gamma;
-//! 2. GLFT half-spread at q = 0, plus the inventory skew `q * c2` and minus the alpha (lead
-//!    signal) skew, their sum clamped to `skew_clamp_fraction` of the half-spread;
+//! 2. GLFT half-spread at q = 0, plus the inventory skew `q * c2` clamped to
+//!    `skew_clamp_fraction` of the half-spread quoted at q = 0;
 //! 3. plus the adverse-selection buffer, then the `min_half_spread_bps` floor, then the overlay
 //!    multiplier (zone x breakers, capped at `overlay_cap`, on the increasing side);
 //! 4. reduce-only sides move toward the touch by urgency (1.0 joins the best price);
-//! 5. geometric depths, prices rounded away from the touch, never crossing, strictly apart;
+//! 5. geometric depths from the fair price (the mid moved by the lead signal's predicted move,
+//!    see [`alpha_shift_bps`]), prices rounded away from the touch, never crossing, strictly
+//!    apart;
 //! 6. level weights = fill probability x edge; side total = Kelly-scaled target within the room
 //!    left; the best-weighted k levels that each clear min notional, water-filled under the
 //!    single-order cap; sizes rounded down to lots.
@@ -111,7 +113,11 @@ pub struct LadderInput {
     pub gamma_base: f64,
     pub risk: RiskFeatures,
     /// Predicted Hyperliquid move from the lead signal, bps (> 0: up). 0 when not actionable.
+    /// The side it runs toward moves away by all of it.
     pub alpha_bps: f64,
+    /// The share of `alpha_bps` the other side moves in by (same sign, at most as large): the
+    /// signal's integrator scales it down when it would add to the position the way it leans.
+    pub alpha_lean_bps: f64,
     /// Measured 5 s markout (adverse selection) of our fills, bps, and warm-up progress in [0, 1].
     pub measured_as_bps: f64,
     pub as_warmup: f64,
@@ -382,7 +388,12 @@ impl LadderStrategy {
         d.as_buffer_bps = as_buffer;
         d.floor_bps = floor;
         let clamp = self.skew_clamp_fraction * d.unskewed_touch_bps();
-        let skew = (q * coef.c2 - inp.alpha_bps).clamp(-clamp, clamp);
+        // The alpha is not part of the clamped skew: it moves the price the depths are measured
+        // from (`post_only_price`). Clamped with the inventory skew to 80% of the half-spread
+        // (SPEC 4), a predicted move larger than the half-spread left the side it runs toward
+        // in its path: the fills the signal exists to avoid (issue 14: a 15 bps Binance jump
+        // seen 150 ms ahead still filled the bid 10.6 bps through).
+        let skew = (q * coef.c2).clamp(-clamp, clamp);
         let min_order_notional = inp.min_notional * MIN_NOTIONAL_BUFFER;
         let fundable = if inp.margin_notional.is_finite() && inp.margin_notional > 0.0 {
             (inp.margin_notional / min_order_notional).floor().min(1e6) as usize
@@ -530,7 +541,12 @@ impl LadderStrategy {
                 Side::Bid => (inp.mid - p) / inp.mid * 1e4,
                 Side::Ask => (p - inp.mid) / inp.mid * 1e4,
             };
-            let edge = (depth[i] - self.fee_bps - c.as_buffer).max(0.0);
+            // The edge is earned against the fair price the level was placed from.
+            let fair_depth = match side {
+                Side::Bid => depth[i] + alpha_shift_bps(inp, side),
+                Side::Ask => depth[i] - alpha_shift_bps(inp, side),
+            };
+            let edge = (fair_depth - self.fee_bps - c.as_buffer).max(0.0);
             weight[i] = self
                 .fill_model
                 .fill_probability(depth[i], inp.kappa, inp.a_intensity)
@@ -606,15 +622,37 @@ pub(super) fn toward_touch(inp: &LadderInput, side: Side, depth_bps: f64) -> f64
     join + (1.0 - u) * (depth_bps - join)
 }
 
-/// The price `depth_bps` from mid on `side`, rounded away from the touch, and moved off the
-/// other side of the book if it would cross it (post-only).
+/// How far the lead signal moves `side`'s reference price from the mid, bps (> 0 up): the side
+/// the predicted move runs toward (the ask when it is up) by all of it, so that a move seen on
+/// the lead venue does not run through it; the other side by the lean only. A reduce-only side
+/// is not moved: its urgency is measured from the book's own best price.
+#[inline]
+pub(super) fn alpha_shift_bps(inp: &LadderInput, side: Side) -> f64 {
+    if inp.reduce_only {
+        return 0.0;
+    }
+    let runs_toward = match side {
+        Side::Bid => inp.alpha_bps < 0.0,
+        Side::Ask => inp.alpha_bps > 0.0,
+    };
+    if runs_toward {
+        inp.alpha_bps
+    } else {
+        inp.alpha_lean_bps
+    }
+}
+
+/// The price `depth_bps` from the fair price on `side` (the mid moved by [`alpha_shift_bps`]),
+/// rounded away from the touch, and moved off the other side of the book if it would cross it
+/// (post-only).
 // Inlined into both ladders' level loops (once it had a second caller LLVM kept it out of
 // line: +1,000 instructions a steady cycle, callgrind).
 #[inline]
 pub(super) fn post_only_price(inp: &LadderInput, side: Side, depth_bps: f64) -> f64 {
+    let fair = inp.mid * (1.0 + alpha_shift_bps(inp, side) * 1e-4);
     let (raw, up) = match side {
-        Side::Bid => (inp.mid * (1.0 - depth_bps * 1e-4), false),
-        Side::Ask => (inp.mid * (1.0 + depth_bps * 1e-4), true),
+        Side::Bid => (fair * (1.0 - depth_bps * 1e-4), false),
+        Side::Ask => (fair * (1.0 + depth_bps * 1e-4), true),
     };
     let p = round_price(raw, inp.sz_decimals, up);
     match side {

@@ -30,6 +30,7 @@ fn input() -> LadderInput {
             ..Default::default()
         },
         alpha_bps: 0.0,
+        alpha_lean_bps: 0.0,
         measured_as_bps: 0.0,
         as_warmup: 0.0,
         regime: VolRegime::Normal,
@@ -180,11 +181,39 @@ fn inventory_skew_and_overlay() {
     assert!((out.diag.skew_bps - 2.0 * 0.951011).abs() < 1e-5);
     assert!((out.diag.bid_touch_bps - (4.323557 + 1.902021 + 3.0)).abs() < 1e-5);
     assert!((out.diag.ask_touch_bps - (4.323557 - 1.902021 + 3.0)).abs() < 1e-5);
-    // Alpha of +10 bps (up move predicted) pushes the skew to the clamp the other way: 80% of
-    // the half-spread quoted at q = 0, max(4.323557 + 3 buffer, 2.5 floor).
+    // Alpha of +10 bps (an up move predicted) is not part of the clamped skew: it moves the
+    // price the depths are measured from. The ask, toward which the move runs, by all of it:
+    // 3000 x 1.001 = 3003.0, then 5.421536 bps out: 3004.628 -> 3004.7. The bid by the lean:
+    // none, 9.225578 bps under 3000: 2997.232 -> 2997.2; a lean of 4 bps: under 3001.2,
+    // 2998.431 -> 2998.4.
     inp.alpha_bps = 10.0;
     let out = run(&s, &inp);
-    assert!((out.diag.skew_bps + 0.8 * (4.323557 + 3.0)).abs() < 1e-5);
+    assert!((out.diag.skew_bps - 2.0 * 0.951011).abs() < 1e-5);
+    let level0 = |q: &[Quote]| q.iter().find(|q| q.level == 0).map(|q| q.px);
+    assert_eq!(level0(out.asks.as_slice()), Some(3004.7));
+    assert_eq!(level0(out.bids.as_slice()), Some(2997.2));
+    inp.alpha_lean_bps = 4.0;
+    let out = run(&s, &inp);
+    assert_eq!(level0(out.bids.as_slice()), Some(2998.4));
+    assert_eq!(level0(out.asks.as_slice()), Some(3004.7));
+    // Down 10 bps: the bid moves down by all of it (3000 x 0.999 = 2997.0, then 9.225578 bps:
+    // 2994.235 -> 2994.2), the ask in by the lean of -4 (2998.8 x 1.000542 = 3000.426 ->
+    // 3000.5).
+    inp.alpha_bps = -10.0;
+    inp.alpha_lean_bps = -4.0;
+    let out = run(&s, &inp);
+    assert_eq!(level0(out.bids.as_slice()), Some(2994.2));
+    assert_eq!(level0(out.asks.as_slice()), Some(3000.5));
+    // A reduce-only side is not moved (its urgency is measured from the book's best price).
+    inp.reduce_only = true;
+    inp.room_bid = 0.0;
+    inp.room_ask = 0.08;
+    let out = run(&s, &inp);
+    assert_eq!(level0(out.asks.as_slice()), Some(3001.7));
+    inp.reduce_only = false;
+    inp.room_bid = 1.0;
+    inp.room_ask = 1.0;
+    inp.alpha_lean_bps = 0.0;
     // Overlay 3x on the bid.
     inp.alpha_bps = 0.0;
     inp.bid_mult = 3.0;
