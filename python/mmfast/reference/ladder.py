@@ -180,7 +180,8 @@ class LadderInput:
 
 def alpha_shift(inp: LadderInput, side: str) -> float:
     """How far the lead signal moves `side`'s reference price from the mid, bps: the side the
-    predicted move runs toward by all of it, the other by the lean; a reduce-only side not at all."""
+    predicted move runs toward by all of it, the other by the lean; a reduce-only side not at
+    all."""
     if inp.reduce_only:
         return 0.0
     runs_toward = inp.alpha_bps < 0 if side == "bid" else inp.alpha_bps > 0
