@@ -1309,3 +1309,26 @@ fn a_modify_refused_for_another_reason_keeps_the_old_order_resting() {
         assert_eq!(o.map(|o| o.state), Some(OrderState::Resting));
     }
 }
+
+/// The adverse-selection buffer's input: one EWMA for ordinary times and one for fills made in
+/// one-sided lead flow, each with its own warm-up (50 and 10 fills).
+#[test]
+fn adverse_selection_is_learned_apart_for_one_sided_lead_flow() {
+    let mut a = AdverseSelection::default();
+    a.record(false, 0.2);
+    a.record(true, 4.0);
+    a.record(true, 2.0);
+    assert_eq!(a.buffer_input(false), (0.2, 1.0 / 50.0));
+    // 4.0, then 4.0 + 0.05 x (2.0 - 4.0) = 3.9; 2 of 10 fills.
+    let (m, w) = a.buffer_input(true);
+    assert!(
+        (m - 3.9).abs() < 1e-12 && (w - 0.2).abs() < 1e-12,
+        "{m} {w}"
+    );
+    for _ in 0..60 {
+        a.record(false, 0.1);
+    }
+    assert_eq!(a.buffer_input(false).1, 1.0);
+    assert_eq!(a.count, 61);
+    assert_eq!(a.flow_count, 2);
+}

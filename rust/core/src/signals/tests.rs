@@ -578,3 +578,52 @@ fn state_stays_within_its_fixed_capacity() {
     );
     assert!(s.gating().tracker(GatedSignal::BinanceFlow).len() <= c.signals.gate_window as usize);
 }
+
+/// The predicted move adds the lead venue's flow through its own gate: two integrators fed the
+/// same mids (so the same lag, gap and lead-lag gate), one also fed Binance trades that lean
+/// with the lead's last move (3 in 4), differ by exactly `weight x slope x imbalance_1s`.
+#[test]
+fn the_lead_flow_adds_its_gated_prediction_to_the_predicted_move() {
+    let c = cfg();
+    let (mut a, mut b) = (SignalIntegrator::new(&c), SignalIntegrator::new(&c));
+    let (mut ma, mut mb) = (Market::new(21), Market::new(21));
+    let mut rng = SplitMix64::new(7);
+    let mut prev = ma.lead;
+    let mut checked = 0;
+    for _ in 0..(240_000 / STEP_MS) {
+        ma.step(&mut a);
+        mb.step(&mut b);
+        let up = ma.lead > prev;
+        prev = ma.lead;
+        let buy = if rng.unit() < 0.75 { up } else { !up };
+        a.on_binance_trade(ma.px(ma.lead), 1.0, buy, ma.t).unwrap();
+        if ma.t % 100 != 0 {
+            continue;
+        }
+        let (la, lb) = (a.lead_lag(ma.t), b.lead_lag(mb.t));
+        assert_eq!(la.actionable, lb.actionable);
+        if !la.actionable {
+            continue;
+        }
+        let g = a.gating();
+        let imbalance = a.cross_venue().lead_flow.features(ma.t).imbalance_1s;
+        let flow =
+            g.weight(GatedSignal::BinanceFlow) * g.slope(GatedSignal::BinanceFlow) * imbalance;
+        assert!(
+            (la.predicted_move_bps - lb.predicted_move_bps - flow).abs() < 1e-9,
+            "{la:?} {lb:?} flow {flow}"
+        );
+        assert_eq!(
+            a.lead_flow_one_sided(ma.t),
+            imbalance.abs() >= c.signals.flow_state_imbalance
+        );
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked}");
+    // The informative flow opened its gate with a positive slope; without trades it stays shut.
+    let g = a.gating();
+    assert!(g.weight(GatedSignal::BinanceFlow) > 0.0);
+    assert!(g.slope(GatedSignal::BinanceFlow) > 0.0);
+    assert_eq!(b.gating().weight(GatedSignal::BinanceFlow), 0.0);
+    assert!(!b.lead_flow_one_sided(mb.t));
+}
