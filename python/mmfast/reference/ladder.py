@@ -196,7 +196,7 @@ Quote = tuple[str, int, float, float, float]
 
 def as_buffer(p: LadderParams, measured: float, warmup: float) -> float:
     w = min(max(warmup, 0.0), 1.0) if math.isfinite(warmup) else 0.0
-    m = max(measured, 0.0) if math.isfinite(measured) else p.as_prior_bps
+    m = measured if math.isfinite(measured) else p.as_prior_bps
     return w * m + (1.0 - w) * p.as_prior_bps
 
 

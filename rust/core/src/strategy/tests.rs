@@ -250,11 +250,10 @@ fn adverse_selection_buffer_blends_by_warmup() {
     assert_eq!(s.as_buffer(0.0, 0.0), 3.0, "cold: the prior, never zero");
     assert_eq!(s.as_buffer(5.0, 1.0), 5.0);
     assert!((s.as_buffer(5.0, 0.25) - (0.25 * 5.0 + 0.75 * 3.0)).abs() < 1e-15);
-    assert_eq!(
-        s.as_buffer(-4.0, 1.0),
-        0.0,
-        "favourable markouts do not go negative"
-    );
+    // Favourable markouts count as measured (not clipped: a clipped noisy mean is biased up);
+    // the floor, not the buffer, bounds the quote.
+    assert_eq!(s.as_buffer(-4.0, 1.0), -4.0);
+    assert!((s.as_buffer(-4.0, 0.5) - (-2.0 + 1.5)).abs() < 1e-15);
     assert_eq!(s.as_buffer(f64::NAN, 0.5), 3.0);
 }
 
