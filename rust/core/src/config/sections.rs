@@ -171,10 +171,11 @@ impl MonitorConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SignalConfig {
-    /// The lead-lag prediction skews quotes (false: it is still learned, gates and lifts the
-    /// no-signal cap, but never moves a quote). Off by default: on the toxic preset with a
-    /// 200 ms Binance lead it cost money (10 seeds x 600 s: -0.76 USD per run with it on,
-    /// fills from 1 to 30 at a 5 s markout of -3.8 bps; note of issue 14).
+    /// The predicted move prices the quotes (the side it runs toward steps away by all of it,
+    /// the other leans in; false: it is still learned, gates and lifts the no-signal cap, but
+    /// never moves a quote). Off by default, on in `examples/config_rebate.toml`: at the
+    /// tier-0 fee nothing trades on the calibrated presets, at the rebate tier it improves the
+    /// 5 s markout (issue 14 note).
     pub lead_skew: bool,
     /// The toxicity regime acts (Toxic: flat or reduce-only; Benign/Toxic: the queue value's
     /// adverse-selection estimate and the risk model's toxicity feature). False: always Normal.

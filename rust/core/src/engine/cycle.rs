@@ -161,8 +161,7 @@ impl QuoteEngine {
         let limits = self.limits.expect("a plan past the limits has them");
         let s = &self.signals;
         let position = self.account.position;
-        let one_sided = self.integrator.lead_flow_one_sided(self.out.now_ms as i64);
-        let (measured_as_bps, as_warmup) = self.adverse.buffer_input(one_sided);
+        let (measured_as_bps, as_warmup) = self.adverse.buffer_input(s.lead_flow_one_sided);
         LadderInput {
             mid: plan.mid,
             best_bid: self.market.best_bid,

@@ -99,6 +99,8 @@ pub struct SignalView {
     pub thin_book: f64,
     /// The integrator reports the lead feed lost (disabled, or silent after being live).
     pub lead_lost: bool,
+    /// The lead's flow is one-sided (the adverse-selection buffer of that state applies).
+    pub lead_flow_one_sided: bool,
 }
 
 impl SignalView {
@@ -117,6 +119,7 @@ impl SignalView {
             cusum_alarm: None,
             thin_book: 0.0,
             lead_lost: false,
+            lead_flow_one_sided: false,
         }
     }
 
@@ -161,6 +164,7 @@ impl SignalView {
             },
             thin_book: 0.0,
             lead_lost: s.cap_reason == CapReason::LeadLost,
+            lead_flow_one_sided: s.lead_flow_one_sided,
         }
     }
 }

@@ -101,6 +101,8 @@ pub struct SignalSnapshot {
     pub intensity_a: f64,
     pub robust_kappa: Option<f64>,
     pub cross_venue: CrossVenueFeatures,
+    /// The lead's flow is one-sided now (`SignalIntegrator::lead_flow_one_sided`).
+    pub lead_flow_one_sided: bool,
     pub cusum: CusumState,
     /// The de-meaned divergence the CUSUM last scored, bps.
     pub cusum_divergence_bps: f64,
@@ -529,6 +531,11 @@ impl SignalIntegrator {
 
     /// The lead-lag signal as of `now` (does not count a cycle).
     pub fn lead_lag(&self, now: TimeMs) -> LeadLagSignal {
+        self.lead_lag_with(now, self.steps.cross.lead_flow.features(now).imbalance_1s)
+    }
+
+    /// `lead_lag` given the lead's 1 s flow imbalance as of `now` (the snapshot has it already).
+    fn lead_lag_with(&self, now: TimeMs, imbalance: f64) -> LeadLagSignal {
         let e = self.lag.estimate();
         let mut out = LeadLagSignal {
             lag_ms: e.lag_ms,
@@ -560,7 +567,6 @@ impl SignalIntegrator {
             // an informed burst shows in the lead's flow while the gap still covers only the
             // last `lag_ms` of it (issue 14, toxic preset: with this term the engine's loss
             // there fell from -17.8 to -11.9 USD per 30 min, 20 seeds, buffer off).
-            let imbalance = self.steps.cross.lead_flow.features(now).imbalance_1s;
             let flow = gating.weight(GatedSignal::BinanceFlow)
                 * gating.slope(GatedSignal::BinanceFlow)
                 * imbalance;
@@ -574,9 +580,12 @@ impl SignalIntegrator {
     /// at least `signals.flow_state_imbalance` in size (the engine learns its adverse-selection
     /// buffer apart for such times). False without a lead venue.
     pub fn lead_flow_one_sided(&self, now: TimeMs) -> bool {
-        self.lead_enabled
-            && self.steps.cross.lead_flow.features(now).imbalance_1s.abs()
-                >= self.flow_state_imbalance
+        self.one_sided(self.steps.cross.lead_flow.features(now).imbalance_1s)
+    }
+
+    #[inline]
+    fn one_sided(&self, imbalance_1s: f64) -> bool {
+        self.lead_enabled && imbalance_1s.abs() >= self.flow_state_imbalance
     }
 
     /// The quote cap as a fraction of max position, and why.
@@ -599,7 +608,9 @@ impl SignalIntegrator {
         if self.lead_enabled {
             self.lag.work(now.max(self.clock));
         }
-        let lead_lag = self.lead_lag(now);
+        // The flow features once per cycle: the predicted move and the flow state read them.
+        let cross_venue = self.steps.cross.features(now, self.lead_log, self.hl_log);
+        let lead_lag = self.lead_lag_with(now, cross_venue.lead_flow.imbalance_1s);
         if lead_lag.actionable {
             self.has_had_cross_venue = true;
         }
@@ -628,7 +639,8 @@ impl SignalIntegrator {
             kappa: self.kappa.ladder_kappa(regime, self.profile),
             intensity_a: self.kappa.intensity_a(regime),
             robust_kappa: self.kappa.robust_kappa(regime),
-            cross_venue: self.steps.cross.features(now, self.lead_log, self.hl_log),
+            lead_flow_one_sided: self.one_sided(cross_venue.lead_flow.imbalance_1s),
+            cross_venue,
             cusum,
             cusum_divergence_bps: cusum.divergence_bps,
             has_had_cross_venue: self.has_had_cross_venue,

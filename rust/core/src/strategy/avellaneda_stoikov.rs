@@ -84,12 +84,6 @@ impl LadderStrategy {
     /// governor's zone widening), reduce-only sides moved toward the touch by urgency as the
     /// ladder does, prices rounded away from the touch and never crossing.
     pub(super) fn quote_avellaneda_stoikov(&self, inp: &LadderInput, out: &mut LadderOutput) {
-        // Textbook AS quotes around the mid: the lead signal moves no price of its.
-        let inp = &LadderInput {
-            alpha_bps: 0.0,
-            alpha_lean_bps: 0.0,
-            ..*inp
-        };
         let model =
             AvellanedaStoikov::new(inp.gamma_base, inp.kappa, inp.sigma_bps, self.as_horizon_s);
         let single_fraction = self.single_order_fraction(inp.regime);
@@ -134,7 +128,8 @@ impl LadderStrategy {
             } else {
                 inp.target_liquidity.min(room)
             };
-            let px = post_only_price(inp, side, touch);
+            // Textbook AS quotes around the mid: the lead signal moves no price of its.
+            let px = post_only_price(inp, side, inp.mid, touch);
             if !enabled || px.is_nan() || px <= 0.0 {
                 continue;
             }

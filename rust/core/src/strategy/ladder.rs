@@ -179,7 +179,8 @@ pub struct LadderDiagnostics {
     pub c2: f64,
     /// GLFT half-spread at q = 0, bps.
     pub half_spread_bps: f64,
-    /// Inventory + alpha skew after the clamp, bps (> 0 lowers both quotes).
+    /// Inventory skew after the clamp, bps (> 0 lowers both quotes; the alpha moves the
+    /// reference price instead: [`alpha_shift_bps`]).
     pub skew_bps: f64,
     pub as_buffer_bps: f64,
     pub floor_bps: f64,
@@ -508,6 +509,9 @@ impl LadderStrategy {
         let mut min_sz = [0.0f64; MAX_LEVELS];
         let mut cap = [0.0f64; MAX_LEVELS];
         let n = levels.min(MAX_LEVELS);
+        // The price this side's depths are measured from (once per side, not per level).
+        let shift = alpha_shift_bps(inp, side);
+        let fair = inp.mid * (1.0 + shift * 1e-4);
         DynamicDepthGenerator::new(self.cfg.depth_ratio).generate(
             touch,
             c.tick_bps,
@@ -516,7 +520,7 @@ impl LadderStrategy {
         let mut valid = 0usize;
         let mut prev = f64::NAN;
         for i in 0..n {
-            let mut p = post_only_price(inp, side, depth[i]);
+            let mut p = post_only_price(inp, side, fair, depth[i]);
             // Strictly apart from the level inside.
             if prev.is_finite() {
                 match side {
@@ -548,8 +552,8 @@ impl LadderStrategy {
             };
             // The edge is earned against the fair price the level was placed from.
             let fair_depth = match side {
-                Side::Bid => depth[i] + alpha_shift_bps(inp, side),
-                Side::Ask => depth[i] - alpha_shift_bps(inp, side),
+                Side::Bid => depth[i] + shift,
+                Side::Ask => depth[i] - shift,
             };
             let edge = (fair_depth - self.fee_bps - c.as_buffer).max(0.0);
             weight[i] = self
@@ -647,17 +651,21 @@ pub(super) fn alpha_shift_bps(inp: &LadderInput, side: Side) -> f64 {
     }
 }
 
-/// The price `depth_bps` from the fair price on `side` (the mid moved by [`alpha_shift_bps`]),
-/// rounded away from the touch, and moved off the other side of the book if it would cross it
-/// (post-only).
+/// The price `depth_bps` from `reference` on `side` (the mid, or for the ladder the mid moved
+/// by [`alpha_shift_bps`]), rounded away from the touch, and moved off the other side of the
+/// book if it would cross it (post-only).
 // Inlined into both ladders' level loops (once it had a second caller LLVM kept it out of
 // line: +1,000 instructions a steady cycle, callgrind).
 #[inline]
-pub(super) fn post_only_price(inp: &LadderInput, side: Side, depth_bps: f64) -> f64 {
-    let fair = inp.mid * (1.0 + alpha_shift_bps(inp, side) * 1e-4);
+pub(super) fn post_only_price(
+    inp: &LadderInput,
+    side: Side,
+    reference: f64,
+    depth_bps: f64,
+) -> f64 {
     let (raw, up) = match side {
-        Side::Bid => (fair * (1.0 - depth_bps * 1e-4), false),
-        Side::Ask => (fair * (1.0 + depth_bps * 1e-4), true),
+        Side::Bid => (reference * (1.0 - depth_bps * 1e-4), false),
+        Side::Ask => (reference * (1.0 + depth_bps * 1e-4), true),
     };
     let p = round_price(raw, inp.sz_decimals, up);
     match side {
