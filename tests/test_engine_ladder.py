@@ -119,6 +119,10 @@ def random_state(rng: random.Random) -> dict:
         urgency=rng.random(),
         bid_mult=rng.choice([1.0, 1.0, rng.uniform(1, 3)]),
         ask_mult=rng.choice([1.0, 1.0, rng.uniform(1, 3)]),
+        # One-sided taker flow: that side priced with the markout measured there.
+        flow_side=rng.choice([None, None, "bid", "ask"]),
+        flow_as_bps=rng.uniform(-2, 20),
+        flow_as_warmup=rng.random(),
     )
 
 

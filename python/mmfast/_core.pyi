@@ -424,6 +424,9 @@ class LadderStrategy:
         urgency: float = 0.0,
         bid_mult: float = 1.0,
         ask_mult: float = 1.0,
+        flow_side: str | None = None,
+        flow_as_bps: float = 0.0,
+        flow_as_warmup: float = 0.0,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], dict[str, float]]: ...
 
 def round_price(px: float, sz_decimals: int, is_bid: bool) -> float: ...

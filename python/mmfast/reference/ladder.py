@@ -176,6 +176,11 @@ class LadderInput:
     ask_mult: float
     # The share of alpha_bps the side it runs away from moves in by (None: all of it).
     alpha_lean_bps: float | None = None
+    # The side one-sided taker flow runs into ("bid" when it sells), None: none; that side's
+    # buffer is blended from the markout measured there.
+    flow_side: str | None = None
+    flow_as_bps: float = 0.0
+    flow_as_warmup: float = 0.0
 
 
 def alpha_shift(inp: LadderInput, side: str) -> float:
@@ -312,7 +317,10 @@ def quote(
                 inp.room_ask,
                 inp.best_ask,
             )
-        touch = max(glft_d + buf, floor) * max(mult, 1.0)
+        side_buf = (
+            as_buffer(p, inp.flow_as_bps, inp.flow_as_warmup) if inp.flow_side == side else buf
+        )
+        touch = max(glft_d + side_buf, floor) * max(mult, 1.0)
         if inp.reduce_only and math.isfinite(best) and best > 0:
             join = (
                 (inp.mid - best) / inp.mid * 1e4
@@ -327,7 +335,7 @@ def quote(
         if not enabled or not (total > 0):
             continue
         sides[side] = _build_side(
-            p, inp, fm, side, touch, total, levels, tick_bps, buf, single_fraction
+            p, inp, fm, side, touch, total, levels, tick_bps, side_buf, single_fraction
         )
     return sides["bid"], sides["ask"], diag
 

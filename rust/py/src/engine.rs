@@ -75,7 +75,8 @@ impl PyLadderStrategy {
         thin_book = 0.0, alpha_bps = 0.0, alpha_lean_bps = None, measured_as_bps = 0.0,
         as_warmup = 0.0,
         regime = "normal", margin_notional = f64::INFINITY, quote_bid = true, quote_ask = true,
-        reduce_only = false, urgency = 0.0, bid_mult = 1.0, ask_mult = 1.0
+        reduce_only = false, urgency = 0.0, bid_mult = 1.0, ask_mult = 1.0, flow_side = None,
+        flow_as_bps = 0.0, flow_as_warmup = 0.0
     ))]
     #[allow(clippy::too_many_arguments)]
     fn quote<'py>(
@@ -111,6 +112,9 @@ impl PyLadderStrategy {
         urgency: f64,
         bid_mult: f64,
         ask_mult: f64,
+        flow_side: Option<&str>,
+        flow_as_bps: f64,
+        flow_as_warmup: f64,
     ) -> PyResult<LadderResult<'py>> {
         for (name, v) in [
             ("mid", mid),
@@ -167,6 +171,9 @@ impl PyLadderStrategy {
             alpha_lean_bps: alpha_lean_bps.unwrap_or(alpha_bps),
             measured_as_bps,
             as_warmup,
+            flow_side: flow_side.map(|s| side_arg("flow_side", s)).transpose()?,
+            flow_as_bps,
+            flow_as_warmup,
             regime: regime_arg(regime)?,
             position,
             effective_max,

@@ -204,6 +204,17 @@ pub struct SignalConfig {
     /// The lead venue's flow is one-sided when its 1 s signed-volume imbalance is at least this
     /// in size (in [0, 1]); the adverse-selection buffer is learned apart for such times.
     pub flow_state_imbalance: f64,
+    /// Runs of Hyperliquid taker orders (`signals::runs`): a side is in a run when its orders
+    /// arrive at this multiple of their ordinary rate (Page's CUSUM, > 1) ...
+    pub run_rate_mult: f64,
+    /// ... by this much evidence (log-likelihood ratio; about `threshold / ln(mult)` orders in
+    /// quick succession) ...
+    pub run_threshold: f64,
+    /// ... against the ordinary rate counted over this exponential window, s ...
+    pub run_rate_window_s: f64,
+    /// ... once this many taker orders have been seen. A run is one-sided flow: the side it
+    /// runs into is priced with the buffer learned there (as for the lead's one-sided flow).
+    pub run_min_orders: u32,
     /// Model gate: a signal whose rolling information coefficient falls below this is muted.
     pub gate_ic_floor: f64,
     /// Model gate: information coefficient at which a signal gets its full weight (linear
@@ -293,6 +304,10 @@ impl Default for SignalConfig {
             min_actionable_lag_ms: 25,
             max_predicted_move_bps: 20.0,
             flow_state_imbalance: 0.4,
+            run_rate_mult: 6.0,
+            run_threshold: 3.0,
+            run_rate_window_s: 60.0,
+            run_min_orders: 50,
             gate_ic_floor: 0.02,
             gate_ic_full: 0.10,
             gate_window: 300,
@@ -352,6 +367,16 @@ impl SignalConfig {
             1.0,
             true,
         );
+        if !(self.run_rate_mult.is_finite() && self.run_rate_mult > 1.0) {
+            c.fail(
+                "signals.run_rate_mult",
+                &self.run_rate_mult.to_string(),
+                "must be a finite number > 1 (a run is a rate above the ordinary one)",
+            );
+        }
+        c.positive("signals.run_threshold", self.run_threshold);
+        c.positive("signals.run_rate_window_s", self.run_rate_window_s);
+
         c.range("signals.gate_ic_floor", self.gate_ic_floor, -1.0, 1.0, true);
         if self.lag_step_ms == 0 || self.lag_step_ms > self.max_lag_ms.max(1) {
             c.fail(

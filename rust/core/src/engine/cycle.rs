@@ -161,7 +161,13 @@ impl QuoteEngine {
         let limits = self.limits.expect("a plan past the limits has them");
         let s = &self.signals;
         let position = self.account.position;
-        let (measured_as_bps, as_warmup) = self.adverse.buffer_input(s.lead_flow_one_sided);
+        let (measured_as_bps, as_warmup) = self.adverse.buffer_input(false);
+        let (flow_as_bps, flow_as_warmup) = self.adverse.buffer_input(true);
+        let flow_side = match s.flow_dir {
+            1 => Some(Side::Ask),
+            -1 => Some(Side::Bid),
+            _ => None,
+        };
         LadderInput {
             mid: plan.mid,
             best_bid: self.market.best_bid,
@@ -182,6 +188,9 @@ impl QuoteEngine {
             alpha_lean_bps: alpha.lean_bps,
             measured_as_bps,
             as_warmup,
+            flow_side,
+            flow_as_bps,
+            flow_as_warmup,
             regime: s.regime,
             position,
             effective_max: plan.effective_max,
@@ -334,6 +343,7 @@ impl QuoteEngine {
         let inp = LadderInput {
             risk: RiskFeatures::default(),
             as_warmup: 0.0,
+            flow_side: None,
             effective_max: plan.configured_max,
             target_liquidity: position.abs(),
             room_bid: if buy { position.abs() } else { 0.0 },

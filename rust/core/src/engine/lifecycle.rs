@@ -44,19 +44,22 @@ pub(super) struct PendingMarkout {
     buy: bool,
     px: f64,
     predicted_bps: f64,
-    /// Made while the lead venue's flow was one-sided.
+    /// Made on the side one-sided taker flow ran into (a buy while it sold).
     flow: bool,
 }
 
 /// Learned adverse selection (SPEC 7's measured buffer): EWMA of the 5 s markout of our fills
-/// against us, from the fill price, and how many fed it; kept apart for fills made while the
-/// lead venue's flow was one-sided (`SignalIntegrator::lead_flow_one_sided`).
+/// against us, from the fill price, and how many fed it; kept apart for fills on the side the
+/// one-sided taker flow ran into (`SignalIntegrator::flow_dir`, `against_flow`).
 ///
 /// From the fill price, not from the mid at the fill: a resting quote is mostly filled by the
 /// price running through it, so the mid's move since the fill grows with the quote's depth and
 /// a buffer learned from it widened the quotes without buying any edge (issue 14: +33% volume,
 /// same PnL, with it off). Apart for one-sided flow: informed bursts cost several bps a fill,
 /// ordinary times a tenth of one, and one buffer for both priced every quote as in a burst.
+/// Apart for the side the flow runs into, not for both sides while it lasts: in a burst the
+/// other side is not the one filled at a loss, and widening it too gave away the fills that
+/// unwind what the burst left.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct AdverseSelection {
     pub ewma_bps: f64,
@@ -65,6 +68,13 @@ pub struct AdverseSelection {
     pub flow_ewma_bps: f64,
     #[serde(default)]
     pub flow_count: u64,
+}
+
+/// A fill on `side` is on the side one-sided taker flow of direction `flow_dir`
+/// (`SignalIntegrator::flow_dir`) runs into: a buy while it sells, a sell while it buys.
+#[inline]
+pub fn against_flow(side: Side, flow_dir: i8) -> bool {
+    matches!((side, flow_dir), (Side::Bid, -1) | (Side::Ask, 1))
 }
 
 impl AdverseSelection {
@@ -290,7 +300,7 @@ impl QuoteEngine {
                     buy: f.side == Side::Bid,
                     px: f.px,
                     predicted_bps: predicted,
-                    flow: self.integrator.lead_flow_one_sided(recv_ms as i64),
+                    flow: against_flow(f.side, self.integrator.flow_dir(recv_ms as i64)),
                 };
                 self.markout_len += 1;
             }

@@ -1310,10 +1310,22 @@ fn a_modify_refused_for_another_reason_keeps_the_old_order_resting() {
     }
 }
 
-/// The adverse-selection buffer's input: one EWMA for ordinary times and one for fills made in
-/// one-sided lead flow, each with its own warm-up (50 and 10 fills).
+/// The adverse-selection buffer's input: one EWMA for ordinary fills and one for fills on the
+/// side one-sided taker flow runs into, each with its own warm-up (50 and 10 fills). A buy is
+/// against sellers' flow, a sell against buyers'; either with the flow, or without any, is
+/// ordinary.
 #[test]
-fn adverse_selection_is_learned_apart_for_one_sided_lead_flow() {
+fn adverse_selection_is_learned_apart_for_the_side_one_sided_flow_runs_into() {
+    use crate::engine::lifecycle::against_flow;
+    assert!(against_flow(Side::Bid, -1) && against_flow(Side::Ask, 1));
+    for (side, dir) in [
+        (Side::Bid, 1),
+        (Side::Ask, -1),
+        (Side::Bid, 0),
+        (Side::Ask, 0),
+    ] {
+        assert!(!against_flow(side, dir), "{side:?} {dir}");
+    }
     let mut a = AdverseSelection::default();
     a.record(false, 0.2);
     a.record(true, 4.0);
@@ -1331,4 +1343,34 @@ fn adverse_selection_is_learned_apart_for_one_sided_lead_flow() {
     assert_eq!(a.buffer_input(false).1, 1.0);
     assert_eq!(a.count, 61);
     assert_eq!(a.flow_count, 2);
+}
+
+/// End to end: after a minute of ordinary Hyperliquid taker flow, four sells in 150 ms are a
+/// sell run (`signals::runs`), and the next cycle prices the bid, the side they run into, with
+/// the buffer learned on bids filled in such runs (20 bps here); the ask keeps the ordinary one.
+#[test]
+fn a_run_of_taker_sells_prices_the_bid_with_the_buffer_learned_there() {
+    let mut e = engine_with(cfg());
+    e.adverse.flow_ewma_bps = 20.0;
+    e.adverse.flow_count = 10;
+    let mut t = T0;
+    for i in 1..=120u64 {
+        t = T0 + i * 500;
+        e.on_hl_top(2999.9, 2.0, 3000.1, 2.0, t).unwrap();
+        e.on_hl_trade(if i % 2 == 0 { 3000.1 } else { 2999.9 }, 0.1, i % 2 == 0, t)
+            .unwrap();
+    }
+    let before = e.cycle(t + 1).diagnostics;
+    assert!((before.bid_touch_bps - before.ask_touch_bps).abs() < 1e-9);
+    for k in 1..=4 {
+        e.on_hl_trade(2999.9, 0.1, false, t + 100 + k * 50).unwrap();
+    }
+    e.on_hl_top(2999.9, 2.0, 3000.1, 2.0, t + 300).unwrap();
+    let after = e.cycle(t + 310).diagnostics;
+    assert!(
+        after.bid_touch_bps - after.ask_touch_bps > 10.0,
+        "bid {} ask {}",
+        after.bid_touch_bps,
+        after.ask_touch_bps
+    );
 }

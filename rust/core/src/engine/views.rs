@@ -99,8 +99,9 @@ pub struct SignalView {
     pub thin_book: f64,
     /// The integrator reports the lead feed lost (disabled, or silent after being live).
     pub lead_lost: bool,
-    /// The lead's flow is one-sided (the adverse-selection buffer of that state applies).
-    pub lead_flow_one_sided: bool,
+    /// The direction of one-sided taker flow, 0 when there is none: the side it runs into (bids
+    /// when it sells) is priced with the buffer learned there.
+    pub flow_dir: i8,
 }
 
 impl SignalView {
@@ -119,7 +120,7 @@ impl SignalView {
             cusum_alarm: None,
             thin_book: 0.0,
             lead_lost: false,
-            lead_flow_one_sided: false,
+            flow_dir: 0,
         }
     }
 
@@ -164,7 +165,7 @@ impl SignalView {
             },
             thin_book: 0.0,
             lead_lost: s.cap_reason == CapReason::LeadLost,
-            lead_flow_one_sided: s.lead_flow_one_sided,
+            flow_dir: s.flow_dir,
         }
     }
 }

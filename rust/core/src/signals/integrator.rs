@@ -39,6 +39,7 @@ use super::gating::{GatedSignal, ModelGating};
 use super::kappa::RegimeKappaEstimator;
 use super::lead_lag::{GridStep, LagAnalyzer, LagEstimate, LeadLagSignal};
 use super::ring::Ring;
+use super::runs::TakerRunDetector;
 use super::volatility::{SpikeFilter, VolatilityEstimator};
 use super::TimeMs;
 use crate::check;
@@ -101,8 +102,9 @@ pub struct SignalSnapshot {
     pub intensity_a: f64,
     pub robust_kappa: Option<f64>,
     pub cross_venue: CrossVenueFeatures,
-    /// The lead's flow is one-sided now (`SignalIntegrator::lead_flow_one_sided`).
-    pub lead_flow_one_sided: bool,
+    /// The direction of one-sided taker flow now (`SignalIntegrator::flow_dir`).
+    pub flow_dir: i8,
+
     pub cusum: CusumState,
     /// The de-meaned divergence the CUSUM last scored, bps.
     pub cusum_divergence_bps: f64,
@@ -241,6 +243,9 @@ pub struct SignalIntegrator {
     lag: LagAnalyzer,
     flow: InformedFlowEstimator,
     kappa: RegimeKappaEstimator,
+    #[serde(default)]
+    runs: TakerRunDetector,
+
     steps: StepState,
     hl_log: Option<f64>,
     lead_log: Option<f64>,
@@ -290,6 +295,8 @@ impl SignalIntegrator {
             mid_filter: SpikeFilter::default(),
             lag: LagAnalyzer::new(s, LAG_SEED),
             flow: InformedFlowEstimator::new(s, &cfg.stochastic),
+            runs: TakerRunDetector::new(s),
+
             kappa: RegimeKappaEstimator::new(&cfg.stochastic),
             steps: StepState {
                 cross: CrossVenueAnalyzer::new(s),
@@ -354,6 +361,7 @@ impl SignalIntegrator {
         self.kappa.advance(t, self.vol.regime());
         self.hl_log = Some(robust);
         self.last_hl = Some(t);
+
         if self.lead_enabled {
             let lag_ms = self.scan_lag_ms();
             let steps = &mut self.steps;
@@ -373,6 +381,7 @@ impl SignalIntegrator {
         check::non_negative("sz", sz)?;
         let t = self.tick(time_ms);
         self.steps.cross.hl_flow.on_trade(sz, is_buy, t);
+        self.runs.on_trade(is_buy, t);
         if let Some(m) = self.hl_log {
             let depth = (px.ln() * 1e4 - m).abs();
             self.kappa.on_trade(depth, is_buy, t, self.vol.regime());
@@ -576,16 +585,26 @@ impl SignalIntegrator {
         out
     }
 
-    /// The lead venue's order flow is one-sided as of `now`: its 1 s signed-volume imbalance is
-    /// at least `signals.flow_state_imbalance` in size (the engine learns its adverse-selection
-    /// buffer apart for such times). False without a lead venue.
-    pub fn lead_flow_one_sided(&self, now: TimeMs) -> bool {
-        self.one_sided(self.steps.cross.lead_flow.features(now).imbalance_1s)
+    /// The direction of one-sided taker flow as of `now`: +1 (buys) or -1 (sells) while
+    /// Hyperliquid's taker orders run on one side (`signals::runs`), else while the lead venue's
+    /// 1 s signed-volume imbalance is at least `signals.flow_state_imbalance` in size; 0
+    /// otherwise. The engine learns the adverse selection of the side such flow runs into apart.
+    pub fn flow_dir(&self, now: TimeMs) -> i8 {
+        self.flow_dir_with(now, self.steps.cross.lead_flow.features(now).imbalance_1s)
     }
 
     #[inline]
-    fn one_sided(&self, imbalance_1s: f64) -> bool {
-        self.lead_enabled && imbalance_1s.abs() >= self.flow_state_imbalance
+    fn flow_dir_with(&self, now: TimeMs, lead_imbalance_1s: f64) -> i8 {
+        let run = self.runs.dir(now);
+        if run != 0 {
+            run
+        } else if !self.lead_enabled || lead_imbalance_1s.abs() < self.flow_state_imbalance {
+            0
+        } else if lead_imbalance_1s > 0.0 {
+            1
+        } else {
+            -1
+        }
     }
 
     /// The quote cap as a fraction of max position, and why.
@@ -611,6 +630,7 @@ impl SignalIntegrator {
         // The flow features once per cycle: the predicted move and the flow state read them.
         let cross_venue = self.steps.cross.features(now, self.lead_log, self.hl_log);
         let lead_lag = self.lead_lag_with(now, cross_venue.lead_flow.imbalance_1s);
+
         if lead_lag.actionable {
             self.has_had_cross_venue = true;
         }
@@ -639,7 +659,8 @@ impl SignalIntegrator {
             kappa: self.kappa.ladder_kappa(regime, self.profile),
             intensity_a: self.kappa.intensity_a(regime),
             robust_kappa: self.kappa.robust_kappa(regime),
-            lead_flow_one_sided: self.one_sided(cross_venue.lead_flow.imbalance_1s),
+            flow_dir: self.flow_dir_with(now, cross_venue.lead_flow.imbalance_1s),
+
             cross_venue,
             cusum,
             cusum_divergence_bps: cusum.divergence_bps,

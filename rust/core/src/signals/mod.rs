@@ -15,6 +15,7 @@
 //! - [`cross_venue`]: [`FlowAnalyzer`] ([`BinanceFlowAnalyzer`]), [`CrossVenueAnalyzer`]
 //! - [`gating`]: [`ModelGating`], rolling information coefficient per signal
 //! - [`cusum`]: [`CusumDetector`], two-sided CUSUM on the de-meaned divergence
+//! - [`runs`]: [`TakerRunDetector`], CUSUM on each side's rate of Hyperliquid taker orders
 //! - [`integrator`]: [`SignalIntegrator`], no-signal safety, caps, skew context
 //! - [`feed`]: [`SignalFeed`], raw Hyperliquid and Binance frames into an integrator
 
@@ -28,6 +29,7 @@ pub mod kappa;
 pub mod lead_lag;
 pub mod ring;
 pub mod rng;
+pub mod runs;
 pub mod volatility;
 
 #[cfg(test)]
@@ -43,6 +45,7 @@ pub use gating::{GatedSignal, ModelGating};
 pub use integrator::{CapReason, SignalIntegrator, SignalSnapshot, SkewContext};
 pub use kappa::RegimeKappaEstimator;
 pub use lead_lag::{LagAnalyzer, LagEstimate, LeadLagSignal};
+pub use runs::TakerRunDetector;
 pub use volatility::VolatilityEstimator;
 
 /// Time in ms on the caller's clock (local receive time live, event time in a backtest).

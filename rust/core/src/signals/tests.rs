@@ -584,12 +584,15 @@ fn state_stays_within_its_fixed_capacity() {
 /// with the lead's last move (3 in 4), differ by exactly `weight x slope x imbalance_1s`.
 #[test]
 fn the_lead_flow_adds_its_gated_prediction_to_the_predicted_move() {
-    let c = cfg();
+    let mut c = cfg();
+    // Low enough that this market's flow is one-sided either way at times.
+    c.signals.flow_state_imbalance = 0.05;
     let (mut a, mut b) = (SignalIntegrator::new(&c), SignalIntegrator::new(&c));
     let (mut ma, mut mb) = (Market::new(21), Market::new(21));
     let mut rng = SplitMix64::new(7);
     let mut prev = ma.lead;
     let mut checked = 0;
+    let mut seen = [false; 3];
     for _ in 0..(240_000 / STEP_MS) {
         ma.step(&mut a);
         mb.step(&mut b);
@@ -613,17 +616,72 @@ fn the_lead_flow_adds_its_gated_prediction_to_the_predicted_move() {
             (la.predicted_move_bps - lb.predicted_move_bps - flow).abs() < 1e-9,
             "{la:?} {lb:?} flow {flow}"
         );
-        assert_eq!(
-            a.lead_flow_one_sided(ma.t),
-            imbalance.abs() >= c.signals.flow_state_imbalance
-        );
+        let dir = if imbalance.abs() < c.signals.flow_state_imbalance {
+            0
+        } else if imbalance > 0.0 {
+            1
+        } else {
+            -1
+        };
+        assert_eq!(a.flow_dir(ma.t), dir);
+        seen[(dir + 1) as usize] = true;
         checked += 1;
     }
     assert!(checked > 100, "{checked}");
+    assert_eq!(seen, [true; 3], "flow states seen (sells, none, buys)");
     // The informative flow opened its gate with a positive slope; without trades it stays shut.
     let g = a.gating();
     assert!(g.weight(GatedSignal::BinanceFlow) > 0.0);
     assert!(g.slope(GatedSignal::BinanceFlow) > 0.0);
     assert_eq!(b.gating().weight(GatedSignal::BinanceFlow), 0.0);
-    assert!(!b.lead_flow_one_sided(mb.t));
+    assert_eq!(b.flow_dir(mb.t), 0);
+}
+
+/// A run of sell orders at twenty times the ordinary rate is a sell run from the third order on
+/// (threshold 3, ln 4 = 1.386 per order, 0.15 lost per 50 ms at 3 x the ordinary 1 per s per
+/// side), and is over once its capped statistic has drifted back under the threshold:
+/// (2 x 3 - 3) / (3 x r0), about 1 s after the last order. Ordinary alternating flow never
+/// reaches it (1.386 after each order), nor do several prints of one order.
+#[test]
+fn a_run_of_taker_orders_on_one_side_is_detected_after_three_orders() {
+    let mut c = cfg();
+    c.signals.run_rate_mult = 4.0;
+    c.signals.run_threshold = 3.0;
+    c.signals.run_rate_window_s = 1e9; // the plain mean rate: exact by hand
+    c.signals.run_min_orders = 4;
+    let mut d = TakerRunDetector::new(&c.signals);
+    // Prints of one order (same time and side) count once; before `run_min_orders` orders
+    // nothing is a run.
+    for _ in 0..5 {
+        d.on_trade(false, 0);
+    }
+    assert_eq!(d.dir(0), 0);
+    // Ordinary flow: one order every 500 ms, alternating, for 60 s: 1 per s per side.
+    let mut t = 0;
+    for i in 1..=120 {
+        t = i * 500;
+        d.on_trade(i % 2 == 0, t);
+        assert_eq!(d.dir(t), 0, "ordinary flow at {t} ms");
+        assert_eq!(d.dir(t + 499), 0);
+    }
+    let r0 = d.side_rate_per_ms();
+    assert!((r0 - 0.5 * 121.0 / 60_000.0).abs() < 1e-9, "{r0}");
+    // The last ordinary order was a buy at 60 s; the sell side's statistic is 0 by 60.5 s.
+    let mut dirs = Vec::new();
+    for k in 0..5 {
+        t = 60_500 + k * 50;
+        d.on_trade(false, t);
+        dirs.push(d.dir(t));
+    }
+    assert_eq!(dirs, [0, 0, -1, -1, -1]);
+    // Capped at 6 from the fifth order on (5 x 1.386 - 4 x 0.15 = 6.3): over 1 s later.
+    let r0 = d.side_rate_per_ms();
+    let over = t + ((6.0 - 3.0) / (3.0 * r0)) as i64;
+    assert_eq!(d.dir(over - 5), -1);
+    assert_eq!(d.dir(over + 5), 0);
+    // A buy run is +1.
+    for k in 1..=3 {
+        d.on_trade(true, over + 1_000 + k * 50);
+    }
+    assert_eq!(d.dir(over + 1_150), 1);
 }

@@ -121,6 +121,12 @@ pub struct LadderInput {
     /// Measured 5 s markout (adverse selection) of our fills, bps, and warm-up progress in [0, 1].
     pub measured_as_bps: f64,
     pub as_warmup: f64,
+    /// The side one-sided taker flow runs into now (bids when it sells), if any, and
+    /// the markout measured on fills made there and its warm-up: that side's buffer is blended
+    /// from these instead (the engine's `AdverseSelection`).
+    pub flow_side: Option<Side>,
+    pub flow_as_bps: f64,
+    pub flow_as_warmup: f64,
     pub regime: VolRegime,
     pub position: f64,
     /// Effective max after margin, regime and caps (SPEC 8 step 3), coin.
@@ -297,7 +303,6 @@ impl IntensityBounds {
 
 /// Side-independent numbers of one computation.
 struct Common {
-    as_buffer: f64,
     tick_bps: f64,
     levels: usize,
 }
@@ -407,7 +412,6 @@ impl LadderStrategy {
             0
         };
         let common = Common {
-            as_buffer,
             tick_bps: price_tick(inp.mid, inp.sz_decimals) / inp.mid * 1e4,
             levels: levels_cfg,
         };
@@ -430,7 +434,12 @@ impl LadderStrategy {
                 Side::Bid => (inp.quote_bid, half + skew, inp.bid_mult, inp.room_bid),
                 Side::Ask => (inp.quote_ask, half - skew, inp.ask_mult, inp.room_ask),
             };
-            let mut touch = (glft_d + as_buffer).max(floor) * mult.max(1.0);
+            let buffer = if inp.flow_side == Some(side) {
+                self.as_buffer(inp.flow_as_bps, inp.flow_as_warmup)
+            } else {
+                as_buffer
+            };
+            let mut touch = (glft_d + buffer).max(floor) * mult.max(1.0);
             if inp.reduce_only {
                 touch = toward_touch(inp, side, touch);
             }
@@ -477,6 +486,7 @@ impl LadderStrategy {
                 &common,
                 side,
                 touch,
+                buffer,
                 total,
                 levels,
                 d.single_order_fraction,
@@ -498,6 +508,7 @@ impl LadderStrategy {
         c: &Common,
         side: Side,
         touch: f64,
+        as_buffer: f64,
         total: f64,
         levels: usize,
         single_fraction: f64,
@@ -555,7 +566,7 @@ impl LadderStrategy {
                 Side::Bid => depth[i] + shift,
                 Side::Ask => depth[i] - shift,
             };
-            let edge = (fair_depth - self.fee_bps - c.as_buffer).max(0.0);
+            let edge = (fair_depth - self.fee_bps - as_buffer).max(0.0);
             weight[i] = self
                 .fill_model
                 .fill_probability(depth[i], inp.kappa, inp.a_intensity)

@@ -33,6 +33,9 @@ fn input() -> LadderInput {
         alpha_lean_bps: 0.0,
         measured_as_bps: 0.0,
         as_warmup: 0.0,
+        flow_side: None,
+        flow_as_bps: 0.0,
+        flow_as_warmup: 0.0,
         regime: VolRegime::Normal,
         position: 0.0,
         effective_max: 1.0,
@@ -255,6 +258,36 @@ fn adverse_selection_buffer_blends_by_warmup() {
     assert_eq!(s.as_buffer(-4.0, 1.0), -4.0);
     assert!((s.as_buffer(-4.0, 0.5) - (-2.0 + 1.5)).abs() < 1e-15);
     assert_eq!(s.as_buffer(f64::NAN, 0.5), 3.0);
+}
+
+/// One-sided taker flow: only the side it runs into is priced with the buffer measured there.
+#[test]
+fn the_side_one_sided_flow_runs_into_takes_the_buffer_learned_there() {
+    // Flat, GLFT 4.323557 at the priors, floor 8.01, ordinary buffer measured 1 (warm). Sells
+    // run into the bids: the bid takes 0.5 x 12 + 0.5 x 3 (prior) = 7.5, the ask keeps 1.
+    let s = LadderStrategy::new(&cfg());
+    let mut inp = input();
+    inp.measured_as_bps = 1.0;
+    inp.as_warmup = 1.0;
+    inp.flow_as_bps = 12.0;
+    inp.flow_as_warmup = 0.5;
+    let calm = run(&s, &inp);
+    assert!((calm.diag.bid_touch_bps - 8.01).abs() < 1e-12);
+    assert!((calm.diag.ask_touch_bps - 8.01).abs() < 1e-12);
+    inp.flow_side = Some(Side::Bid);
+    let out = run(&s, &inp);
+    assert!((out.diag.bid_touch_bps - (4.323557 + 7.5)).abs() < 1e-5);
+    assert!((out.diag.ask_touch_bps - 8.01).abs() < 1e-12);
+    assert_eq!(
+        out.diag.as_buffer_bps, 1.0,
+        "the ordinary buffer is reported"
+    );
+    assert!(out.bids.as_slice()[0].px < calm.bids.as_slice()[0].px);
+    assert_eq!(out.asks.as_slice(), calm.asks.as_slice());
+    inp.flow_side = Some(Side::Ask);
+    let out = run(&s, &inp);
+    assert!((out.diag.ask_touch_bps - (4.323557 + 7.5)).abs() < 1e-5);
+    assert_eq!(out.bids.as_slice(), calm.bids.as_slice());
 }
 
 #[test]
