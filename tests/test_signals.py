@@ -181,11 +181,10 @@ def test_adverse_moves_make_the_flow_toxic() -> None:
     assert ToxicityRegime.Toxic in regimes[120:]  # it takes a while to forget
 
 
-def test_skew_is_clamped() -> None:
+def test_alpha_lean_shrinks_with_the_room_when_it_adds_to_the_position() -> None:
     s = SignalIntegrator()
     s.set_skew_context(0.0, 1.0, 3.0)
-    assert s.clamp_skew(-1.0, 10.0) == pytest.approx(2.0)
-    assert s.clamp_skew(0.0, 2.0) == pytest.approx(1.6)
+    assert s.snapshot(T0).alpha_skew_bps == pytest.approx(3.0)
     s.set_skew_context(0.5, 1.0, 2.0)
     assert s.snapshot(T0).alpha_skew_bps == pytest.approx(1.0)
 
@@ -208,7 +207,6 @@ def test_bad_values_are_refused_by_name_and_change_nothing() -> None:
         (lambda: s.on_binance_bbo(10.0, 9.0, t), "ask"),
         (lambda: s.on_binance_trade(1.0, float("inf"), False, t), "qty"),
         (lambda: s.set_skew_context(0.0, 0.0, 1.0), "max_position"),
-        (lambda: s.clamp_skew(float("nan"), 1.0), "inventory_skew_bps"),
     ]:
         with pytest.raises(InputError, match=field):
             call()

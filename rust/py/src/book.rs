@@ -3,27 +3,13 @@
 
 use mmfast_core::book::{BinanceBook as CoreBinance, HlBook as CoreHl, Level};
 use mmfast_core::replay::ReplayReader as CoreReplay;
-use mmfast_core::types::Side;
 use mmfast_core::Error;
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use crate::errors::IntoPyResult;
-
-fn side_arg(side: &str) -> PyResult<Side> {
-    match side.to_ascii_lowercase().as_str() {
-        "bid" | "bids" | "b" | "buy" => Ok(Side::Bid),
-        "ask" | "asks" | "a" | "sell" => Ok(Side::Ask),
-        _ => Err::<_, Error>(Error::invalid(
-            "side",
-            format!("{side:?}"),
-            "expected 'bid' or 'ask'",
-        ))
-        .py(),
-    }
-}
+use crate::errors::{side_arg, IntoPyResult};
 
 fn decimals_arg(field: &'static str, v: i64, max: i64) -> PyResult<u32> {
     if (0..=max).contains(&v) {
@@ -100,7 +86,7 @@ impl PyHlBook {
         side: &str,
         n: usize,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let s = side_arg(side)?;
+        let s = side_arg("side", side)?;
         let book = &self.inner;
         Ok(levels_array(py, book.book().side(s).iter(), n, |l| {
             book.level_f64(l)
@@ -190,7 +176,7 @@ impl PyBinanceBook {
         side: &str,
         n: usize,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let s = side_arg(side)?;
+        let s = side_arg("side", side)?;
         let b = &self.inner;
         let book = b.synced_book().py()?;
         Ok(levels_array(py, book.side(s).iter(), n, |l| b.level_f64(l)))

@@ -15,7 +15,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::config::PyMarketMakerConfig;
 use crate::decision::{ExecutionMode, PositionZone};
-use crate::errors::{finite, IntoPyResult};
+use crate::errors::{finite, side_arg, IntoPyResult};
 
 fn regime_arg(name: &str) -> PyResult<VolRegime> {
     match name.to_ascii_lowercase().as_str() {
@@ -261,16 +261,6 @@ fn side_str(s: Side) -> &'static str {
     match s {
         Side::Bid => "bid",
         Side::Ask => "ask",
-    }
-}
-
-fn side_arg(field: &'static str, s: &str) -> PyResult<Side> {
-    match s.to_ascii_lowercase().as_str() {
-        "bid" | "b" | "buy" => Ok(Side::Bid),
-        "ask" | "a" | "sell" => Ok(Side::Ask),
-        _ => Err(PyValueError::new_err(format!(
-            "{field} = {s:?}: expected \"bid\" or \"ask\""
-        ))),
     }
 }
 

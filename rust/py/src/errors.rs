@@ -57,3 +57,19 @@ impl<T, E: Into<Error>> IntoPyResult<T> for Result<T, E> {
 pub fn finite(field: &'static str, v: f64) -> PyResult<f64> {
     mmfast_core::check::finite(field, v).py()
 }
+
+/// A side argument (`"bid"`/`"ask"`, also `"bids"`, `"b"`, `"buy"` and their counterparts, any
+/// case), or an `InputError` naming `field`.
+pub fn side_arg(field: &'static str, s: &str) -> PyResult<mmfast_core::types::Side> {
+    use mmfast_core::types::Side;
+    match s.to_ascii_lowercase().as_str() {
+        "bid" | "bids" | "b" | "buy" => Ok(Side::Bid),
+        "ask" | "asks" | "a" | "sell" => Ok(Side::Ask),
+        _ => Err::<_, Error>(Error::invalid(
+            field,
+            format!("{s:?}"),
+            "expected \"bid\" or \"ask\"",
+        ))
+        .py(),
+    }
+}

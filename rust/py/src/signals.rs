@@ -14,7 +14,7 @@ use pyo3::types::PyDict;
 
 use crate::config::PyMarketMakerConfig;
 use crate::decision::ToxicityRegime;
-use crate::errors::{finite, IntoPyResult};
+use crate::errors::IntoPyResult;
 
 fn py_bool(b: bool) -> &'static str {
     if b {
@@ -441,16 +441,6 @@ impl SignalIntegrator {
             .signals_mut()
             .set_skew_context(position, max_position, signal_alpha)
             .py()
-    }
-
-    /// Inventory skew plus the alpha skew, clamped to 80% of the half-spread (bps).
-    fn clamp_skew(&self, inventory_skew_bps: f64, half_spread_bps: f64) -> PyResult<f64> {
-        finite("inventory_skew_bps", inventory_skew_bps)?;
-        finite("half_spread_bps", half_spread_bps)?;
-        Ok(self
-            .inner
-            .signals()
-            .clamp_skew(inventory_skew_bps, half_spread_bps))
     }
 
     /// Runs the lag scan in progress (or one due) to completion now (research and tests).

@@ -230,7 +230,6 @@ pub struct SignalIntegrator {
     no_signal_cap: f64,
     lead_lost_cap: f64,
     warn_every: u64,
-    skew_clamp_fraction: f64,
     hl_stale_ms: TimeMs,
     lead_stale_ms: TimeMs,
     min_lag_ms: i32,
@@ -284,7 +283,6 @@ impl SignalIntegrator {
             no_signal_cap: s.no_signal_cap,
             lead_lost_cap: s.lead_lost_cap,
             warn_every: u64::from(s.warn_every_cycles.max(1)),
-            skew_clamp_fraction: s.skew_clamp_fraction,
             hl_stale_ms: cfg.risk.hl_stale_ms as TimeMs,
             lead_stale_ms: cfg.risk.binance_stale_ms as TimeMs,
             min_lag_ms: s.min_actionable_lag_ms as i32,
@@ -512,14 +510,6 @@ impl SignalIntegrator {
         } else {
             s.signal_alpha
         }
-    }
-
-    /// The total skew (bps, positive shifts both quotes up): the ladder's inventory skew (the
-    /// GLFT `q` term, SPEC 7) plus the alpha skew, clamped to `skew_clamp_fraction` (80%) of
-    /// the half-spread.
-    pub fn clamp_skew(&self, inventory_skew_bps: f64, half_spread_bps: f64) -> f64 {
-        let lim = self.skew_clamp_fraction * half_spread_bps.abs();
-        (inventory_skew_bps + self.alpha_skew_bps()).clamp(-lim, lim)
     }
 
     fn lead_fresh(&self, now: TimeMs) -> bool {

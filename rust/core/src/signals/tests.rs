@@ -513,13 +513,10 @@ fn bad_input_is_refused_and_changes_nothing() {
 }
 
 #[test]
-fn skew_is_clamped_to_80_percent_of_the_half_spread() {
+fn the_alpha_lean_shrinks_with_the_room_only_when_it_adds_to_the_position() {
     let mut s = SignalIntegrator::default();
     s.set_skew_context(0.0, 1.0, 3.0).unwrap();
     assert_eq!(s.alpha_skew_bps(), 3.0);
-    assert_eq!(s.clamp_skew(-1.0, 10.0), 2.0);
-    assert_eq!(s.clamp_skew(0.0, 2.0), 1.6);
-    assert_eq!(s.clamp_skew(-9.0, 5.0), -4.0);
     // Long half the max: alpha that would buy more is halved; alpha that sells is whole.
     s.set_skew_context(0.5, 1.0, 2.0).unwrap();
     assert_eq!(s.alpha_skew_bps(), 1.0);
