@@ -376,7 +376,6 @@ impl SignalConfig {
         }
         c.positive("signals.run_threshold", self.run_threshold);
         c.positive("signals.run_rate_window_s", self.run_rate_window_s);
-
         c.range("signals.gate_ic_floor", self.gate_ic_floor, -1.0, 1.0, true);
         if self.lag_step_ms == 0 || self.lag_step_ms > self.max_lag_ms.max(1) {
             c.fail(

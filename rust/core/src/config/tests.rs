@@ -126,7 +126,8 @@ fn example_file_states_every_signal_and_stochastic_default() {
 fn signal_knobs_are_validated() {
     let e = load(
         "max_position = 1\n[signals]\ntoxic_enter = 0.1\ngate_ic_full = 0.01\n\
-         lag_window_ms = 100\nmarkout_long_ms = 500\n[stochastic]\nvol_normal_below = 0.5\n",
+         lag_window_ms = 100\nmarkout_long_ms = 500\nrun_rate_mult = 1.0\nrun_threshold = 0\n\
+         run_rate_window_s = -1\n[stochastic]\nvol_normal_below = 0.5\n",
     )
     .unwrap_err();
     let fields: Vec<&str> = e.violations.iter().map(|v| v.field.as_str()).collect();
@@ -135,6 +136,9 @@ fn signal_knobs_are_validated() {
         "signals.gate_ic_full",
         "signals.lag_window_ms",
         "signals.markout_long_ms",
+        "signals.run_rate_mult",
+        "signals.run_threshold",
+        "signals.run_rate_window_s",
         "stochastic.vol_quiet_below",
     ] {
         assert!(fields.contains(&f), "{f} missing from {fields:?}");
