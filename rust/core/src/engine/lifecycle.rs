@@ -57,9 +57,8 @@ pub(super) struct PendingMarkout {
 /// a buffer learned from it widened the quotes without buying any edge (issue 14: +33% volume,
 /// same PnL, with it off). Apart for one-sided flow: informed bursts cost several bps a fill,
 /// ordinary times a tenth of one, and one buffer for both priced every quote as in a burst.
-/// Apart for the side the flow runs into, not for both sides while it lasts: in a burst the
-/// other side is not the one filled at a loss, and widening it too gave away the fills that
-/// unwind what the burst left.
+/// Apart for the side the flow runs into, not for both sides while it lasts: in a burst that
+/// side is the one filled at a loss (on the toxic preset the informed orders all take it).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct AdverseSelection {
     pub ewma_bps: f64,
@@ -78,9 +77,10 @@ pub fn against_flow(side: Side, flow_dir: i8) -> bool {
 }
 
 impl AdverseSelection {
-    /// Adds one fill's markout against us, bps, to the state it was made in.
-    pub fn record(&mut self, one_sided_flow: bool, adverse_bps: f64) {
-        let (ewma, count, alpha) = if one_sided_flow {
+    /// Adds one fill's markout against us, bps: to the EWMA of fills against one-sided flow
+    /// (`against_flow`) or to the ordinary one.
+    pub fn record(&mut self, against_flow: bool, adverse_bps: f64) {
+        let (ewma, count, alpha) = if against_flow {
             (&mut self.flow_ewma_bps, &mut self.flow_count, AS_EWMA_ALPHA)
         } else {
             (&mut self.ewma_bps, &mut self.count, AS_EWMA_ALPHA)
@@ -93,11 +93,11 @@ impl AdverseSelection {
         *count += 1;
     }
 
-    /// The measured buffer of the state now and its warm-up progress in [0, 1] (the ladder
-    /// blends it with the prior by that progress). One-sided flow warms up in fewer fills:
-    /// bursts are rare and hold a few fills each.
-    pub fn buffer_input(&self, one_sided_flow: bool) -> (f64, f64) {
-        if one_sided_flow {
+    /// The measured buffer of fills against one-sided flow (`against_flow`) or of ordinary
+    /// ones, and its warm-up progress in [0, 1] (the ladder blends it with the prior by that
+    /// progress). The first warms up in fewer fills: bursts are rare and hold a few fills each.
+    pub fn buffer_input(&self, against_flow: bool) -> (f64, f64) {
+        if against_flow {
             (
                 self.flow_ewma_bps,
                 (self.flow_count as f64 / FLOW_AS_WARMUP_FILLS).min(1.0),

@@ -104,7 +104,6 @@ pub struct SignalSnapshot {
     pub cross_venue: CrossVenueFeatures,
     /// The direction of one-sided taker flow now (`SignalIntegrator::flow_dir`).
     pub flow_dir: i8,
-
     pub cusum: CusumState,
     /// The de-meaned divergence the CUSUM last scored, bps.
     pub cusum_divergence_bps: f64,
@@ -244,7 +243,6 @@ pub struct SignalIntegrator {
     kappa: RegimeKappaEstimator,
     #[serde(default)]
     runs: TakerRunDetector,
-
     steps: StepState,
     hl_log: Option<f64>,
     lead_log: Option<f64>,
@@ -294,7 +292,6 @@ impl SignalIntegrator {
             lag: LagAnalyzer::new(s, LAG_SEED),
             flow: InformedFlowEstimator::new(s, &cfg.stochastic),
             runs: TakerRunDetector::new(s),
-
             kappa: RegimeKappaEstimator::new(&cfg.stochastic),
             steps: StepState {
                 cross: CrossVenueAnalyzer::new(s),
