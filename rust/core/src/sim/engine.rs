@@ -699,8 +699,14 @@ impl MatchingEngine {
         self.out.changed.insert(asset);
     }
 
-    /// Sets one level's background (replay of a level change).
+    /// Sets one level's background (replay of a level change). A level that reaches our resting
+    /// orders on the other side takes them first, as a new book does (`apply_book`): left
+    /// resting, they crossed the book the feed then showed (a Binance depth replay aborted with
+    /// "best bid must be below best ask" once a quote sat at the touch).
     pub fn apply_level(&mut self, asset: usize, is_bid: bool, px: i64, sz: i64, n: u32) {
+        if sz > 0 {
+            self.market_take_real(asset, is_bid, px);
+        }
         let q: QueueModel = self.cfg.queue;
         self.books[asset].set_level_background(is_bid, px, sz, n, &q);
         self.out.changed.insert(asset);

@@ -560,3 +560,26 @@ fn closed_orders_are_kept_up_to_a_bounded_history() {
     let oo = e.info(&json!({"type": "openOrders", "user": A})).unwrap();
     assert_eq!(oo.as_array().unwrap().len(), 1);
 }
+
+/// A replayed level change (a Binance depth diff) that reaches our resting order takes it
+/// first, as a new book does: our bid at 2000.0 is filled by an ask level appearing there, at
+/// its price as maker, and the book is never crossed.
+#[test]
+fn a_replayed_ask_level_through_our_bid_fills_it_first() {
+    let mut e = engine();
+    let mut r = Run { nonce: 0 };
+    r.send(&mut e, A, order(true, "2000.0", "0.5", "Alo"));
+    block(&mut e, T0 + 70);
+    let ours = e.book(0).best_bid().unwrap();
+    // A removed level takes nothing.
+    e.apply_level(0, false, ours, 0, 1);
+    assert_eq!(e.book(0).best_bid(), Some(ours));
+    e.apply_level(0, false, ours, 10_000, 1);
+    let b = block(&mut e, T0 + 140);
+    let fills = b["fills"][A].as_array().unwrap();
+    assert_eq!(fills.len(), 1);
+    assert_eq!(fills[0]["px"], json!("2000"));
+    assert_eq!(fills[0]["sz"], json!("0.5"));
+    assert_eq!(fills[0]["crossed"], json!(false));
+    assert!(e.book(0).best_bid().unwrap() < e.book(0).best_ask().unwrap());
+}
