@@ -465,6 +465,7 @@ impl PyCycleOutput {
         out.set_item("lead_stale", d.lead_stale)?;
         out.set_item("no_signal_warning", d.no_signal_warning)?;
         out.set_item("has_had_cross_venue", d.has_had_cross_venue)?;
+        out.set_item("flow_dir", d.flow_dir)?;
         out.set_item("regime", format!("{:?}", d.regime).to_ascii_lowercase())?;
         out.set_item("toxicity", format!("{:?}", d.toxicity).to_ascii_lowercase())?;
         Ok(out)

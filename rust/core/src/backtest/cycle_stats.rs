@@ -34,6 +34,8 @@ struct CycleState {
     one_side_off: u8,
     /// The alpha (lead-signal) skew of the cycle, bps (0 when not actionable or switched off).
     alpha_bps: f64,
+    /// One-sided taker flow (a run of Hyperliquid takers, or the lead's one-sided flow).
+    one_sided_flow: bool,
 }
 
 /// Time shares and counts of a backtest's cycles.
@@ -60,6 +62,8 @@ pub struct CycleStats {
     /// Time with a non-zero alpha skew and the time-weighted sum of its size.
     alpha_ms: u64,
     alpha_abs_sum: f64,
+    /// Time with one-sided taker flow.
+    one_sided_flow_ms: u64,
     deferred: [u64; 2],
     held: u64,
     throttled: u64,
@@ -156,6 +160,7 @@ impl CycleStats {
                 f64::NAN
             },
             alpha_bps: d.alpha_bps,
+            one_sided_flow: d.flow_dir != 0,
         });
     }
 
@@ -188,6 +193,9 @@ impl CycleStats {
         if s.alpha_bps != 0.0 {
             self.alpha_ms += dt_ms;
             self.alpha_abs_sum += s.alpha_bps.abs() * dt_ms as f64;
+        }
+        if s.one_sided_flow {
+            self.one_sided_flow_ms += dt_ms;
         }
         if s.one_side_off > 0 {
             self.one_side_off_ms[usize::from(s.one_side_off - 1)] += dt_ms;
@@ -234,6 +242,7 @@ impl CycleStats {
             "reducing_skew_bps": (self.skew_ms > 0).then(|| self.skew_sum / self.skew_ms as f64),
             "alpha_time_frac": self.alpha_ms as f64 / t,
             "alpha_abs_bps": (self.alpha_ms > 0).then(|| self.alpha_abs_sum / self.alpha_ms as f64),
+            "one_sided_flow_time_frac": self.one_sided_flow_ms as f64 / t,
             "deferred_bid": self.deferred[0],
             "deferred_ask": self.deferred[1],
             "held": self.held,
@@ -268,6 +277,7 @@ mod tests {
         out.diagnostics.ask_empty = EmptySide::Disabled;
         out.diagnostics.held = 1;
         out.diagnostics.alpha_bps = -0.4;
+        out.diagnostics.flow_dir = -1;
         st.on_cycle(&out);
         st.on_time(300, [true, false]);
         let s = st.summary();
@@ -281,6 +291,7 @@ mod tests {
         assert_eq!(s["reducing_skew_bps"], 0.5);
         assert_eq!(s["alpha_time_frac"], 0.75);
         assert_eq!(s["alpha_abs_bps"], 0.4);
+        assert_eq!(s["one_sided_flow_time_frac"], 0.75);
         // Counts add per cycle (the second cycle kept deferred_bid = 2).
         assert_eq!(
             (s["deferred_bid"].as_u64(), s["held"].as_u64()),

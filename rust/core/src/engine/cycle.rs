@@ -152,6 +152,7 @@ impl QuoteEngine {
             d.regime = s.regime;
             d.toxicity = s.toxicity;
             d.has_had_cross_venue = s.has_had_cross_venue;
+            d.flow_dir = s.flow_dir;
         }
     }
 

@@ -260,6 +260,9 @@ pub struct CycleDiagnostics {
     /// Alpha skew applied (0 unless the lead signal is actionable).
     pub alpha_bps: f64,
     pub has_had_cross_venue: bool,
+    /// One-sided taker flow this cycle: +1 buys, -1 sells, 0 none (the side it runs into is
+    /// priced with the adverse selection learned there).
+    pub flow_dir: i8,
 }
 
 /// What one cycle decided.
