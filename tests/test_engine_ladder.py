@@ -133,6 +133,7 @@ def _params(rng: random.Random) -> tuple[dict, ref.LadderParams]:
         "as_prior_bps": rng.choice([3.0, 0.0, 5.0]),
         "depth_ratio": rng.choice([1.5, 1.0, 2.0]),
         "risk_model_blend": rng.choice([1.0, 0.0, 0.5]),
+        "reduce_size_share": rng.choice([0.0, 1.0, rng.random()]),
     }
     fee = rng.choice([1.5, 0.0, 4.5])
     return (

@@ -133,6 +133,8 @@ class LadderParams:
     risk_model_blend: float = 1.0
     fee_bps: float = 1.5
     skew_clamp_fraction: float = 0.8
+    # Outside reduce-only the reducing side shows at least this share of |position|.
+    reduce_size_share: float = 0.0
     # Intensity bounds and priors (`stochastic`): the GLFT never sees kappa or A outside them.
     kappa_min: float = 0.02
     kappa_max: float = 5.0
@@ -329,7 +331,13 @@ def quote(
             )
             u = min(max(inp.urgency, 0.0), 1.0)
             touch = join + (1.0 - u) * (touch - join)
-        total = min(abs(inp.position), room) if inp.reduce_only else min(base_total, room)
+        reducing = inp.position < 0 if side == "bid" else inp.position > 0
+        if inp.reduce_only:
+            total = min(abs(inp.position), room)
+        elif reducing:
+            total = min(max(base_total, p.reduce_size_share * abs(inp.position)), room)
+        else:
+            total = min(base_total, room)
         levels = levels_cfg if inp.reduce_only else min(levels_cfg, max(fundable, 1))
         diag[f"{side}_touch_bps"] = touch
         if not enabled or not (total > 0):

@@ -21,6 +21,9 @@ pub struct ZoneThresholds {
     pub yellow: f64,
     pub red: f64,
     pub kill: f64,
+    /// New exposure stops at the Red boundary: an order that adds to |position| is never larger
+    /// than what carries it to `red x max` (off by default, SPEC 3's allowance alone).
+    pub adds_stop_at_red: bool,
 }
 
 impl Default for ZoneThresholds {
@@ -29,6 +32,7 @@ impl Default for ZoneThresholds {
             yellow: 0.6,
             red: 0.8,
             kill: 1.0,
+            adds_stop_at_red: false,
         }
     }
 }
@@ -37,7 +41,8 @@ impl Default for ZoneThresholds {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PositionAssessment {
     pub zone: PositionZone,
-    /// How much further |position| may grow: Green `max - |q|`, Yellow half of that, else 0.
+    /// How much further |position| may grow: Green `max - |q|`, Yellow half of that, else 0;
+    /// with `adds_stop_at_red`, never past `red x max`.
     pub max_new_exposure: f64,
     pub position_ratio: f64,
     pub position: f64,
@@ -102,12 +107,17 @@ impl InventoryGovernor {
             PositionZone::Green
         };
         let room = (self.max_position - abs).max(0.0);
-        let (max_new_exposure, mult) = match zone {
+        let (mut max_new_exposure, mult) = match zone {
             PositionZone::Green => (room, 1.0),
             PositionZone::Yellow => (0.5 * room, 1.0 + (ratio - z.yellow) / (z.red - z.yellow)),
             PositionZone::Red => (0.0, 2.0),
             PositionZone::Kill => (0.0, 3.0),
         };
+        if z.adds_stop_at_red {
+            // Just short of the boundary: a fill of the whole allowance stays in Yellow.
+            let to_red = z.red * self.max_position * (1.0 - 1e-6) - abs;
+            max_new_exposure = max_new_exposure.min(to_red.max(0.0));
+        }
         PositionAssessment {
             zone,
             max_new_exposure,
@@ -188,6 +198,33 @@ mod tests {
             (a.max_new_exposure, a.increasing_side_spread_mult),
             (0.0, 3.0)
         );
+    }
+
+    #[test]
+    fn adds_stop_at_red_caps_the_allowance_at_the_boundary() {
+        let zones = ZoneThresholds {
+            adds_stop_at_red: true,
+            ..ZoneThresholds::default()
+        };
+        let g = InventoryGovernor::with_zones(2.0, zones).unwrap();
+        let off = InventoryGovernor::new(2.0).unwrap();
+        // Green at 0.5: SPEC 3 allows 1.5, the boundary 1.6 - 0.5 = 1.1 (less 1e-6 of 1.6).
+        assert!((off.assess(0.5).max_new_exposure - 1.5).abs() < 1e-12);
+        assert!((g.assess(0.5).max_new_exposure - (1.1 - 1.6e-6)).abs() < 1e-12);
+        // Yellow at -1.4: half the room, 0.3, is more than the 0.2 left to Red.
+        assert!((off.assess(-1.4).max_new_exposure - 0.3).abs() < 1e-12);
+        let a = g.assess(-1.4);
+        assert!((a.max_new_exposure - (0.2 - 1.6e-6)).abs() < 1e-12);
+        // A fill of the whole allowance stays in Yellow.
+        assert_eq!(
+            g.assess(-1.4 - a.max_new_exposure).zone,
+            PositionZone::Yellow
+        );
+        // Yellow at 1.5: the boundary's 0.1 binds against half the room's 0.25.
+        assert!((g.assess(1.5).max_new_exposure - (0.1 - 1.6e-6)).abs() < 1e-12);
+        // Red and Kill are unchanged, and nothing is ever negative.
+        assert_eq!(g.assess(1.7).max_new_exposure, 0.0);
+        assert_eq!(g.assess(2.5).max_new_exposure, 0.0);
     }
 
     #[test]

@@ -718,6 +718,9 @@ pub struct LadderConfig {
     pub kelly_min_win_rate: f64,
     pub kelly_min_edge_bps: f64,
     pub kelly_max_fraction: f64,
+    /// Outside reduce-only, the side that reduces the position offers at least this share of
+    /// |position| (0: the target size, 1: the whole position), never less than the target.
+    pub reduce_size_share: f64,
 }
 
 impl Default for LadderConfig {
@@ -734,6 +737,7 @@ impl Default for LadderConfig {
             kelly_min_win_rate: 0.55,
             kelly_min_edge_bps: 2.0,
             kelly_max_fraction: 0.5,
+            reduce_size_share: 0.0,
         }
     }
 }
@@ -796,6 +800,13 @@ impl LadderConfig {
         c.range(
             "ladder.kelly_max_fraction",
             self.kelly_max_fraction,
+            0.0,
+            1.0,
+            true,
+        );
+        c.range(
+            "ladder.reduce_size_share",
+            self.reduce_size_share,
             0.0,
             1.0,
             true,

@@ -146,6 +146,24 @@ fn signal_knobs_are_validated() {
 }
 
 #[test]
+fn the_inventory_size_knobs_load_and_are_validated() {
+    let c = load(
+        "max_position = 1\n[zones]\nadds_stop_at_red = true\n[ladder]\nreduce_size_share = 1.0\n",
+    )
+    .unwrap();
+    assert!(c.zones.adds_stop_at_red);
+    assert_eq!(c.ladder.reduce_size_share, 1.0);
+    // The zones keep their SPEC defaults when only the switch is given.
+    assert_eq!((c.zones.yellow, c.zones.red, c.zones.kill), (0.6, 0.8, 1.0));
+    let e = load("max_position = 1\n[ladder]\nreduce_size_share = 1.5\n").unwrap_err();
+    let v = &e.violations[0];
+    assert_eq!(
+        (v.field.as_str(), v.value.as_str()),
+        ("ladder.reduce_size_share", "1.5")
+    );
+}
+
+#[test]
 fn live_section_defaults_and_validation() {
     let c = load("max_position = 1\n").unwrap();
     // Under the exchange's 60 s idle close; a dead socket is found within seconds (issue 13).

@@ -317,6 +317,54 @@ fn reduce_only_at_full_urgency_joins_the_best_price() {
 }
 
 #[test]
+fn the_reducing_side_shows_its_share_of_the_position() {
+    let with_share = |share: f64| {
+        LadderStrategy::new(&MarketMakerConfig {
+            max_position: Some(1.0),
+            ladder: crate::config::LadderConfig {
+                num_levels: 1,
+                reduce_size_share: share,
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+    };
+    let mut inp = input(); // target 0.2 per side
+                           // One order may be a quarter of the effective max in the Normal regime: 0.5 here.
+    inp.effective_max = 2.0;
+    inp.position = 0.5;
+    inp.room_bid = 0.3;
+    let totals = |s: &LadderStrategy, inp: &LadderInput| {
+        let out = run(s, inp);
+        (out.bids.total(), out.asks.total())
+    };
+    // Off: the target on both sides.
+    let (b, a) = totals(&with_share(0.0), &inp);
+    assert!(
+        (b - 0.2).abs() < 1e-12 && (a - 0.2).abs() < 1e-12,
+        "{b} {a}"
+    );
+    // Share 1: the long position's ask shows all 0.5; the bid that adds is unchanged.
+    let (b, a) = totals(&with_share(1.0), &inp);
+    assert!(
+        (b - 0.2).abs() < 1e-12 && (a - 0.5).abs() < 1e-12,
+        "{b} {a}"
+    );
+    // Share 0.3 of 0.5 is 0.15, below the target: the target stands.
+    let (_, a) = totals(&with_share(0.3), &inp);
+    assert!((a - 0.2).abs() < 1e-12, "{a}");
+    // Short 0.5: the bid reduces, bounded by its room.
+    inp.position = -0.5;
+    inp.room_bid = 0.4;
+    inp.room_ask = 0.3;
+    let (b, a) = totals(&with_share(1.0), &inp);
+    assert!(
+        (b - 0.4).abs() < 1e-12 && (a - 0.2).abs() < 1e-12,
+        "{b} {a}"
+    );
+}
+
+#[test]
 fn post_only_never_crosses_a_wide_inside() {
     let s = LadderStrategy::new(&MarketMakerConfig {
         max_position: Some(1.0),
