@@ -52,6 +52,11 @@ fn input() -> LadderInput {
     }
 }
 
+/// The ladder of `cfg()` with these ladder settings.
+fn with_ladder(ladder: crate::config::LadderConfig) -> LadderStrategy {
+    LadderStrategy::new(&MarketMakerConfig { ladder, ..cfg() })
+}
+
 fn run(strategy: &LadderStrategy, inp: &LadderInput) -> LadderOutput {
     let mut out = LadderOutput::default();
     strategy.quote(inp, &mut out);
@@ -169,12 +174,8 @@ fn capital_limited_level_count() {
 
 #[test]
 fn inventory_skew_and_overlay() {
-    let s = LadderStrategy::new(&MarketMakerConfig {
-        max_position: Some(1.0),
-        ladder: crate::config::LadderConfig {
-            min_half_spread_bps: 2.5,
-            ..Default::default()
-        },
+    let s = with_ladder(crate::config::LadderConfig {
+        min_half_spread_bps: 2.5,
         ..Default::default()
     });
     let mut inp = input();
@@ -319,13 +320,9 @@ fn reduce_only_at_full_urgency_joins_the_best_price() {
 #[test]
 fn the_reducing_side_shows_its_share_of_the_position() {
     let with_share = |share: f64| {
-        LadderStrategy::new(&MarketMakerConfig {
-            max_position: Some(1.0),
-            ladder: crate::config::LadderConfig {
-                num_levels: 1,
-                reduce_size_share: share,
-                ..Default::default()
-            },
+        with_ladder(crate::config::LadderConfig {
+            num_levels: 1,
+            reduce_size_share: share,
             ..Default::default()
         })
     };
@@ -366,13 +363,9 @@ fn the_reducing_side_shows_its_share_of_the_position() {
 
 #[test]
 fn post_only_never_crosses_a_wide_inside() {
-    let s = LadderStrategy::new(&MarketMakerConfig {
-        max_position: Some(1.0),
-        ladder: crate::config::LadderConfig {
-            min_half_spread_bps: 0.1,
-            as_prior_bps: 0.0,
-            ..Default::default()
-        },
+    let s = with_ladder(crate::config::LadderConfig {
+        min_half_spread_bps: 0.1,
+        as_prior_bps: 0.0,
         ..Default::default()
     });
     let mut inp = input();
