@@ -24,7 +24,12 @@ def test_report_html_draws_its_four_plots_in_headless_chromium(tmp_path: Path, c
     assert main([*ARGS, "--report", str(out)]) == 0
     assert "report.html" in capsys.readouterr().out
     s = orjson.loads((out / "summary.json").read_bytes())
-    assert s["fills"] > 0 and s["zone_thresholds"] == {"yellow": 0.6, "red": 0.8, "kill": 1.0}
+    assert s["fills"] > 0 and s["zone_thresholds"] == {
+        "yellow": 0.6,
+        "red": 0.8,
+        "kill": 1.0,
+        "adds_stop_at_red": False,
+    }
     page = out / "report.html"
     text = page.read_text()
     assert "<script src=" not in text  # plotly.js inlined: opens offline

@@ -103,5 +103,9 @@ def test_the_rebate_profile_is_the_default_config_with_its_documented_changes() 
         "ladder.num_levels",
         "ladder.min_half_spread_bps",
         "ladder.as_prior_bps",
+        "ladder.reduce_size_share",
+        "zones.adds_stop_at_red",
         "signals.lead_skew",
+        "signals.toxicity",
+        "signals.cusum",
     }
