@@ -106,6 +106,7 @@ def test_the_rebate_profile_is_the_default_config_with_its_documented_changes() 
         "ladder.reduce_size_share",
         "zones.adds_stop_at_red",
         "signals.lead_skew",
+        "signals.lead_momentum_ms",
         "signals.toxicity",
         "signals.cusum",
     }

@@ -204,6 +204,11 @@ pub struct SignalConfig {
     /// The lead venue's flow is one-sided when its 1 s signed-volume imbalance is at least this
     /// in size (in [0, 1]); the adverse-selection buffer is learned apart for such times.
     pub flow_state_imbalance: f64,
+    /// The lead's own move over this window (ms; 0 off) joins the predicted move while it is
+    /// at least `lead_momentum_min_bps` in size: an informed burst keeps moving for seconds,
+    /// where the lead gap covers only the last `lag_ms` of it.
+    pub lead_momentum_ms: u32,
+    pub lead_momentum_min_bps: f64,
     /// Runs of Hyperliquid taker orders (`signals::runs`): a side is in a run when its orders
     /// arrive at this multiple of their ordinary rate (Page's CUSUM, > 1) ...
     pub run_rate_mult: f64,
@@ -304,6 +309,8 @@ impl Default for SignalConfig {
             min_actionable_lag_ms: 25,
             max_predicted_move_bps: 20.0,
             flow_state_imbalance: 0.4,
+            lead_momentum_ms: 0,
+            lead_momentum_min_bps: 1.5,
             run_rate_mult: 6.0,
             run_threshold: 3.0,
             run_rate_window_s: 60.0,
@@ -367,6 +374,14 @@ impl SignalConfig {
             1.0,
             true,
         );
+        if self.lead_momentum_ms > 10_000 {
+            c.fail(
+                "signals.lead_momentum_ms",
+                &self.lead_momentum_ms.to_string(),
+                "must be in [0, 10000] (0 switches it off)",
+            );
+        }
+        c.non_negative("signals.lead_momentum_min_bps", self.lead_momentum_min_bps);
         if !(self.run_rate_mult.is_finite() && self.run_rate_mult > 1.0) {
             c.fail(
                 "signals.run_rate_mult",

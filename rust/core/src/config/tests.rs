@@ -127,7 +127,8 @@ fn signal_knobs_are_validated() {
     let e = load(
         "max_position = 1\n[signals]\ntoxic_enter = 0.1\ngate_ic_full = 0.01\n\
          lag_window_ms = 100\nmarkout_long_ms = 500\nrun_rate_mult = 1.0\nrun_threshold = 0\n\
-         run_rate_window_s = -1\n[stochastic]\nvol_normal_below = 0.5\n",
+         run_rate_window_s = -1\nlead_momentum_ms = 20000\nlead_momentum_min_bps = -1\n\
+         [stochastic]\nvol_normal_below = 0.5\n",
     )
     .unwrap_err();
     let fields: Vec<&str> = e.violations.iter().map(|v| v.field.as_str()).collect();
@@ -139,6 +140,8 @@ fn signal_knobs_are_validated() {
         "signals.run_rate_mult",
         "signals.run_threshold",
         "signals.run_rate_window_s",
+        "signals.lead_momentum_ms",
+        "signals.lead_momentum_min_bps",
         "stochastic.vol_quiet_below",
     ] {
         assert!(fields.contains(&f), "{f} missing from {fields:?}");

@@ -682,3 +682,54 @@ fn a_run_of_taker_orders_on_one_side_is_detected_after_three_orders() {
     }
     assert_eq!(d.dir(over + 1_150), 1);
 }
+
+/// The lead's momentum joins the predicted move only while it is at least its threshold: two
+/// integrators fed the same market, one with `lead_momentum_ms = 1000`, differ by exactly
+/// `lead_momentum_bps`, which is 0 or at least 1.5 bps in size and follows the lead's own move
+/// over the last second (read on the signal grid from the last quote, so within a fraction of
+/// a bps on average: the lead moves 2 bps per sqrt(s) here).
+#[test]
+fn the_lead_momentum_joins_the_predicted_move_above_its_threshold() {
+    let off = cfg();
+    let mut on = cfg();
+    on.signals.lead_momentum_ms = 1000;
+    on.signals.lead_momentum_min_bps = 1.5;
+    let (mut a, mut b) = (SignalIntegrator::new(&on), SignalIntegrator::new(&off));
+    let (mut ma, mut mb) = (Market::new(31), Market::new(31));
+    warm(&mut ma, &mut a);
+    warm(&mut mb, &mut b);
+    assert_eq!(b.lead_momentum_bps(mb.t), 0.0, "off is off");
+    let (mut zero, mut moved, mut err) = (0, 0, 0.0);
+    for _ in 0..(120_000 / STEP_MS) {
+        ma.step(&mut a);
+        mb.step(&mut b);
+        if ma.t % 100 != 0 {
+            continue;
+        }
+        let (la, lb) = (a.lead_lag(ma.t), b.lead_lag(mb.t));
+        assert_eq!(la.actionable, lb.actionable);
+        if !la.actionable {
+            continue;
+        }
+        let m = a.lead_momentum_bps(ma.t);
+        let cap = on.signals.max_predicted_move_bps;
+        if la.predicted_move_bps.abs() < cap && lb.predicted_move_bps.abs() < cap {
+            assert!(
+                (la.predicted_move_bps - lb.predicted_move_bps - m).abs() < 1e-9,
+                "{la:?} {lb:?} momentum {m}"
+            );
+        }
+        let then = ma.hist.iter().find(|h| h.0 == ma.t - 1000).unwrap().1;
+        let real = ma.lead - then;
+        if m == 0.0 {
+            assert!(real.abs() < 1.5 + 2.5, "a {real} bps move read as none");
+            zero += 1;
+        } else {
+            assert!(m.abs() >= 1.5 && (m - real).abs() < 2.5, "{m} vs {real}");
+            err += (m - real).abs();
+            moved += 1;
+        }
+    }
+    assert!(zero > 100 && moved > 100, "{zero} {moved}");
+    assert!(err / f64::from(moved) < 0.6, "mean error {}", err / f64::from(moved));
+}
