@@ -576,6 +576,31 @@ fn state_stays_within_its_fixed_capacity() {
     assert!(s.gating().tracker(GatedSignal::BinanceFlow).len() <= c.signals.gate_window as usize);
 }
 
+/// Two integrators on two copies of one market, stepped together for `ms`: `after_step` may
+/// feed the first more, and `check` sees both lead-lag signals every 100 ms where they are
+/// actionable (they must agree on that).
+fn paired_lead_lag(
+    (ma, a): (&mut Market, &mut SignalIntegrator),
+    (mb, b): (&mut Market, &mut SignalIntegrator),
+    ms: i64,
+    mut after_step: impl FnMut(&Market, &mut SignalIntegrator),
+    mut check: impl FnMut(&Market, &SignalIntegrator, LeadLagSignal, LeadLagSignal),
+) {
+    for _ in 0..(ms / STEP_MS) {
+        ma.step(a);
+        mb.step(b);
+        after_step(ma, a);
+        if ma.t % 100 != 0 {
+            continue;
+        }
+        let (la, lb) = (a.lead_lag(ma.t), b.lead_lag(mb.t));
+        assert_eq!(la.actionable, lb.actionable);
+        if la.actionable {
+            check(ma, a, la, lb);
+        }
+    }
+}
+
 /// The predicted move adds the lead venue's flow through its own gate: two integrators fed the
 /// same mids (so the same lag, gap and lead-lag gate), one also fed Binance trades that lean
 /// with the lead's last move (3 in 4), differ by exactly `weight x slope x imbalance_1s`.
@@ -590,40 +615,38 @@ fn the_lead_flow_adds_its_gated_prediction_to_the_predicted_move() {
     let mut prev = ma.lead;
     let mut checked = 0;
     let mut seen = [false; 3];
-    for _ in 0..(240_000 / STEP_MS) {
-        ma.step(&mut a);
-        mb.step(&mut b);
-        let up = ma.lead > prev;
-        prev = ma.lead;
+    let lean_with_the_lead = |m: &Market, a: &mut SignalIntegrator| {
+        let up = m.lead > prev;
+        prev = m.lead;
         let buy = if rng.unit() < 0.75 { up } else { !up };
-        a.on_binance_trade(ma.px(ma.lead), 1.0, buy, ma.t).unwrap();
-        if ma.t % 100 != 0 {
-            continue;
-        }
-        let (la, lb) = (a.lead_lag(ma.t), b.lead_lag(mb.t));
-        assert_eq!(la.actionable, lb.actionable);
-        if !la.actionable {
-            continue;
-        }
-        let g = a.gating();
-        let imbalance = a.cross_venue().lead_flow.features(ma.t).imbalance_1s;
-        let flow =
-            g.weight(GatedSignal::BinanceFlow) * g.slope(GatedSignal::BinanceFlow) * imbalance;
-        assert!(
-            (la.predicted_move_bps - lb.predicted_move_bps - flow).abs() < 1e-9,
-            "{la:?} {lb:?} flow {flow}"
-        );
-        let dir = if imbalance.abs() < c.signals.flow_state_imbalance {
-            0
-        } else if imbalance > 0.0 {
-            1
-        } else {
-            -1
-        };
-        assert_eq!(a.flow_dir(ma.t), dir);
-        seen[(dir + 1) as usize] = true;
-        checked += 1;
-    }
+        a.on_binance_trade(m.px(m.lead), 1.0, buy, m.t).unwrap();
+    };
+    paired_lead_lag(
+        (&mut ma, &mut a),
+        (&mut mb, &mut b),
+        240_000,
+        lean_with_the_lead,
+        |ma, a, la, lb| {
+            let g = a.gating();
+            let imbalance = a.cross_venue().lead_flow.features(ma.t).imbalance_1s;
+            let flow =
+                g.weight(GatedSignal::BinanceFlow) * g.slope(GatedSignal::BinanceFlow) * imbalance;
+            assert!(
+                (la.predicted_move_bps - lb.predicted_move_bps - flow).abs() < 1e-9,
+                "{la:?} {lb:?} flow {flow}"
+            );
+            let dir = if imbalance.abs() < c.signals.flow_state_imbalance {
+                0
+            } else if imbalance > 0.0 {
+                1
+            } else {
+                -1
+            };
+            assert_eq!(a.flow_dir(ma.t), dir);
+            seen[(dir + 1) as usize] = true;
+            checked += 1;
+        },
+    );
     assert!(checked > 100, "{checked}");
     assert_eq!(seen, [true; 3], "flow states seen (sells, none, buys)");
     // The informative flow opened its gate with a positive slope; without trades it stays shut.
@@ -700,36 +723,37 @@ fn the_lead_momentum_joins_the_predicted_move_above_its_threshold() {
     warm(&mut mb, &mut b);
     assert_eq!(b.lead_momentum_bps(mb.t), 0.0, "off is off");
     let (mut zero, mut moved, mut err) = (0, 0, 0.0);
-    for _ in 0..(120_000 / STEP_MS) {
-        ma.step(&mut a);
-        mb.step(&mut b);
-        if ma.t % 100 != 0 {
-            continue;
-        }
-        let (la, lb) = (a.lead_lag(ma.t), b.lead_lag(mb.t));
-        assert_eq!(la.actionable, lb.actionable);
-        if !la.actionable {
-            continue;
-        }
-        let m = a.lead_momentum_bps(ma.t);
-        let cap = on.signals.max_predicted_move_bps;
-        if la.predicted_move_bps.abs() < cap && lb.predicted_move_bps.abs() < cap {
-            assert!(
-                (la.predicted_move_bps - lb.predicted_move_bps - m).abs() < 1e-9,
-                "{la:?} {lb:?} momentum {m}"
-            );
-        }
-        let then = ma.hist.iter().find(|h| h.0 == ma.t - 1000).unwrap().1;
-        let real = ma.lead - then;
-        if m == 0.0 {
-            assert!(real.abs() < 1.5 + 2.5, "a {real} bps move read as none");
-            zero += 1;
-        } else {
-            assert!(m.abs() >= 1.5 && (m - real).abs() < 2.5, "{m} vs {real}");
-            err += (m - real).abs();
-            moved += 1;
-        }
-    }
+    let nothing_more = |_: &Market, _: &mut SignalIntegrator| {};
+    paired_lead_lag(
+        (&mut ma, &mut a),
+        (&mut mb, &mut b),
+        120_000,
+        nothing_more,
+        |ma, a, la, lb| {
+            let m = a.lead_momentum_bps(ma.t);
+            let cap = on.signals.max_predicted_move_bps;
+            if la.predicted_move_bps.abs() < cap && lb.predicted_move_bps.abs() < cap {
+                assert!(
+                    (la.predicted_move_bps - lb.predicted_move_bps - m).abs() < 1e-9,
+                    "{la:?} {lb:?} momentum {m}"
+                );
+            }
+            let then = ma.hist.iter().find(|h| h.0 == ma.t - 1000).unwrap().1;
+            let real = ma.lead - then;
+            if m == 0.0 {
+                assert!(real.abs() < 1.5 + 2.5, "a {real} bps move read as none");
+                zero += 1;
+            } else {
+                assert!(m.abs() >= 1.5 && (m - real).abs() < 2.5, "{m} vs {real}");
+                err += (m - real).abs();
+                moved += 1;
+            }
+        },
+    );
     assert!(zero > 100 && moved > 100, "{zero} {moved}");
-    assert!(err / f64::from(moved) < 0.6, "mean error {}", err / f64::from(moved));
+    assert!(
+        err / f64::from(moved) < 0.6,
+        "mean error {}",
+        err / f64::from(moved)
+    );
 }
