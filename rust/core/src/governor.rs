@@ -51,6 +51,11 @@ pub struct PositionAssessment {
     pub increasing_side_spread_mult: f64,
 }
 
+/// True iff an order on this side reduces |position|; false when flat (SPEC 3).
+pub fn is_reducing(position: f64, is_buy: bool) -> bool {
+    (position > 0.0 && !is_buy) || (position < 0.0 && is_buy)
+}
+
 /// Enforces the configured max position as a hard ceiling.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InventoryGovernor {
@@ -137,7 +142,7 @@ impl InventoryGovernor {
 
     /// True iff an order on this side reduces |position|; false when flat.
     pub fn is_reducing(&self, position: f64, is_buy: bool) -> bool {
-        (position > 0.0 && !is_buy) || (position < 0.0 && is_buy)
+        is_reducing(position, is_buy)
     }
 
     /// `max_position * (1 - 0.7 f)` with `f` clamped to [0, 1]; a NaN fraction counts as 1

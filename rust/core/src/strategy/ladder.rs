@@ -443,16 +443,12 @@ impl LadderStrategy {
             if inp.reduce_only {
                 touch = toward_touch(inp, side, touch);
             }
-            let reducing = match side {
-                Side::Bid => inp.position < 0.0,
-                Side::Ask => inp.position > 0.0,
-            };
             // On the calibrated books a resting quote fills by the price running through it,
             // whole: the size shown is the volume traded. The reducing side may show up to the
             // whole position, so one such fill brings it back (issue 14: calm volume +25%).
             let total = if inp.reduce_only {
                 inp.position.abs().min(room)
-            } else if reducing {
+            } else if crate::governor::is_reducing(inp.position, side == Side::Bid) {
                 base_total
                     .max(self.cfg.reduce_size_share * inp.position.abs())
                     .min(room)
