@@ -296,7 +296,8 @@ impl PyQuote {
     }
 }
 
-/// One order-level step of a cycle. `kind` is "place", "cancel" or "modify"; `cloid` is the new
+/// One order-level step of a cycle. `kind` is "place", "cancel", "modify" or "take" (the taker
+/// exit's reduce-only IOC); `cloid` is the new
 /// order's (place, modify) or the target's (cancel; None for an order that is not ours, cancel it
 /// by `oid`); `oid` is the target's exchange id (cancel, modify) when known; `target_cloid` the
 /// replaced order's cloid (modify). Steps with the same `batch` form one exchange action
@@ -466,6 +467,7 @@ impl PyCycleOutput {
         out.set_item("no_signal_warning", d.no_signal_warning)?;
         out.set_item("has_had_cross_venue", d.has_had_cross_venue)?;
         out.set_item("flow_dir", d.flow_dir)?;
+        out.set_item("taker_exit", d.taker_exit)?;
         out.set_item("regime", format!("{:?}", d.regime).to_ascii_lowercase())?;
         out.set_item("toxicity", format!("{:?}", d.toxicity).to_ascii_lowercase())?;
         Ok(out)
@@ -844,6 +846,7 @@ fn reconcile_side(
             queue_ahead: 0.0,
             filled_any: false,
             sent_ms: 0,
+            ioc: false,
         });
     }
     let mut out = Box::<Decisions>::default();

@@ -640,6 +640,7 @@ impl Backtest {
                 ActionKind::Place => 0,
                 ActionKind::Cancel => 1,
                 ActionKind::Modify => 2,
+                ActionKind::Take => 3,
             }] += n as u64;
             let action = match action {
                 Ok(Some(a)) => a,

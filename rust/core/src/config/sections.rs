@@ -57,6 +57,15 @@ pub struct RiskConfig {
     pub cusum_alarm_mult: f64,
     /// Multiplier on both sides in the Extreme volatility regime.
     pub extreme_vol_mult: f64,
+    /// Taker exit: when the lead signal's predicted move against the position is at least this
+    /// many bps, the position is taken out at once with a reduce-only IOC order (0: off). A
+    /// maker cannot leave a position while a move runs against it: its reducing quote sits on
+    /// the side the flow does not take. Worth it only when the move left exceeds the taker fee.
+    pub taker_exit_bps: f64,
+    /// The exit's limit: this far through the opposite touch, bps (what it may pay to go).
+    pub taker_exit_slippage_bps: f64,
+    /// At most one exit per this window, ms (the IOC's answer and fills settle in between).
+    pub taker_exit_cooldown_ms: u64,
 }
 
 impl Default for RiskConfig {
@@ -71,6 +80,9 @@ impl Default for RiskConfig {
             price_band_bps: 200.0,
             cusum_alarm_mult: 1.5,
             extreme_vol_mult: 1.5,
+            taker_exit_bps: 0.0,
+            taker_exit_slippage_bps: 4.0,
+            taker_exit_cooldown_ms: 2_000,
         }
     }
 }
@@ -98,6 +110,15 @@ impl RiskConfig {
             self.extreme_vol_mult,
             1.0,
             10.0,
+            true,
+        );
+        c.non_negative("risk.taker_exit_bps", self.taker_exit_bps);
+        // The exit's limit price must pass the pre-send guard's band.
+        c.range(
+            "risk.taker_exit_slippage_bps",
+            self.taker_exit_slippage_bps,
+            0.0,
+            self.price_band_bps.max(0.0),
             true,
         );
     }

@@ -53,6 +53,8 @@ impl QuoteEngine {
                 self.reconcile_and_emit(now_ms, &plan, rb, ra, true, &mut batches);
             }
             Stance::Quote => {
+                // First: the exit's IOC is counted in the exposure the quotes then meet.
+                self.taker_exit(now_ms, &plan, &mut batches);
                 let mode = self.quote_ladder(&plan);
                 let reduce_only = matches!(mode, ExecutionMode::InventoryReduce { .. });
                 let position = self.account.position;

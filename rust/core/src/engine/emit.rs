@@ -231,6 +231,7 @@ impl QuoteEngine {
             queue_ahead: self.visible_ahead(q),
             filled_any: false,
             sent_ms: now_ms,
+            ioc: false,
         }
     }
 
@@ -353,8 +354,8 @@ impl QuoteEngine {
 /// Batch ids of one cycle, one per action kind, allocated on first use.
 #[derive(Debug, Default)]
 pub(super) struct CycleBatches {
-    /// (id, count) per kind: cancel, modify, place.
-    ids: [Option<(u64, u32)>; 3],
+    /// (id, count) per kind: cancel, modify, place, take.
+    ids: [Option<(u64, u32)>; 4],
 }
 
 impl CycleBatches {
@@ -363,11 +364,12 @@ impl CycleBatches {
             ActionKind::Cancel => 0,
             ActionKind::Modify => 1,
             ActionKind::Place => 2,
+            ActionKind::Take => 3,
         }
     }
 
     /// The (batch id, index) the next action of `kind` gets; `commit` makes it count.
-    fn slot(&mut self, kind: ActionKind, next: &mut u64) -> Option<(u64, u32)> {
+    pub(super) fn slot(&mut self, kind: ActionKind, next: &mut u64) -> Option<(u64, u32)> {
         let e = &mut self.ids[Self::idx(kind)];
         if e.is_none() {
             *e = Some((*next, 0));
@@ -376,16 +378,21 @@ impl CycleBatches {
         e.map(|(id, n)| (id, n))
     }
 
-    fn commit(&mut self, kind: ActionKind) {
+    pub(super) fn commit(&mut self, kind: ActionKind) {
         if let Some((_, n)) = &mut self.ids[Self::idx(kind)] {
             *n += 1;
         }
     }
 
     fn used(&self) -> impl Iterator<Item = (ActionKind, (u64, u32))> + '_ {
-        [ActionKind::Cancel, ActionKind::Modify, ActionKind::Place]
-            .into_iter()
-            .zip(self.ids)
-            .filter_map(|(k, e)| e.filter(|(_, n)| *n > 0).map(|e| (k, e)))
+        [
+            ActionKind::Cancel,
+            ActionKind::Modify,
+            ActionKind::Place,
+            ActionKind::Take,
+        ]
+        .into_iter()
+        .zip(self.ids)
+        .filter_map(|(k, e)| e.filter(|(_, n)| *n > 0).map(|e| (k, e)))
     }
 }

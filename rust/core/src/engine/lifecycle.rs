@@ -186,7 +186,7 @@ impl QuoteEngine {
     /// Removes order `i`, recording its outcome in the fill model.
     fn order_gone(&mut self, i: usize, filled: bool) {
         let o = self.orders.remove(i);
-        if o.state != OrderState::PendingNew || filled || o.filled_any {
+        if !o.ioc && (o.state != OrderState::PendingNew || filled || o.filled_any) {
             self.ladder
                 .fill_model
                 .record(o.depth_bps, filled || o.filled_any);
@@ -240,6 +240,7 @@ impl QuoteEngine {
                     queue_ahead: 0.0,
                     filled_any: false,
                     sent_ms: recv_ms,
+                    ioc: false,
                 })
             }
             (UpdateStatus::Filled, Some(i)) => {
@@ -272,6 +273,9 @@ impl QuoteEngine {
             .and_then(|c| self.orders.position_by_cloid(c))
             .or_else(|| self.orders.position_by_oid(f.oid));
         let mut depth = f64::NAN;
+        // A taker exit's fill is not a maker's fill: its markout would teach the adverse
+        // selection, Kelly and queue-value models a price they never quoted.
+        let maker = idx.is_none_or(|i| !self.orders.get(i).ioc);
         if let Some(i) = idx {
             let o = self.orders.get_mut(i);
             o.sz -= f.sz;
@@ -288,7 +292,7 @@ impl QuoteEngine {
                 }
             }
         }
-        if self.market.has_top() {
+        if maker && self.market.has_top() {
             let mid = self.market.mid();
             if !depth.is_finite() {
                 depth = (f.px - mid).abs() / mid * 1e4;
@@ -368,13 +372,16 @@ impl QuoteEngine {
             match (batch.kind, is_new_half, st) {
                 // Places and the new half of modifies.
                 (
-                    ActionKind::Place | ActionKind::Modify,
+                    ActionKind::Place | ActionKind::Modify | ActionKind::Take,
                     true,
                     ActionStatus::Resting { oid, .. },
                 ) => {
                     let ord = self.orders.get_mut(i);
                     ord.oid = Some(oid);
                     ord.state = OrderState::Resting;
+                    // An IOC never rests; if a venue says it does, it is an ordinary order
+                    // now, which reconcile sees and cancels (it matches no quote).
+                    ord.ioc = false;
                     if self.orders.drop_replaced(i).is_some() {
                         i = 0; // swap_remove moved entries: rescan
                         continue;
@@ -387,7 +394,13 @@ impl QuoteEngine {
                     i = 0;
                     continue;
                 }
-                (ActionKind::Place | ActionKind::Modify, true, ActionStatus::Filled { .. }) => {
+                // A take is gone with its answer: filled (in part; the rest is cancelled) or
+                // refused ("could not immediately match"); its fills arrive on userFills.
+                (
+                    ActionKind::Place | ActionKind::Modify | ActionKind::Take,
+                    true,
+                    ActionStatus::Filled { .. },
+                ) => {
                     self.orders.drop_replaced(i);
                     if let Some(j) = self.orders.position_by_cloid(o.cloid) {
                         self.order_gone(j, true);
@@ -395,7 +408,11 @@ impl QuoteEngine {
                     i = 0;
                     continue;
                 }
-                (ActionKind::Place | ActionKind::Modify, true, ActionStatus::Error(e)) => {
+                (
+                    ActionKind::Place | ActionKind::Modify | ActionKind::Take,
+                    true,
+                    ActionStatus::Error(e),
+                ) => {
                     // Never placed. For a modify the old order is still there as far as we
                     // know (back to resting: counted, the safe side), unless the answer says
                     // the exchange no longer holds it ("Cannot modify canceled or filled

@@ -7,6 +7,8 @@
 //! - [`risk_plan`][]: SPEC 8 steps 1-3 as one pure function (stance, zone, overlay, effective
 //!   max, rooms, caps, reason to go flat)
 //! - [`emit`][]: reconcile desired quotes against our orders and emit the actions
+//! - [`exit`][]: the taker exit, a reduce-only IOC when the lead signal runs against the
+//!   position
 //! - [`output`][]: what a cycle produces (actions, diagnostics, cap flags, flat reasons)
 //! - [`views`][]: the market and signal views the cycle reads
 //! - [`market`][]: Hyperliquid and Binance market inputs (typed and frames)
@@ -19,6 +21,7 @@
 
 pub mod cycle;
 pub mod emit;
+pub mod exit;
 pub mod frames;
 pub mod lifecycle;
 pub mod market;

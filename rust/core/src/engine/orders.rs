@@ -58,6 +58,9 @@ pub struct TrackedOrder {
     /// Whether any fill landed on it (for the fill model's outcome when it leaves).
     pub filled_any: bool,
     pub sent_ms: u64,
+    /// A reduce-only IOC (the taker exit): gone with its answer, never rests, never requoted,
+    /// and neither its fills nor its outcome teach the maker models.
+    pub ioc: bool,
 }
 
 /// Exposure of one direction: what could still be bought (or sold) by orders that are resting or
@@ -228,6 +231,7 @@ mod tests {
             queue_ahead: 0.0,
             filled_any: false,
             sent_ms: 0,
+            ioc: false,
         }
     }
 

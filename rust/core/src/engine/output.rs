@@ -17,6 +17,8 @@ pub enum ActionKind {
     Place,
     Cancel,
     Modify,
+    /// A reduce-only IOC order that takes liquidity (the taker exit, `risk.taker_exit_bps`).
+    Take,
 }
 
 impl ActionKind {
@@ -25,6 +27,7 @@ impl ActionKind {
             ActionKind::Place => "place",
             ActionKind::Cancel => "cancel",
             ActionKind::Modify => "modify",
+            ActionKind::Take => "take",
         }
     }
 }
@@ -33,7 +36,7 @@ impl ActionKind {
 /// are the items of one exchange action, [`crate::protocol::Action`] (built by
 /// [`super::BatchWire`], the only translation). Kept in the engine's units (f64, u128 cloids):
 /// wire decimals are formatted outside the cycle, when the batch is signed or simulated.
-/// Places and modifies are post-only (ALO).
+/// Places and modifies are post-only (ALO); a take is a reduce-only IOC.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OrderStep {
     pub kind: ActionKind,
@@ -263,6 +266,8 @@ pub struct CycleDiagnostics {
     /// One-sided taker flow this cycle: +1 buys, -1 sells, 0 none (the side it runs into is
     /// priced with the adverse selection learned there).
     pub flow_dir: i8,
+    /// The taker exit sent a reduce-only IOC this cycle (`risk.taker_exit_bps`).
+    pub taker_exit: bool,
 }
 
 /// What one cycle decided.

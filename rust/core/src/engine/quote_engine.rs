@@ -70,6 +70,8 @@ pub struct QuoteEngine {
     pub(super) tid_pos: usize,
     pub(super) in_kill: bool,
     pub(super) last_requote_ms: Option<u64>,
+    /// When the last taker exit was sent (`risk.taker_exit_cooldown_ms`).
+    pub(super) last_exit_ms: Option<u64>,
     pub(super) cycles: u64,
     pub(super) no_signal_cycles: u64,
     pub(super) out: CycleOutput,
@@ -117,6 +119,7 @@ impl QuoteEngine {
             tid_pos: 0,
             in_kill: false,
             last_requote_ms: None,
+            last_exit_ms: None,
             cycles: 0,
             no_signal_cycles: 0,
             out: CycleOutput::default(),

@@ -111,9 +111,9 @@ pub fn within_tolerance(mid: f64, px: f64, sz: f64, q: &Quote, p: &ReconcilePara
     diff_bps <= p.max_bps_diff + EPS && (sz - q.sz).abs() <= p.size_tolerance * q.sz + EPS * q.sz
 }
 
-/// Appends the decisions for one side. `orders` is every tracked order (others sides and orders
-/// already being cancelled are skipped); `desired` is that side's desired quotes, nearest the
-/// touch first.
+/// Appends the decisions for one side. `orders` is every tracked order (others sides, orders
+/// already being cancelled and taker-exit IOCs, which never rest, are skipped); `desired` is
+/// that side's desired quotes, nearest the touch first.
 pub fn reconcile_side(
     mid: f64,
     side: Side,
@@ -122,7 +122,8 @@ pub fn reconcile_side(
     p: &ReconcileParams,
     out: &mut Decisions,
 ) {
-    let live = |o: &TrackedOrder| o.side == side && o.state != OrderState::PendingCancel;
+    let ours = |o: &TrackedOrder| o.side == side && !o.ioc;
+    let live = |o: &TrackedOrder| ours(o) && o.state != OrderState::PendingCancel;
     let mut order_used = [false; super::orders::MAX_ORDERS];
     let mut order_kept = [false; super::orders::MAX_ORDERS];
     let mut quote_used = [false; crate::strategy::MAX_LEVELS];
@@ -152,7 +153,7 @@ pub fn reconcile_side(
     // held while an order of ours may still rest at the quote's price, else paired with the
     // unmatched resting orders (best price first) as modifies, else placed.
     let at_px = |q: &Quote, oi: usize, o: &TrackedOrder, kept: &[bool]| {
-        o.side == side && !kept[oi] && same_px(o.px, q.px)
+        ours(o) && !kept[oi] && same_px(o.px, q.px)
     };
     if p.use_modify {
         for (qi, q) in desired.iter().enumerate() {
@@ -375,6 +376,7 @@ mod tests {
             queue_ahead: 0.0,
             filled_any: false,
             sent_ms: 0,
+            ioc: false,
         }
     }
 

@@ -707,6 +707,8 @@ enum Op {
     Update(usize, bool),
     /// Fill this fraction of the live order at this index.
     Fill(usize, f64),
+    /// The lead signal's predicted move, bps (the taker exit reads it).
+    Alpha(f64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -716,6 +718,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0u8..4).prop_map(Op::Respond),
         2 => (0usize..64, any::<bool>()).prop_map(|(i, b)| Op::Update(i, b)),
         3 => (0usize..64, 0.05f64..1.0).prop_map(|(i, f)| Op::Fill(i, f)),
+        1 => (-8.0f64..8.0).prop_map(Op::Alpha),
     ]
 }
 
@@ -729,9 +732,13 @@ struct Harness {
 }
 
 impl Harness {
-    fn new(use_modify: bool, target: f64) -> Self {
+    fn new(use_modify: bool, target: f64, taker_exit: bool) -> Self {
         let mut c = cfg();
         c.reconcile.use_modify = use_modify;
+        if taker_exit {
+            c.risk.taker_exit_bps = 2.0;
+            c.risk.taker_exit_cooldown_ms = 100;
+        }
         c.target_liquidity = Some(target);
         c.lead_venue = LeadVenue::None;
         let mut e = QuoteEngine::new(c, 3).unwrap();
@@ -773,6 +780,12 @@ impl Harness {
             Op::Move(d) => {
                 self.mid_ticks = (self.mid_ticks + i64::from(d)).max(1000);
             }
+            Op::Alpha(bps) => {
+                let mut s = *self.e.signals();
+                s.alpha_actionable = true;
+                s.alpha_bps = bps;
+                self.e.set_signals(s);
+            }
             Op::Respond(kind) => {
                 let Some((batch, acts)) = self.pending.pop_front() else {
                     return;
@@ -787,6 +800,18 @@ impl Harness {
                             let ok = kind == 0 || (kind == 3 && i % 2 == 0);
                             match (a.kind, ok) {
                                 (ActionKind::Cancel, true) => "\"success\"".to_string(),
+                                // An IOC is filled (its fills may come later) or refused.
+                                (ActionKind::Take, true) => {
+                                    self.next_oid += 1;
+                                    format!(
+                                        r#"{{"filled":{{"totalSz":"{}","avgPx":"{}","oid":{}}}}}"#,
+                                        a.sz, a.px, self.next_oid
+                                    )
+                                }
+                                (ActionKind::Take, false) => {
+                                    r#"{"error":"Order could not immediately match against any resting orders."}"#
+                                        .to_string()
+                                }
                                 (_, true) => {
                                     self.next_oid += 1;
                                     format!("{{\"resting\":{{\"oid\":{}}}}}", self.next_oid)
@@ -893,14 +918,16 @@ proptest! {
     })]
 
     /// 10,000 random sequences of cycles, book moves, acks, rejects (per item and whole batch),
-    /// order updates (opens before acks, cancels), partial and full fills, with modify on and off.
+    /// order updates (opens before acks, cancels), partial and full fills, with modify on and off,
+    /// and lead moves that send taker exits (reduce-only IOCs) when that is on.
     #[test]
     fn safety_invariant_holds_over_random_sequences(
         use_modify in any::<bool>(),
+        taker_exit in any::<bool>(),
         target in prop_oneof![Just(0.2), Just(1.0), Just(3.0)],
         ops in proptest::collection::vec(op(), 1..60),
     ) {
-        let mut h = Harness::new(use_modify, target);
+        let mut h = Harness::new(use_modify, target, taker_exit);
         h.check()?;
         for op in &ops {
             h.apply(op);
@@ -1373,4 +1400,129 @@ fn a_run_of_taker_sells_prices_the_bid_with_the_buffer_learned_there() {
         after.bid_touch_bps,
         after.ask_touch_bps
     );
+}
+
+// ---- the taker exit ----
+
+fn exit_engine(position: f64, alpha_bps: f64) -> QuoteEngine {
+    let mut c = cfg();
+    c.risk.taker_exit_bps = 3.0;
+    c.risk.taker_exit_cooldown_ms = 1_000;
+    c.risk.taker_exit_slippage_bps = 2.0;
+    let mut e = engine_with(c);
+    e.set_account(Some(position), Some(10_000.0), Some(10_000.0), Some(3.0))
+        .unwrap();
+    let mut s = *e.signals();
+    s.has_had_cross_venue = true;
+    s.alpha_actionable = true;
+    s.alpha_bps = alpha_bps;
+    e.set_signals(s);
+    e
+}
+
+fn takes(acts: &[OrderStep]) -> Vec<OrderStep> {
+    acts.iter()
+        .filter(|a| a.kind == ActionKind::Take)
+        .copied()
+        .collect()
+}
+
+/// `risk.taker_exit_bps`: a lead move against the position sends one reduce-only IOC through
+/// the opposite touch, as an `order` action of its own; nothing more while it is in flight or
+/// cooling down; its answer settles it; reconcile never cancels or requotes it; its fill moves
+/// the position but teaches the maker models nothing.
+#[test]
+fn taker_exit_sends_one_reduce_only_ioc_against_a_lead_move() {
+    let mut e = exit_engine(0.3, -5.0);
+    let (out, acts) = run_cycle(&mut e, T0 + 10);
+    let t = takes(&acts);
+    assert_eq!(t.len(), 1, "{acts:?}");
+    let t = t[0];
+    // Long 0.3, 5 bps down against it: sell 0.3 at 2999.9 x (1 - 2e-4), rounded down.
+    assert_eq!(
+        (t.side, t.px, t.sz, t.reduce_only),
+        (Side::Ask, 2999.3, 0.3, true)
+    );
+    assert!(out.diagnostics.taker_exit);
+    assert!(
+        acts.iter()
+            .all(|a| a.kind == ActionKind::Take || a.batch != t.batch),
+        "a batch of its own"
+    );
+    let mut w = BatchWire::default();
+    let action = w.build(&out.actions, t.batch, 4).unwrap().unwrap();
+    let mut text = Vec::new();
+    action.write_json(&mut text);
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.starts_with(r#"{"type":"order","orders":[{"a":4,"b":false,"p":"2999.3","s":"0.3","r":true,"t":{"limit":{"tif":"Ioc"}}"#), "{text}");
+    // Counted in the exposure, so the quotes that follow keep the invariant with it.
+    assert!(e.exposure().sells >= 0.3);
+    // In flight: no second exit, and reconcile leaves it alone.
+    let (out2, acts2) = run_cycle(&mut e, T0 + 2_000);
+    assert!(takes(&acts2).is_empty() && !out2.diagnostics.taker_exit);
+    assert!(acts2.iter().all(|a| a.cloid != t.cloid), "{acts2:?}");
+    // Refused for want of a match: gone; the next exit waits for the cooldown from the first.
+    let refused = r#"{"status":"ok","response":{"type":"order","data":{"statuses":[{"error":"Order could not immediately match against any resting orders. asset=4"}]}}}"#;
+    assert_eq!(
+        e.on_exchange_response(refused.as_bytes(), T0 + 2_100, t.batch)
+            .unwrap(),
+        1
+    );
+    assert!(e.orders().iter().all(|o| o.cloid != t.cloid));
+    let (_, acts3) = run_cycle(&mut e, T0 + 2_200);
+    let t3 = takes(&acts3);
+    assert_eq!(t3.len(), 1, "cooled down: exit again");
+    // Filled: the position moves, the order is gone, no maker markout is queued.
+    let filled = r#"{"status":"ok","response":{"type":"order","data":{"statuses":[{"filled":{"totalSz":"0.3","avgPx":"2999.9","oid":77}}]}}}"#;
+    let fill = Fill {
+        px: 2999.9,
+        sz: 0.3,
+        side: Side::Ask,
+        oid: 77,
+        tid: 9,
+        time: 1,
+        start_position: Some(0.3),
+        fee: 0.4,
+        cloid: Some(t3[0].cloid),
+    };
+    assert!(e.on_fill(&fill, T0 + 2_250));
+    e.on_exchange_response(filled.as_bytes(), T0 + 2_260, t3[0].batch)
+        .unwrap();
+    assert_eq!(e.position(), 0.0);
+    assert!(e.orders().iter().all(|o| !o.ioc));
+    e.on_hl_top(2990.0, 2.0, 2990.2, 2.0, T0 + 8_000).unwrap();
+    e.cycle(T0 + 8_000);
+    assert_eq!(
+        e.adverse_selection().count,
+        0,
+        "a taker fill is no maker markout"
+    );
+}
+
+#[test]
+fn no_taker_exit_with_the_move_below_it_or_off() {
+    for (pos, alpha) in [(0.3, 5.0), (0.3, -2.9), (-0.3, -5.0), (0.0, -9.0)] {
+        let mut e = exit_engine(pos, alpha);
+        let (_, acts) = run_cycle(&mut e, T0 + 10);
+        assert!(
+            takes(&acts).is_empty(),
+            "position {pos} alpha {alpha}: {acts:?}"
+        );
+    }
+    // Off by default.
+    let mut e = engine_with(cfg());
+    e.set_account(Some(0.3), Some(10_000.0), Some(10_000.0), Some(3.0))
+        .unwrap();
+    let mut s = *e.signals();
+    s.has_had_cross_venue = true;
+    s.alpha_actionable = true;
+    s.alpha_bps = -50.0;
+    e.set_signals(s);
+    let (_, acts) = run_cycle(&mut e, T0 + 10);
+    assert!(takes(&acts).is_empty());
+    // Short, the lead up: buy back through the ask.
+    let mut e = exit_engine(-0.2, 4.0);
+    let (_, acts) = run_cycle(&mut e, T0 + 10);
+    let t = takes(&acts);
+    assert_eq!((t[0].side, t[0].px, t[0].sz), (Side::Bid, 3000.8, 0.2));
 }

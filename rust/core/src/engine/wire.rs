@@ -1,6 +1,7 @@
 //! A cycle's batches as the exchange actions they are ([`crate::protocol::Action`]): the one
 //! path from the engine's output to the bytes the signer hashes and sends, with no Python in
 //! between. One batch is one exchange action: places -> `order` (ALO, the engine's cloid),
+//! takes -> `order` (IOC, reduce-only: the taker exit),
 //! modifies -> `batchModify` (target by oid when known, else by cloid), cancels -> `cancel` by
 //! oid when every target's oid is known, else `cancelByCloid`.
 
@@ -8,13 +9,13 @@ use std::borrow::Cow;
 
 use super::output::{ActionKind, Actions, OrderStep};
 use crate::protocol::{
-    self, CancelByCloidWire, CancelWire, Cloid, Decimal, Grouping, ModifyWire, Oid, OrderWire,
-    SigningError,
+    self, CancelByCloidWire, CancelWire, Cloid, Decimal, Grouping, ModifyWire, Oid, OrderKind,
+    OrderWire, SigningError, Tif,
 };
 use crate::types::Side;
 
 /// Batches one cycle may hold (cancels, modifies, places).
-const MAX_CYCLE_BATCHES: usize = 3;
+const MAX_CYCLE_BATCHES: usize = 4;
 
 impl Actions {
     /// The cycle's batches, `(batch id, kind)`, in the order their first action was emitted.
@@ -33,13 +34,20 @@ impl Actions {
 }
 
 impl OrderStep {
-    /// The order a place or modify puts on the book: post-only, with the engine's cloid.
+    /// The order a place or modify puts on the book (post-only), or a take sends (IOC), with
+    /// the engine's cloid.
     ///
     /// # Errors
     /// A price or size that `float_to_wire` refuses (the engine only emits rounded values).
     pub fn order_wire(&self, asset: u32) -> Result<OrderWire, SigningError> {
+        let kind = if self.kind == ActionKind::Take {
+            OrderKind::Limit(Tif::Ioc)
+        } else {
+            OrderKind::Limit(Tif::Alo)
+        };
         Ok(OrderWire {
             reduce_only: self.reduce_only,
+            kind,
             ..OrderWire::alo(
                 asset,
                 self.side == Side::Bid,
@@ -81,7 +89,7 @@ impl BatchWire {
         for a in actions.as_slice().iter().filter(|a| a.batch == batch) {
             kind = Some(a.kind);
             match a.kind {
-                ActionKind::Place => self.orders.push(a.order_wire(asset)?),
+                ActionKind::Place | ActionKind::Take => self.orders.push(a.order_wire(asset)?),
                 ActionKind::Modify => self.modifies.push(ModifyWire {
                     oid: match (a.oid, a.target_cloid) {
                         (Some(oid), _) => Oid::Oid(oid),
@@ -104,7 +112,7 @@ impl BatchWire {
             }
         }
         Ok(kind.map(|k| match k {
-            ActionKind::Place => protocol::Action::Order {
+            ActionKind::Place | ActionKind::Take => protocol::Action::Order {
                 orders: Cow::Borrowed(&self.orders),
                 grouping: Grouping::Na,
                 builder: None,
