@@ -5,6 +5,7 @@ refused with a clear message and exit code 2."""
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,26 @@ def test_a_cancel_overtaking_its_place_leaves_no_breach() -> None:
     s = run_job(job)
     assert s["actions"]["cancel"] > 0
     assert s["invariant_breaches"] == 0
+
+
+def test_the_taker_exit_takes_positions_out_through_the_venue() -> None:
+    """`risk.taker_exit_bps` (issue 14): on the toxic market the rebate profile's exits go to the
+    venue as reduce-only IOCs and fill there as taker fills, at the taker fee; the PnL parts
+    still add up, nothing breaches; with the exit off there is none."""
+    cfg = str(Path(__file__).resolve().parent.parent / "examples" / "config_rebate.toml")
+    rebate = (("venue.maker_fee_bps", "-0.3"),)
+    job = Job(market="synthetic:toxic", seed=3, duration_s=600.0, config=cfg, overrides=rebate)
+    s, series = run_backtest(job)
+    assert s["actions"]["take"] > 0
+    assert 0 < s["taker_fills"] <= s["fills"]
+    # A taker fill pays the fee: the fills' fees are not all rebates any more.
+    assert (series["fill_taker"] > 0).sum() == s["taker_fills"]
+    assert (series["fill_fee"][series["fill_taker"] > 0] > 0).all()
+    parts = s["pnl_spread"] + s["pnl_inventory"] + s["pnl_fees"] + s["pnl_funding"]
+    assert parts == pytest.approx(s["pnl_total"], abs=1e-6)
+    assert s["invariant_breaches"] == 0
+    off = run_job(replace(job, overrides=(*rebate, ("risk.taker_exit_bps", "0"))))
+    assert off["actions"]["take"] == 0 and off["taker_fills"] == 0
 
 
 def test_the_hyperliquid_recording_replays_end_to_end(

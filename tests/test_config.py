@@ -109,4 +109,5 @@ def test_the_rebate_profile_is_the_default_config_with_its_documented_changes() 
         "signals.lead_momentum_ms",
         "signals.toxicity",
         "signals.cusum",
+        "risk.taker_exit_bps",
     }

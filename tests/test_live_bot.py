@@ -250,3 +250,35 @@ def test_kill_unwinds_a_position_above_the_limit() -> None:
             assert m.breaches() == before
 
     uvloop.run(main())
+
+
+def test_the_taker_exit_takes_a_position_out_through_the_venue() -> None:
+    """Issue 14: the account holds 0.1 ETH (bought with the official SDK) and the lead signal
+    says 10 bps down. With `risk.taker_exit_bps = 3` the engine sends one reduce-only IOC; it goes
+    out signed through the pre-send guard (not post-only, but reduce-only) and the gateway, and
+    the venue fills it as a taker: the position is out, nothing breaches, nothing is refused."""
+    from eth_account import Account
+    from hyperliquid.exchange import Exchange
+
+    async def main() -> None:
+        with Market() as m:
+            ex = Exchange(Account.from_key("0x" + m.key), base_url=m.venue.url, timeout=10)
+            r = ex.market_open("ETH", True, 0.1, slippage=0.01)
+            assert r["status"] == "ok" and "filled" in r["response"]["data"]["statuses"][0], r
+            before = m.breaches()
+            bot = m.bot(**{"risk.taker_exit_bps": "3"})
+            task = await started(bot)
+            bot.trader.engine.set_signals(
+                has_had_cross_venue=True, alpha_actionable=True, alpha_bps=-10.0
+            )
+            await until(lambda: abs(m.position()) < 1e-9, 30)
+            body = orjson.dumps({"type": "userFills", "user": m.addr})
+            fills = orjson.loads(m.venue.call(lambda: m.venue.venue.engine.info(body)))
+            sells = [f for f in fills if f["side"] == "A"]
+            assert any(f["crossed"] and float(f["sz"]) == pytest.approx(0.1) for f in sells), fills
+            bot.stop("test over")
+            s = await asyncio.wait_for(task, 30)
+            assert s["guard_refusals"] == 0 and s["errors"] == 0, s
+            assert m.breaches() == before
+
+    uvloop.run(main())

@@ -341,3 +341,35 @@ fn the_old_queue_normal_buffer_is_read_as_the_ladders_one_with_a_notice() {
     assert!(!c.to_toml_string().contains("as_normal_bps"));
     assert!(MarketMakerConfig::known_paths().contains("queue.as_normal_bps"));
 }
+
+#[test]
+fn the_taker_exit_knobs_load_and_are_validated() {
+    let c = load("max_position = 1\n[risk]\ntaker_exit_bps = 6\n").unwrap();
+    assert_eq!(c.risk.taker_exit_bps, 6.0);
+    assert_eq!(c.risk.taker_exit_slippage_bps, 4.0);
+    assert_eq!(c.risk.taker_exit_cooldown_ms, 2_000);
+    assert_eq!(
+        MarketMakerConfig::default().risk.taker_exit_bps,
+        0.0,
+        "off by default"
+    );
+    // The limit must stay inside the pre-send guard's band, or every exit would be refused.
+    let e = load(
+        "max_position = 1\n[risk]\ntaker_exit_bps = -1\nprice_band_bps = 50\n\
+         taker_exit_slippage_bps = 60\n",
+    )
+    .unwrap_err();
+    let got: Vec<(&str, &str)> = e
+        .violations
+        .iter()
+        .map(|v| (v.field.as_str(), v.reason.as_str()))
+        .collect();
+    assert!(
+        got.contains(&("risk.taker_exit_bps", "must be a finite number >= 0")),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("risk.taker_exit_slippage_bps", "must be in [0, 50]")),
+        "{got:?}"
+    );
+}
