@@ -86,9 +86,6 @@ impl QuoteEngine {
             .last_requote_ms
             .is_some_and(|t| now_ms < t.saturating_add(interval));
         let position = self.account.position;
-        // Invariant limits: position + buys <= max, -position + sells <= max.
-        let buy_limit = configured_max - position;
-        let sell_limit = configured_max + position;
         let mut exposure = self.orders.exposure();
         let mut emitted_requotes = 0u32;
         // Per side: decisions, keeps that overflow the room cancelled, cancels emitted; then the
@@ -148,9 +145,9 @@ impl QuoteEngine {
                 Side::Bid => 0,
                 Side::Ask => 1,
             };
-            let (room, limit) = match side {
-                Side::Bid => (room_bid, buy_limit),
-                Side::Ask => (room_ask, sell_limit),
+            let room = match side {
+                Side::Bid => room_bid,
+                Side::Ask => room_ask,
             };
             let dec = self.scratch.decisions[s].as_slice()[k];
             let (quote, old) = match dec {
@@ -159,11 +156,7 @@ impl QuoteEngine {
                 _ => continue,
             };
             let q = self.out.quotes.side(side).as_slice()[quote];
-            let side_exp = match side {
-                Side::Bid => exposure.buys,
-                Side::Ask => exposure.sells,
-            };
-            let fits_invariant = side_exp + q.sz <= limit * (1.0 + SIZE_EPS) + SIZE_EPS;
+            let fits_invariant = exposure.fits(side, q.sz, position, configured_max);
             let fits_room = kept[s] + q.sz <= room * (1.0 + SIZE_EPS) + SIZE_EPS;
             let worth = widening <= 1.0
                 || match old {

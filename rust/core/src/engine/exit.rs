@@ -18,7 +18,7 @@ use super::emit::CycleBatches;
 use super::orders::{OrderState, TrackedOrder};
 use super::output::{ActionKind, OrderStep};
 use super::risk_plan::RiskPlan;
-use super::{QuoteEngine, SIZE_EPS};
+use super::QuoteEngine;
 use crate::params::MIN_NOTIONAL_BUFFER;
 use crate::protocol::rules::{round_price, round_size_down};
 use crate::types::Side;
@@ -99,12 +99,11 @@ impl QuoteEngine {
         if cooling || in_flight || sz * px < min_notional || self.orders.is_full() {
             return;
         }
-        let e = self.orders.exposure();
-        let fits = match side {
-            Side::Bid => e.buys + sz <= (plan.configured_max - position) * (1.0 + SIZE_EPS),
-            Side::Ask => e.sells + sz <= (plan.configured_max + position) * (1.0 + SIZE_EPS),
-        };
-        if !fits {
+        if !self
+            .orders
+            .exposure()
+            .fits(side, sz, position, plan.configured_max)
+        {
             return;
         }
         let Some((batch, index)) = batches.slot(ActionKind::Take, &mut self.next_batch) else {

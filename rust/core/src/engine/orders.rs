@@ -71,6 +71,19 @@ pub struct Exposure {
     pub sells: f64,
 }
 
+impl Exposure {
+    /// Whether one more order of `sz` on `side` keeps SPEC 3's invariant against `max`: position
+    /// plus every resting and in-flight buy at most `max`, minus position plus every sell too.
+    /// The one check every order the engine emits passes (quotes and the taker exit alike).
+    pub fn fits(&self, side: Side, sz: f64, position: f64, max: f64) -> bool {
+        let (held, limit) = match side {
+            Side::Bid => (self.buys, max - position),
+            Side::Ask => (self.sells, max + position),
+        };
+        held + sz <= limit * (1.0 + super::SIZE_EPS) + super::SIZE_EPS
+    }
+}
+
 /// Our orders.
 #[derive(Debug, Clone)]
 pub struct OrderTracker {
