@@ -279,6 +279,7 @@ def test_the_taker_exit_takes_a_position_out_through_the_venue() -> None:
             bot.stop("test over")
             s = await asyncio.wait_for(task, 30)
             assert s["guard_refusals"] == 0 and s["errors"] == 0, s
+            assert s["taker_exits"] >= 1, s
             assert m.breaches() == before
 
     uvloop.run(main())

@@ -35,6 +35,7 @@ _GAUGES = {
     "actions_sent_total": "exchange actions sent",
     "actions_rejected_total": "exchange actions with a rejected item",
     "guard_refusals_total": "actions the pre-send guard refused",
+    "taker_exits_total": "taker exits sent (reduce-only IOCs, risk.taker_exit_bps)",
     "reconnects_total": "websocket reconnects",
     "errors_total": "errors",
     "orders_open": "our orders resting or in flight",
@@ -141,6 +142,7 @@ class Metrics:
             ("actions_sent_total", "actions_sent"),
             ("actions_rejected_total", "actions_rejected"),
             ("guard_refusals_total", "guard_refusals"),
+            ("taker_exits_total", "taker_exits"),
             ("reconnects_total", "reconnects"),
             ("errors_total", "errors"),
         ):

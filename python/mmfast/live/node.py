@@ -767,6 +767,7 @@ class Node:
             "max_abs_position": pnl.max_abs_position,
             "max_position": tr.path.max_position if tr.path is not None else None,
             "cycles": tr.stats.cycles,
+            "taker_exits": tr.stats.taker_exits,
             "cycle_p50_us": round(float(np.percentile(ns, 50)) / 1e3, 3),
             "cycle_p99_us": round(float(np.percentile(ns, 99)) / 1e3, 3),
             "actions_sent": gw.sent if gw else 0,

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class TraderStats:
     cycles: int = 0
+    #: Taker exits sent (`risk.taker_exit_bps`: reduce-only IOCs that pay the taker fee).
+    taker_exits: int = 0
     #: The most recent cycle times (bounded: a long run must not grow by one entry per cycle).
     cycle_ns: SampleRing = field(default_factory=SampleRing)
     #: Book frame received to the first resulting order written to the socket, inside the bot.
@@ -233,6 +235,7 @@ class Trader:
         self.stats.cycles += 1
         self.last_out = out
         if out.n_actions:
+            self.stats.taker_exits += out.n_takes
             if outgoing is None:
                 self.send_actions()
             else:

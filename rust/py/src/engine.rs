@@ -1,7 +1,7 @@
 //! Python classes of `mmfast_core::strategy` and `mmfast_core::engine` (SPEC 7-9).
 
 use mmfast_core::engine::{
-    cloid_hex, CycleDiagnostics, FlatReason, OrderState, OrderStep, QuoteEngine,
+    cloid_hex, ActionKind, CycleDiagnostics, FlatReason, OrderState, OrderStep, QuoteEngine,
 };
 use mmfast_core::strategy::{
     LadderInput, LadderOutput, LadderStrategy as CoreLadder, Quote, RiskFeatures,
@@ -411,6 +411,15 @@ impl PyCycleOutput {
     #[getter]
     fn n_actions(&self) -> usize {
         self.actions.len()
+    }
+
+    /// Number of taker exits among them (reduce-only IOCs, kind "take"), without building them.
+    #[getter]
+    fn n_takes(&self) -> usize {
+        self.actions
+            .iter()
+            .filter(|a| a.kind == ActionKind::Take)
+            .count()
     }
 
     /// Half-spread, skew, effective max, caps applied, reason for Flat, pacing, exposure.
