@@ -239,14 +239,28 @@ impl QuoteEngine {
         now_ms: u64,
         batches: &mut CycleBatches,
     ) -> bool {
-        let Some((batch, index)) = batches.slot(ActionKind::Place, &mut self.next_batch) else {
+        self.emit_new(ActionKind::Place, q, reduce_only, now_ms, batches)
+    }
+
+    /// A new order of `kind`: a post-only place, or a take (the taker exit's IOC, tracked with
+    /// `ioc` set). Emitted into its kind's batch and tracked; false when it could not be.
+    pub(super) fn emit_new(
+        &mut self,
+        kind: ActionKind,
+        q: &Quote,
+        reduce_only: bool,
+        now_ms: u64,
+        batches: &mut CycleBatches,
+    ) -> bool {
+        let Some((batch, index)) = batches.slot(kind, &mut self.next_batch) else {
             return false;
         };
         let mut o = self.new_order(q, reduce_only, now_ms);
         o.batch = batch;
         o.index = index;
+        o.ioc = kind == ActionKind::Take;
         if !self.out.actions.push(OrderStep {
-            kind: ActionKind::Place,
+            kind,
             side: q.side,
             px: q.px,
             sz: q.sz,
@@ -260,7 +274,7 @@ impl QuoteEngine {
         }) {
             return false;
         }
-        batches.commit(ActionKind::Place);
+        batches.commit(kind);
         self.orders.insert(o)
     }
 

@@ -15,12 +15,12 @@
 //! for want of a match), never requoted or cancelled by reconcile.
 
 use super::emit::CycleBatches;
-use super::orders::{OrderState, TrackedOrder};
-use super::output::{ActionKind, OrderStep};
+use super::output::ActionKind;
 use super::risk_plan::RiskPlan;
 use super::QuoteEngine;
 use crate::params::MIN_NOTIONAL_BUFFER;
 use crate::protocol::rules::{round_price, round_size_down};
+use crate::strategy::Quote;
 use crate::types::Side;
 
 /// What the exit would send: `None` when it is off, the move is not against the position by the
@@ -106,49 +106,22 @@ impl QuoteEngine {
         {
             return;
         }
-        let Some((batch, index)) = batches.slot(ActionKind::Take, &mut self.next_batch) else {
-            return;
-        };
-        let cloid = self.cloids.next_cloid();
-        if !self.out.actions.push(OrderStep {
-            kind: ActionKind::Take,
-            side,
-            px,
-            sz,
-            cloid,
-            oid: None,
-            target_cloid: None,
-            reduce_only: true,
-            level: 0,
-            batch,
-            index,
-        }) {
-            return;
-        }
-        batches.commit(ActionKind::Take);
-        self.bucket.force_take();
         let mid = plan.mid;
-        self.orders.insert(TrackedOrder {
-            cloid,
-            oid: None,
+        let q = Quote {
             side,
+            level: 0,
             px,
             sz,
-            reduce_only: true,
-            state: OrderState::PendingNew,
             depth_bps: if mid > 0.0 {
                 (px - mid).abs() / mid * 1e4
             } else {
                 0.0
             },
-            batch,
-            index,
-            replaces: None,
-            queue_ahead: 0.0,
-            filled_any: false,
-            sent_ms: now_ms,
-            ioc: true,
-        });
+        };
+        if !self.emit_new(ActionKind::Take, &q, true, now_ms, batches) {
+            return;
+        }
+        self.bucket.force_take();
         self.last_exit_ms = Some(now_ms);
         self.out.diagnostics.taker_exit = true;
     }
