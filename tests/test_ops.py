@@ -219,6 +219,16 @@ def test_preflight_refuses_non_viable_capital_and_an_unapproved_agent() -> None:
             why = "\n".join(p.refusals)
             assert f"agent {a} is not approved for master {m.addr}" in why, why
             assert "account value" in p.render() and "fees" in p.render()
+            # A taker exit at or below the account's taker fee (the venue's 4.5 bps) is refused
+            # with the field, its value and the fix; above it, it passes and is shown.
+            low = config(m.venue.url, **{"risk.taker_exit_bps": "4"})
+            p = await preflight(rest, low, me, network="testnet")
+            why = "\n".join(p.refusals)
+            assert "risk.taker_exit_bps = 4 is not above" in why and "4.50 bps" in why, why
+            ok = config(m.venue.url, **{"risk.taker_exit_bps": "6"})
+            p = await preflight(rest, ok, me, network="testnet")
+            assert not any("taker_exit" in r for r in p.refusals), p.refusals
+            assert "taker exit" in p.render()
             await rest.close()
 
     uvloop.run(main())

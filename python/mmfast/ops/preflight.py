@@ -100,6 +100,17 @@ async def preflight(
             f"maker {st.maker_fee_bps:.2f} bps, taker {st.taker_fee_bps:.2f} bps (userFees)",
         )
     )
+    exit_bps = float(cfg.risk.taker_exit_bps)
+    if exit_bps > 0:
+        rows.append(("taker exit", f"at {exit_bps:g} bps against the position (taker fee above)"))
+        # Below the fee an exit pays more than the move it avoids (issue 14: at 4 bps under a
+        # 4.5 bps fee, -4.2 USD per 30 min on the default market).
+        if exit_bps <= st.taker_fee_bps:
+            refuse.append(
+                f"risk.taker_exit_bps = {exit_bps:g} is not above this account's taker fee "
+                f"{st.taker_fee_bps:.2f} bps (userFees): every exit would cost more than it "
+                "saves; raise it above the fee (the rebate profile uses 6) or set 0 to turn it off"
+            )
     mode = "cross" if st.leverage_is_cross else "isolated"
     lev_now = "not set (no position)" if st.leverage is None else f"{st.leverage}x {mode}"
     rows.append(
